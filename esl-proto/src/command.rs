@@ -1,0 +1,934 @@
+//! Typed commands and their exact encoding.
+//!
+//! A command is a first line, optional `Name: value` header lines, a blank line, and a body
+//! when a `content-length` header announces one. `mod_event_socket` splits lines at any CR or
+//! LF (`read_packet` / `strip_cr`), so a CR or LF inside a field would end the line there and
+//! let the rest be read as another header, or, after a blank line, as another command. Every
+//! field is checked before anything is written, and such a field is refused with
+//! [`CommandError::LineBreak`]; text that may hold line breaks (an application argument, an
+//! event body) travels as a body instead.
+
+use std::fmt;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::error::CommandError;
+use crate::event::EventFormat;
+
+/// A password: sent on the wire, never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Password(String);
+
+impl Password {
+    /// Wraps a password.
+    pub fn new(password: impl Into<String>) -> Password {
+        Password(password.into())
+    }
+
+    /// The password itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl From<&str> for Password {
+    fn from(s: &str) -> Password {
+        Password::new(s)
+    }
+}
+
+impl From<String> for Password {
+    fn from(s: String) -> Password {
+        Password::new(s)
+    }
+}
+
+/// FreeSWITCH's log levels (`log <level>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// 0
+    Console = 0,
+    /// 1
+    Alert = 1,
+    /// 2
+    Crit = 2,
+    /// 3
+    Err = 3,
+    /// 4
+    Warning = 4,
+    /// 5
+    Notice = 5,
+    /// 6
+    Info = 6,
+    /// 7
+    Debug = 7,
+}
+
+impl LogLevel {
+    const ALL: [(LogLevel, &'static str); 8] = [
+        (LogLevel::Console, "console"),
+        (LogLevel::Alert, "alert"),
+        (LogLevel::Crit, "crit"),
+        (LogLevel::Err, "err"),
+        (LogLevel::Warning, "warning"),
+        (LogLevel::Notice, "notice"),
+        (LogLevel::Info, "info"),
+        (LogLevel::Debug, "debug"),
+    ];
+
+    /// Reads a level as `switch_log_str2level` does: a number 0..=7 or a name.
+    pub fn parse(text: &str) -> Option<LogLevel> {
+        let text = text.trim();
+        if let Ok(n) = text.parse::<u8>() {
+            return LogLevel::ALL.get(usize::from(n)).map(|(l, _)| *l);
+        }
+        if text.eq_ignore_ascii_case("error") {
+            return Some(LogLevel::Err);
+        }
+        LogLevel::ALL
+            .iter()
+            .find(|(_, name)| text.eq_ignore_ascii_case(name))
+            .map(|(l, _)| *l)
+    }
+
+    /// The level's number.
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Every command `mod_event_socket` accepts, plus [`Command::Raw`] for anything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command {
+    /// `auth <password>`
+    Auth {
+        /// The `event_socket.conf.xml` password.
+        password: Password,
+    },
+    /// `userauth <user>@<domain>:<password>`
+    UserAuth {
+        /// `user@domain` of a directory user with an `esl-password`.
+        user: String,
+        /// Its `esl-password`.
+        password: Password,
+    },
+    /// `api <command> [<args>]`: runs an API command; the output is the reply.
+    Api {
+        /// The command line (`status`, `uuid_kill <uuid>`, ...).
+        command: String,
+    },
+    /// `bgapi <command> [<args>]`: runs it in the background; the output arrives in a
+    /// `BACKGROUND_JOB` event carrying `Job-UUID`.
+    Bgapi {
+        /// The command line.
+        command: String,
+        /// A `Job-UUID` chosen by the client, so the job can be tracked before the reply.
+        job_uuid: Option<String>,
+    },
+    /// `event [plain|json|xml] <names...>`: adds subscriptions (`CUSTOM` then subclasses).
+    Event {
+        /// The format for every event of this connection from now on, if given.
+        format: Option<EventFormat>,
+        /// Event names, `ALL`, or `CUSTOM` followed by subclass names.
+        events: Vec<String>,
+    },
+    /// `nixevent <names...>`: removes subscriptions.
+    NixEvent {
+        /// Event names (or `CUSTOM` followed by subclasses) to stop receiving.
+        events: Vec<String>,
+    },
+    /// `noevents`: removes every subscription.
+    NoEvents,
+    /// `filter <header> <value>`: only events matching a filter pass (`-` prefix: reject;
+    /// `/regex/`: match by regular expression).
+    Filter {
+        /// The header to test.
+        header: String,
+        /// The value (or `/regex/`) it must have.
+        value: String,
+    },
+    /// `filter delete <header> [<value>]`, or `filter delete all`.
+    FilterDelete {
+        /// The header whose filter goes, or `all`.
+        header: String,
+        /// One value of it; all of the header's filters when absent.
+        value: Option<String>,
+    },
+    /// `myevents [<uuid>] [<format>]`: only this channel's events (inbound: name the channel;
+    /// outbound: the socket's own channel).
+    MyEvents {
+        /// The channel (inbound sockets only).
+        uuid: Option<String>,
+        /// The event format (honoured by outbound sockets).
+        format: Option<EventFormat>,
+    },
+    /// `divert_events on|off`: events queued to the session come to the socket.
+    DivertEvents {
+        /// On or off.
+        on: bool,
+    },
+    /// `linger [<seconds>]`: keep the socket after hangup (forever when no time is given).
+    Linger {
+        /// How long; `None` lingers until `exit`.
+        seconds: Option<u32>,
+    },
+    /// `nolinger`
+    NoLinger,
+    /// `log [<level>]`: log lines as `log/data` messages (level 7 when absent).
+    Log {
+        /// The most verbose level to receive.
+        level: Option<LogLevel>,
+    },
+    /// `nolog`
+    NoLog,
+    /// `sendmsg [<uuid>]` with a `call-command`.
+    SendMsg(SendMsg),
+    /// `sendevent <name>` with headers and a body: fires an event in the switch.
+    SendEvent(SendEvent),
+    /// `connect`: the first command of an outbound socket; the reply carries the channel.
+    Connect,
+    /// `resume`: the channel goes on in the dialplan when the socket closes.
+    Resume,
+    /// `getvar <name>`: a channel variable (outbound sockets).
+    GetVar {
+        /// The variable.
+        name: String,
+    },
+    /// `exit`: the switch replies `+OK bye` and closes.
+    Exit,
+    /// Any command, written as given (still refused if a field holds a line break).
+    Raw(RawCommand),
+}
+
+/// A command written as given: first line, headers, optional body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawCommand {
+    /// The first line.
+    pub line: String,
+    /// Header lines after it.
+    pub headers: Vec<(String, String)>,
+    /// A body, announced by a `Content-Length` header the encoder adds.
+    pub body: Option<Bytes>,
+}
+
+/// `sendmsg`: a command for one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendMsg {
+    /// The channel; `None` on an outbound socket means the socket's own channel.
+    pub uuid: Option<String>,
+    /// What to do.
+    pub command: CallCommand,
+    /// Further headers, written after the command's own.
+    pub headers: Vec<(String, String)>,
+}
+
+/// The `call-command` of a `sendmsg`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallCommand {
+    /// `call-command: execute`: run a dialplan application.
+    Execute(Execute),
+    /// `call-command: hangup` with an optional `hangup-cause`.
+    Hangup {
+        /// `NORMAL_CLEARING`, `USER_BUSY`, ...
+        cause: Option<String>,
+    },
+    /// `call-command: unicast`: stream the channel's media over UDP/TCP.
+    Unicast(Unicast),
+    /// `call-command: nomedia` with `nomedia-uuid`.
+    NoMedia {
+        /// The other channel.
+        uuid: String,
+    },
+    /// Another `call-command`, as named.
+    Other {
+        /// The call-command value.
+        name: String,
+    },
+}
+
+/// Where an `execute` puts its argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArgPlacement {
+    /// `execute-app-arg` unless the argument has line breaks, leading spaces (the switch
+    /// strips them from header values) or more than [`Execute::MAX_HEADER_ARG`] bytes; then
+    /// the body.
+    Auto,
+    /// Always the `execute-app-arg` header (refused if it holds a line break).
+    Header,
+    /// Always a `text/plain` body, which `switch_ivr_parse_event` reads when
+    /// `execute-app-arg` is absent.
+    Body,
+}
+
+/// `call-command: execute`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execute {
+    /// `execute-app-name`
+    pub app: String,
+    /// The argument.
+    pub arg: Option<String>,
+    /// `loops`: how many times (negative: until hangup).
+    pub loops: Option<i32>,
+    /// `event-lock: true`: run it before any other queued message.
+    pub event_lock: bool,
+    /// `async: true`: queue it even on a non-async outbound socket.
+    pub async_: bool,
+    /// `Event-UUID`: becomes the `Application-UUID` of `CHANNEL_EXECUTE` and
+    /// `CHANNEL_EXECUTE_COMPLETE`, which is how completion is matched to the request.
+    pub event_uuid: Option<String>,
+    /// Where the argument goes.
+    pub placement: ArgPlacement,
+    /// Not sent: whether a [`Connection`](crate::Connection) keeps the request open until
+    /// the application completes (true), or ends it at the switch's `+OK` (false).
+    pub wait: bool,
+}
+
+impl Execute {
+    /// Longest argument [`ArgPlacement::Auto`] keeps in a header. Older switches read a
+    /// command's header block into a 2,048-byte buffer; a body has no such bound.
+    pub const MAX_HEADER_ARG: usize = 1024;
+
+    /// `execute <app> [<arg>]`, waiting for completion.
+    pub fn new(app: impl Into<String>, arg: Option<String>) -> Execute {
+        Execute {
+            app: app.into(),
+            arg,
+            loops: None,
+            event_lock: false,
+            async_: false,
+            event_uuid: None,
+            placement: ArgPlacement::Auto,
+            wait: true,
+        }
+    }
+
+    fn arg_in_body(&self) -> bool {
+        match (&self.arg, self.placement) {
+            (None, _) | (Some(_), ArgPlacement::Header) => false,
+            (Some(_), ArgPlacement::Body) => true,
+            (Some(arg), ArgPlacement::Auto) => {
+                arg.len() > Execute::MAX_HEADER_ARG
+                    || arg.starts_with(' ')
+                    || arg.contains(['\r', '\n'])
+            }
+        }
+    }
+}
+
+/// `call-command: unicast` parameters (each defaulted by the switch when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unicast {
+    /// `local-ip` (default 127.0.0.1)
+    pub local_ip: Option<String>,
+    /// `local-port` (default 8025)
+    pub local_port: Option<u16>,
+    /// `remote-ip` (default 127.0.0.1)
+    pub remote_ip: Option<String>,
+    /// `remote-port` (default 8026)
+    pub remote_port: Option<u16>,
+    /// `transport`: `udp` (default) or `tcp`
+    pub transport: Option<String>,
+    /// `flags`: `native` to skip transcoding
+    pub flags: Option<String>,
+}
+
+/// `sendevent`: an event to fire inside the switch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendEvent {
+    /// The event name (`CUSTOM` with an `Event-Subclass` header for custom events).
+    pub name: String,
+    /// Its headers.
+    pub headers: Vec<(String, String)>,
+    /// Its body.
+    pub body: Option<Bytes>,
+}
+
+impl Command {
+    /// `auth <password>`
+    pub fn auth(password: impl Into<Password>) -> Command {
+        Command::Auth {
+            password: password.into(),
+        }
+    }
+
+    /// `userauth <user@domain>:<password>`
+    pub fn userauth(user: impl Into<String>, password: impl Into<Password>) -> Command {
+        Command::UserAuth {
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+
+    /// `api <command>` (a whole command line: `"uuid_kill 1234"`).
+    pub fn api(command: impl Into<String>) -> Command {
+        Command::Api {
+            command: command.into(),
+        }
+    }
+
+    /// `bgapi <command>` without a client-chosen Job-UUID.
+    pub fn bgapi(command: impl Into<String>) -> Command {
+        Command::Bgapi {
+            command: command.into(),
+            job_uuid: None,
+        }
+    }
+
+    /// `bgapi <command>` with `Job-UUID: <job_uuid>`.
+    pub fn bgapi_with_uuid(command: impl Into<String>, job_uuid: impl Into<String>) -> Command {
+        Command::Bgapi {
+            command: command.into(),
+            job_uuid: Some(job_uuid.into()),
+        }
+    }
+
+    /// `event <format> <names...>`
+    pub fn event<I, S>(format: EventFormat, events: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Command::Event {
+            format: Some(format),
+            events: events.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// `nixevent <names...>`
+    pub fn nixevent<I, S>(events: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Command::NixEvent {
+            events: events.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// `filter <header> <value>`
+    pub fn filter(header: impl Into<String>, value: impl Into<String>) -> Command {
+        Command::Filter {
+            header: header.into(),
+            value: value.into(),
+        }
+    }
+
+    /// `filter delete <header> [<value>]`
+    pub fn filter_delete(header: impl Into<String>, value: Option<String>) -> Command {
+        Command::FilterDelete {
+            header: header.into(),
+            value,
+        }
+    }
+
+    /// `sendmsg [<uuid>]` executing `app` with `arg`, waiting for completion.
+    pub fn execute(uuid: Option<String>, app: impl Into<String>, arg: Option<String>) -> Command {
+        Command::SendMsg(SendMsg {
+            uuid,
+            command: CallCommand::Execute(Execute::new(app, arg)),
+            headers: Vec::new(),
+        })
+    }
+
+    /// `sendmsg [<uuid>]` hanging up with `cause`.
+    pub fn hangup(uuid: Option<String>, cause: Option<String>) -> Command {
+        Command::SendMsg(SendMsg {
+            uuid,
+            command: CallCommand::Hangup { cause },
+            headers: Vec::new(),
+        })
+    }
+
+    /// A raw command line without headers.
+    pub fn raw(line: impl Into<String>) -> Command {
+        Command::Raw(RawCommand {
+            line: line.into(),
+            headers: Vec::new(),
+            body: None,
+        })
+    }
+
+    /// The command's keyword (`api`, `sendmsg`, ...), for logs and metrics.
+    pub fn keyword(&self) -> &str {
+        match self {
+            Command::Auth { .. } => "auth",
+            Command::UserAuth { .. } => "userauth",
+            Command::Api { .. } => "api",
+            Command::Bgapi { .. } => "bgapi",
+            Command::Event { .. } => "event",
+            Command::NixEvent { .. } => "nixevent",
+            Command::NoEvents => "noevents",
+            Command::Filter { .. } => "filter",
+            Command::FilterDelete { .. } => "filter delete",
+            Command::MyEvents { .. } => "myevents",
+            Command::DivertEvents { .. } => "divert_events",
+            Command::Linger { .. } => "linger",
+            Command::NoLinger => "nolinger",
+            Command::Log { .. } => "log",
+            Command::NoLog => "nolog",
+            Command::SendMsg(_) => "sendmsg",
+            Command::SendEvent(_) => "sendevent",
+            Command::Connect => "connect",
+            Command::Resume => "resume",
+            Command::GetVar { .. } => "getvar",
+            Command::Exit => "exit",
+            Command::Raw(raw) => raw.line.split(' ').next().unwrap_or_default(),
+        }
+    }
+
+    /// The command's bytes, or why it cannot be sent.
+    pub fn to_bytes(&self) -> Result<Bytes, CommandError> {
+        let mut out = BytesMut::new();
+        self.encode(&mut out)?;
+        Ok(out.freeze())
+    }
+
+    /// Appends the command's bytes to `out`. On error nothing is appended.
+    pub fn encode(&self, out: &mut BytesMut) -> Result<(), CommandError> {
+        let mut w = Writer::default();
+        match self {
+            Command::Auth { password } => {
+                w.line(&["auth ", checked("password", password.expose())?]);
+            }
+            Command::UserAuth { user, password } => {
+                if user.contains(':') {
+                    return Err(CommandError::InvalidHeaderName { name: user.clone() });
+                }
+                w.line(&[
+                    "userauth ",
+                    nonempty("user", checked("user", user)?)?,
+                    ":",
+                    checked("password", password.expose())?,
+                ]);
+            }
+            Command::Api { command } => w.line(&["api ", checked("api command", command)?]),
+            Command::Bgapi { command, job_uuid } => {
+                w.line(&["bgapi ", checked("bgapi command", command)?]);
+                if let Some(uuid) = job_uuid {
+                    w.header("Job-UUID", nonempty("Job-UUID", uuid)?)?;
+                }
+            }
+            Command::Event { format, events } => {
+                w.start("event");
+                if let Some(format) = format {
+                    w.word(format.as_str());
+                }
+                for event in events {
+                    w.word(checked("event name", event)?);
+                }
+            }
+            Command::NixEvent { events } => {
+                w.start("nixevent");
+                for event in events {
+                    w.word(checked("event name", event)?);
+                }
+            }
+            Command::NoEvents => w.start("noevents"),
+            Command::Filter { header, value } => {
+                w.line(&[
+                    "filter ",
+                    nonempty("filter header", checked("filter header", header)?)?,
+                    " ",
+                    checked("filter value", value)?,
+                ]);
+            }
+            Command::FilterDelete { header, value } => {
+                w.line(&[
+                    "filter delete ",
+                    nonempty("filter header", checked("filter header", header)?)?,
+                ]);
+                if let Some(value) = value {
+                    w.word(checked("filter value", value)?);
+                }
+            }
+            Command::MyEvents { uuid, format } => {
+                w.start("myevents");
+                if let Some(uuid) = uuid {
+                    w.word(nonempty("uuid", checked("uuid", uuid)?)?);
+                }
+                if let Some(format) = format {
+                    w.word(format.as_str());
+                }
+            }
+            Command::DivertEvents { on } => {
+                w.line(&["divert_events ", if *on { "on" } else { "off" }]);
+            }
+            Command::Linger { seconds } => {
+                w.start("linger");
+                if let Some(seconds) = seconds {
+                    w.word(&seconds.to_string());
+                }
+            }
+            Command::NoLinger => w.start("nolinger"),
+            Command::Log { level } => {
+                w.start("log");
+                if let Some(level) = level {
+                    w.word(&level.number().to_string());
+                }
+            }
+            Command::NoLog => w.start("nolog"),
+            Command::SendMsg(msg) => msg.write(&mut w)?,
+            Command::SendEvent(event) => {
+                w.line(&["sendevent ", nonempty("event name", checked("event name", &event.name)?)?]);
+                for (name, value) in &event.headers {
+                    w.header(name, value)?;
+                }
+                if let Some(body) = &event.body {
+                    w.body("Content-Length", body.clone());
+                }
+            }
+            Command::Connect => w.start("connect"),
+            Command::Resume => w.start("resume"),
+            Command::GetVar { name } => {
+                w.line(&["getvar ", nonempty("variable", checked("variable", name)?)?]);
+            }
+            Command::Exit => w.start("exit"),
+            Command::Raw(raw) => {
+                w.start(nonempty("command line", checked("command line", &raw.line)?)?);
+                for (name, value) in &raw.headers {
+                    w.header(name, value)?;
+                }
+                if let Some(body) = &raw.body {
+                    w.body("Content-Length", body.clone());
+                }
+            }
+        }
+        w.finish(out);
+        Ok(())
+    }
+}
+
+impl SendMsg {
+    fn write(&self, w: &mut Writer) -> Result<(), CommandError> {
+        w.start("sendmsg");
+        if let Some(uuid) = &self.uuid {
+            w.word(nonempty("uuid", checked("uuid", uuid)?)?);
+        }
+        match &self.command {
+            CallCommand::Execute(exec) => {
+                w.header("call-command", "execute")?;
+                w.header(
+                    "execute-app-name",
+                    nonempty("execute-app-name", &exec.app)?,
+                )?;
+                let in_body = exec.arg_in_body();
+                if let (Some(arg), false) = (&exec.arg, in_body) {
+                    w.header("execute-app-arg", arg)?;
+                }
+                if let Some(loops) = exec.loops {
+                    w.header("loops", &loops.to_string())?;
+                }
+                if exec.event_lock {
+                    w.header("event-lock", "true")?;
+                }
+                if exec.async_ {
+                    w.header("async", "true")?;
+                }
+                if let Some(uuid) = &exec.event_uuid {
+                    w.header("Event-UUID", nonempty("Event-UUID", uuid)?)?;
+                }
+                self.write_extra(w)?;
+                if let (Some(arg), true) = (&exec.arg, in_body) {
+                    w.header("content-type", "text/plain")?;
+                    w.body("content-length", Bytes::copy_from_slice(arg.as_bytes()));
+                }
+                return Ok(());
+            }
+            CallCommand::Hangup { cause } => {
+                w.header("call-command", "hangup")?;
+                if let Some(cause) = cause {
+                    w.header("hangup-cause", cause)?;
+                }
+            }
+            CallCommand::Unicast(u) => {
+                w.header("call-command", "unicast")?;
+                let ports = (u.local_port.map(|p| p.to_string()), u.remote_port.map(|p| p.to_string()));
+                for (name, value) in [
+                    ("local-ip", u.local_ip.as_deref()),
+                    ("local-port", ports.0.as_deref()),
+                    ("remote-ip", u.remote_ip.as_deref()),
+                    ("remote-port", ports.1.as_deref()),
+                    ("transport", u.transport.as_deref()),
+                    ("flags", u.flags.as_deref()),
+                ] {
+                    if let Some(value) = value {
+                        w.header(name, value)?;
+                    }
+                }
+            }
+            CallCommand::NoMedia { uuid } => {
+                w.header("call-command", "nomedia")?;
+                w.header("nomedia-uuid", uuid)?;
+            }
+            CallCommand::Other { name } => {
+                w.header("call-command", nonempty("call-command", name)?)?;
+            }
+        }
+        self.write_extra(w)
+    }
+
+    fn write_extra(&self, w: &mut Writer) -> Result<(), CommandError> {
+        for (name, value) in &self.headers {
+            w.header(name, value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a field that holds CR, LF or NUL.
+fn checked<'a>(field: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
+    if value.contains(['\r', '\n', '\0']) {
+        return Err(CommandError::LineBreak { field });
+    }
+    Ok(value)
+}
+
+fn nonempty<'a>(field: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
+    if value.is_empty() {
+        return Err(CommandError::Empty { field });
+    }
+    Ok(value)
+}
+
+/// Collects a command's parts, checked, before anything reaches the output buffer.
+#[derive(Default)]
+struct Writer {
+    buf: BytesMut,
+    body: Option<Bytes>,
+}
+
+impl Writer {
+    fn start(&mut self, keyword: &str) {
+        self.buf.put_slice(keyword.as_bytes());
+    }
+
+    fn line(&mut self, parts: &[&str]) {
+        for part in parts {
+            self.buf.put_slice(part.as_bytes());
+        }
+    }
+
+    fn word(&mut self, word: &str) {
+        self.buf.put_u8(b' ');
+        self.buf.put_slice(word.as_bytes());
+    }
+
+    fn header(&mut self, name: &str, value: &str) -> Result<(), CommandError> {
+        if name.is_empty() || name.contains([':', '\r', '\n', '\0']) || name.starts_with(' ') {
+            return Err(CommandError::InvalidHeaderName { name: name.into() });
+        }
+        if name.eq_ignore_ascii_case("content-length") {
+            // The body's length is written by the encoder; a caller's own would desynchronise
+            // the switch's reader.
+            return Err(CommandError::InvalidHeaderName { name: name.into() });
+        }
+        checked("header value", value)?;
+        self.buf.put_u8(b'\n');
+        self.buf.put_slice(name.as_bytes());
+        self.buf.put_slice(b": ");
+        self.buf.put_slice(value.as_bytes());
+        Ok(())
+    }
+
+    fn body(&mut self, length_header: &str, body: Bytes) {
+        self.buf.put_u8(b'\n');
+        self.buf.put_slice(length_header.as_bytes());
+        self.buf.put_slice(b": ");
+        self.buf.put_slice(body.len().to_string().as_bytes());
+        self.body = Some(body);
+    }
+
+    fn finish(self, out: &mut BytesMut) {
+        out.reserve(self.buf.len() + 2 + self.body.as_ref().map_or(0, Bytes::len));
+        out.put_slice(&self.buf);
+        out.put_slice(b"\n\n");
+        if let Some(body) = self.body {
+            out.put_slice(&body);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(c: Command) -> String {
+        String::from_utf8(c.to_bytes().unwrap().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn encodes_every_command_exactly() {
+        assert_eq!(enc(Command::auth("ClueCon")), "auth ClueCon\n\n");
+        assert_eq!(enc(Command::userauth("1000@default", "pw")), "userauth 1000@default:pw\n\n");
+        assert_eq!(enc(Command::api("status")), "api status\n\n");
+        assert_eq!(enc(Command::bgapi("status")), "bgapi status\n\n");
+        assert_eq!(
+            enc(Command::bgapi_with_uuid("status", "11111111-2222-3333-4444-555555555555")),
+            "bgapi status\nJob-UUID: 11111111-2222-3333-4444-555555555555\n\n"
+        );
+        assert_eq!(
+            enc(Command::event(EventFormat::Plain, ["CHANNEL_CREATE", "CUSTOM", "conference::maintenance"])),
+            "event plain CHANNEL_CREATE CUSTOM conference::maintenance\n\n"
+        );
+        assert_eq!(enc(Command::Event { format: None, events: vec![] }), "event\n\n");
+        assert_eq!(enc(Command::nixevent(["ALL"])), "nixevent ALL\n\n");
+        assert_eq!(enc(Command::nixevent(Vec::<String>::new())), "nixevent\n\n");
+        assert_eq!(enc(Command::NoEvents), "noevents\n\n");
+        assert_eq!(enc(Command::filter("Event-Name", "CHANNEL_CREATE")), "filter Event-Name CHANNEL_CREATE\n\n");
+        assert_eq!(enc(Command::filter_delete("all", None)), "filter delete all\n\n");
+        assert_eq!(
+            enc(Command::filter_delete("Event-Name", Some("NOT_THERE".into()))),
+            "filter delete Event-Name NOT_THERE\n\n"
+        );
+        assert_eq!(enc(Command::MyEvents { uuid: None, format: None }), "myevents\n\n");
+        assert_eq!(
+            enc(Command::MyEvents { uuid: Some("u".into()), format: Some(EventFormat::Json) }),
+            "myevents u json\n\n"
+        );
+        assert_eq!(enc(Command::DivertEvents { on: true }), "divert_events on\n\n");
+        assert_eq!(enc(Command::Linger { seconds: None }), "linger\n\n");
+        assert_eq!(enc(Command::Linger { seconds: Some(2) }), "linger 2\n\n");
+        assert_eq!(enc(Command::NoLinger), "nolinger\n\n");
+        assert_eq!(enc(Command::Log { level: Some(LogLevel::Debug) }), "log 7\n\n");
+        assert_eq!(enc(Command::Log { level: None }), "log\n\n");
+        assert_eq!(enc(Command::NoLog), "nolog\n\n");
+        assert_eq!(enc(Command::Connect), "connect\n\n");
+        assert_eq!(enc(Command::Resume), "resume\n\n");
+        assert_eq!(enc(Command::GetVar { name: "x".into() }), "getvar x\n\n");
+        assert_eq!(enc(Command::Exit), "exit\n\n");
+        assert_eq!(
+            enc(Command::SendEvent(SendEvent {
+                name: "CUSTOM".into(),
+                headers: vec![("Event-Subclass".into(), "my::event".into())],
+                body: Some(Bytes::from_static(b"hi\nthere")),
+            })),
+            "sendevent CUSTOM\nEvent-Subclass: my::event\nContent-Length: 8\n\nhi\nthere"
+        );
+    }
+
+    #[test]
+    fn sendmsg_matches_inbound_sendmsg_capture() {
+        let uuid = Some("0a83ac5e-9592-4e59-84c7-7064de14660d".to_string());
+        let arg = "tone_stream://%(200,100,440);loops=3".to_string();
+        assert_eq!(
+            enc(Command::execute(uuid.clone(), "playback", Some(arg.clone()))),
+            "sendmsg 0a83ac5e-9592-4e59-84c7-7064de14660d\ncall-command: execute\n\
+execute-app-name: playback\nexecute-app-arg: tone_stream://%(200,100,440);loops=3\n\n"
+        );
+        let mut locked = Execute::new("playback", Some(arg.clone()));
+        locked.event_lock = true;
+        assert_eq!(
+            enc(Command::SendMsg(SendMsg { uuid: uuid.clone(), command: CallCommand::Execute(locked), headers: vec![] })),
+            "sendmsg 0a83ac5e-9592-4e59-84c7-7064de14660d\ncall-command: execute\n\
+execute-app-name: playback\nexecute-app-arg: tone_stream://%(200,100,440);loops=3\nevent-lock: true\n\n"
+        );
+        let mut body = Execute::new("playback", Some(arg));
+        body.placement = ArgPlacement::Body;
+        assert_eq!(
+            enc(Command::SendMsg(SendMsg { uuid: uuid.clone(), command: CallCommand::Execute(body), headers: vec![] })),
+            "sendmsg 0a83ac5e-9592-4e59-84c7-7064de14660d\ncall-command: execute\n\
+execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone_stream://%(200,100,440);loops=3"
+        );
+        assert_eq!(
+            enc(Command::hangup(uuid, Some("NORMAL_CLEARING".into()))),
+            "sendmsg 0a83ac5e-9592-4e59-84c7-7064de14660d\ncall-command: hangup\nhangup-cause: NORMAL_CLEARING\n\n"
+        );
+        assert_eq!(
+            enc(Command::execute(None, "answer", None)),
+            "sendmsg\ncall-command: execute\nexecute-app-name: answer\n\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_long_or_space_led_arguments_go_in_the_body() {
+        for arg in ["two\nlines".to_string(), " lead".to_string(), "x".repeat(Execute::MAX_HEADER_ARG + 1)] {
+            let bytes = Command::execute(None, "set", Some(arg.clone())).to_bytes().unwrap();
+            let text = String::from_utf8(bytes.to_vec()).unwrap();
+            assert!(text.ends_with(&format!("content-length: {}\n\n{arg}", arg.len())), "{text}");
+            assert!(!text.contains("execute-app-arg"));
+        }
+        let mut exec = Execute::new("set", Some("a\nb".into()));
+        exec.placement = ArgPlacement::Header;
+        let forced = Command::SendMsg(SendMsg { uuid: None, command: CallCommand::Execute(exec), headers: vec![] });
+        assert_eq!(forced.to_bytes(), Err(CommandError::LineBreak { field: "header value" }));
+    }
+
+    #[test]
+    fn line_breaks_are_refused_in_every_field() {
+        let bad = "x\r\nevent plain ALL";
+        let commands = vec![
+            Command::auth(bad),
+            Command::userauth(bad, "p"),
+            Command::api(bad),
+            Command::bgapi(bad),
+            Command::bgapi_with_uuid("status", bad),
+            Command::event(EventFormat::Plain, [bad]),
+            Command::nixevent([bad]),
+            Command::filter(bad, "v"),
+            Command::filter("h", bad),
+            Command::filter_delete(bad, None),
+            Command::filter_delete("h", Some(bad.into())),
+            Command::MyEvents { uuid: Some(bad.into()), format: None },
+            Command::GetVar { name: bad.into() },
+            Command::execute(Some(bad.into()), "answer", None),
+            Command::execute(None, bad, None),
+            Command::hangup(None, Some(bad.into())),
+            Command::SendMsg(SendMsg { uuid: None, command: CallCommand::NoMedia { uuid: bad.into() }, headers: vec![] }),
+            Command::SendMsg(SendMsg { uuid: None, command: CallCommand::Other { name: bad.into() }, headers: vec![] }),
+            Command::SendMsg(SendMsg {
+                uuid: None,
+                command: CallCommand::Hangup { cause: None },
+                headers: vec![("x".into(), bad.into())],
+            }),
+            Command::SendEvent(SendEvent { name: bad.into(), headers: vec![], body: None }),
+            Command::SendEvent(SendEvent { name: "CUSTOM".into(), headers: vec![("a".into(), bad.into())], body: None }),
+            Command::raw(bad),
+            Command::auth("nul\0byte"),
+        ];
+        for command in commands {
+            let mut out = BytesMut::from(&b"kept"[..]);
+            let result = command.encode(&mut out);
+            assert!(
+                matches!(result, Err(CommandError::LineBreak { .. } | CommandError::InvalidHeaderName { .. })),
+                "{command:?} gave {result:?}"
+            );
+            assert_eq!(&out[..], b"kept", "nothing written for {command:?}");
+        }
+    }
+
+    #[test]
+    fn header_names_that_would_reframe_are_refused() {
+        for name in ["", "a:b", "content-length", "Content-Length", " x", "a\nb"] {
+            let c = Command::SendMsg(SendMsg {
+                uuid: None,
+                command: CallCommand::Hangup { cause: None },
+                headers: vec![(name.into(), "1".into())],
+            });
+            assert!(matches!(c.to_bytes(), Err(CommandError::InvalidHeaderName { .. })), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        let debug = format!("{:?}", Command::auth("s3cret"));
+        assert!(!debug.contains("s3cret"), "{debug}");
+        let debug = format!("{:?}", Command::userauth("u@d", "s3cret"));
+        assert!(!debug.contains("s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn log_levels_parse_like_the_switch() {
+        assert_eq!(LogLevel::parse("7"), Some(LogLevel::Debug));
+        assert_eq!(LogLevel::parse("DEBUG"), Some(LogLevel::Debug));
+        assert_eq!(LogLevel::parse("error"), Some(LogLevel::Err));
+        assert_eq!(LogLevel::parse("notalevel"), None);
+        assert_eq!(LogLevel::parse("8"), None);
+    }
+}

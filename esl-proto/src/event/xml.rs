@@ -1,0 +1,218 @@
+//! `text/event-xml`: what `switch_event_xmlize` and `switch_xml_toxml` write.
+//!
+//! ```text
+//! <event>
+//!   <headers>
+//!     <Event-Name>BACKGROUND_JOB</Event-Name>
+//!     <Job-Command-Arg>loopback/tone%20%26park</Job-Command-Arg>
+//!   </headers>
+//!   <Content-Length>41</Content-Length>
+//!   <body>+OK f0e1075e-a8ac-43db-a189-a9aaf27f1001
+//!   </body>
+//! </event>
+//! ```
+//!
+//! Header values are still percent-encoded inside the elements (`inbound_events_xml`), and the
+//! serialiser indents the closing `</body>`, so the body is the element's text cut to the
+//! `Content-Length` that precedes it.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use quick_xml::events::Event as XmlEvent;
+use quick_xml::Reader;
+
+use super::{Event, EventFormat};
+use crate::error::EventError;
+use crate::headers::{HeadersBuilder, ValueEncoding};
+use crate::Limits;
+
+#[derive(PartialEq)]
+enum Place {
+    Outside,
+    Event,
+    Headers,
+    Header,
+    Trailer,
+}
+
+pub(super) fn parse(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
+    let text = std::str::from_utf8(body).map_err(|e| EventError::Xml(e.to_string()))?;
+    let mut reader = Reader::from_str(text);
+    let mut headers = HeadersBuilder::default();
+    let mut count = 0usize;
+    let mut place = Place::Outside;
+    let mut name = String::new();
+    let mut value = String::new();
+    let mut content_length: Option<usize> = None;
+    let mut event_body: Option<String> = None;
+    let err = |e: &dyn std::fmt::Display| EventError::Xml(e.to_string());
+    loop {
+        match reader.read_event().map_err(|e| err(&e))? {
+            XmlEvent::Start(start) => {
+                let tag = start.name().as_ref().to_owned();
+                place = match place {
+                    Place::Outside if tag == "event" => Place::Event,
+                    Place::Event if tag == "headers" => Place::Headers,
+                    Place::Event => {
+                        name = tag;
+                        value.clear();
+                        Place::Trailer
+                    }
+                    Place::Headers => {
+                        name = tag;
+                        value.clear();
+                        Place::Header
+                    }
+                    _ => return Err(EventError::Xml(format!("unexpected <{tag}>"))),
+                };
+            }
+            XmlEvent::Empty(start) if place == Place::Headers => {
+                count += 1;
+                headers.push(start.name().as_ref().as_bytes(), b"");
+            }
+            XmlEvent::Empty(_) => {}
+            XmlEvent::Text(t) if matches!(place, Place::Header | Place::Trailer) => {
+                value.push_str(&t.xml10_content());
+            }
+            XmlEvent::CData(t) if matches!(place, Place::Header | Place::Trailer) => {
+                value.push_str(&t.into_inner());
+            }
+            XmlEvent::GeneralRef(r) if matches!(place, Place::Header | Place::Trailer) => {
+                if let Some(c) = r.resolve_char_ref().map_err(|e| err(&e))? {
+                    value.push(c);
+                } else {
+                    let entity = r.xml10_content();
+                    let resolved = quick_xml::escape::resolve_xml_entity(&entity)
+                        .ok_or_else(|| EventError::Xml(format!("unknown entity &{entity};")))?;
+                    value.push_str(resolved);
+                }
+            }
+            XmlEvent::End(_) => {
+                place = match place {
+                    Place::Header => {
+                        count += 1;
+                        if count > limits.max_headers {
+                            return Err(EventError::Xml(format!(
+                                "more than {} headers",
+                                limits.max_headers
+                            )));
+                        }
+                        headers.push(name.as_bytes(), value.as_bytes());
+                        Place::Headers
+                    }
+                    Place::Headers => Place::Event,
+                    Place::Trailer => {
+                        if name == "body" {
+                            event_body = Some(std::mem::take(&mut value));
+                        } else {
+                            if name.eq_ignore_ascii_case("Content-Length") {
+                                content_length = value.trim().parse().ok();
+                            }
+                            headers.push(name.as_bytes(), value.as_bytes());
+                        }
+                        Place::Event
+                    }
+                    Place::Event | Place::Outside => Place::Outside,
+                };
+            }
+            XmlEvent::Eof => break,
+            _ => {}
+        }
+    }
+    if place != Place::Outside {
+        return Err(EventError::Xml("document ends inside an element".into()));
+    }
+    let event_body = event_body.map(|text| {
+        let mut bytes = text.into_bytes();
+        match content_length {
+            Some(length) if length <= bytes.len() => bytes.truncate(length),
+            _ => {
+                // No length to cut at: drop the closing tag's indentation only.
+                while bytes.last() == Some(&b' ') {
+                    bytes.pop();
+                }
+            }
+        }
+        Bytes::from(bytes)
+    });
+    let headers = headers.finish().with_encoding(ValueEncoding::Percent);
+    Ok(Event::from_parts(headers, event_body, EventFormat::Xml))
+}
+
+pub(super) fn encode(event: &Event) -> Bytes {
+    let mut out = BytesMut::with_capacity(event.headers().buffer().len() * 3 / 2 + 128);
+    out.put_slice(b"<event>\n  <headers>\n");
+    for (name, value) in event.headers().iter() {
+        if name.eq_ignore_case("Content-Length") {
+            continue;
+        }
+        let encoded = super::fs_url_encode(&value.decoded_bytes()).into_owned();
+        out.put_slice(b"    <");
+        out.put_slice(name.as_bytes());
+        out.put_u8(b'>');
+        out.put_slice(quick_xml::escape::minimal_escape(encoded.as_str()).as_bytes());
+        out.put_slice(b"</");
+        out.put_slice(name.as_bytes());
+        out.put_slice(b">\n");
+    }
+    out.put_slice(b"  </headers>\n");
+    if let Some(body) = event.body() {
+        out.put_slice(format!("  <Content-Length>{}</Content-Length>\n", body.len()).as_bytes());
+        out.put_slice(b"  <body>");
+        let text = String::from_utf8_lossy(body);
+        out.put_slice(quick_xml::escape::minimal_escape(text.as_ref()).as_bytes());
+        out.put_slice(b"  </body>\n");
+    }
+    out.put_slice(b"</event>\n");
+    out.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JOB: &str = "<event>\n  <headers>\n    <Event-Name>BACKGROUND_JOB</Event-Name>\n    \
+<Job-Command-Arg>loopback/tone%20%26park</Job-Command-Arg>\n  </headers>\n  \
+<Content-Length>41</Content-Length>\n  <body>+OK f0e1075e-a8ac-43db-a189-a9aaf27f1001\n  \
+</body>\n</event>\n";
+
+    #[test]
+    fn parses_headers_percent_decoded_and_body_cut_to_its_length() {
+        let event = parse(&Bytes::from_static(JOB.as_bytes()), &Limits::default()).unwrap();
+        assert_eq!(event.header("Job-Command-Arg").unwrap(), "loopback/tone &park");
+        assert_eq!(
+            event.body_text().unwrap(),
+            "+OK f0e1075e-a8ac-43db-a189-a9aaf27f1001\n"
+        );
+        assert_eq!(event.header("Content-Length").unwrap(), "41");
+        assert_eq!(encode(&event).as_ref(), JOB.as_bytes());
+    }
+
+    #[test]
+    fn entities_are_resolved() {
+        let doc = "<event><headers><A>x &amp; &#65;&lt;</A><E/></headers><body>a&gt;b</body></event>";
+        let event = parse(&Bytes::from_static(doc.as_bytes()), &Limits::default()).unwrap();
+        assert_eq!(event.header("A").unwrap(), "x & A<");
+        assert_eq!(event.header("E").unwrap(), "");
+        assert_eq!(event.body_text().unwrap(), "a>b");
+    }
+
+    #[test]
+    fn malformed_xml_is_a_typed_error() {
+        for bad in [
+            &b"<event><headers><A>x</headers>"[..],
+            b"<event><headers><A>x</A>",
+            b"\xff\xfe",
+            b"<event><headers><A>&bogus;</A></headers></event>",
+            b"<x><y><z><w>",
+        ] {
+            assert!(
+                matches!(
+                    parse(&Bytes::copy_from_slice(bad), &Limits::default()),
+                    Err(EventError::Xml(_))
+                ),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! Incremental framing: bytes in any split, complete messages out.
+//!
+//! A message is a header block of `Name: value` lines closed by an empty line, then exactly
+//! `Content-Length` body bytes when that header is present (anywhere in the block: events put
+//! it first, `log/data` second, replies have none). Each byte is looked at once: the scan for
+//! line ends resumes where the previous call stopped, and each line is indexed as soon as its
+//! LF is found, so a message that arrives one byte at a time costs no more than one that
+//! arrives whole. Names, values and bodies are [`Bytes`] slices of the receive buffer.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::error::FrameError;
+use crate::headers::{push_line, Headers, Span, ValueEncoding};
+use crate::Limits;
+
+/// One framed message: its header block (indexed) and its body (empty when it has none).
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// The first line, for a framer of commands (see [`Framer::for_commands`]).
+    pub line: Option<Bytes>,
+    /// The header block (without the command line).
+    pub headers: Headers,
+    /// The `Content-Length` bytes after it.
+    pub body: Bytes,
+}
+
+impl Frame {
+    fn new(head: Bytes, line_end: Option<usize>, spans: Vec<Span>, body: Bytes) -> Frame {
+        let line = line_end.map(|end| {
+            let end = if end > 0 && head[end - 1] == b'\r' { end - 1 } else { end };
+            head.slice(..end)
+        });
+        Frame {
+            line,
+            headers: Headers::from_parts(head, spans, ValueEncoding::Percent),
+            body,
+        }
+    }
+}
+
+enum State {
+    /// Looking for the blank line that ends the header block that starts at `buf[0]`.
+    Head {
+        /// Start of the line being scanned.
+        line_start: usize,
+        /// Bytes before this offset hold no LF that was not already handled.
+        scanned: usize,
+        spans: Vec<Span>,
+        content_length: Option<usize>,
+        /// The command line's end, once seen (command framers only).
+        line_end: Option<usize>,
+    },
+    /// The header block is complete; waiting for `length` body bytes at `buf[0]`.
+    Body {
+        head: Bytes,
+        line_end: Option<usize>,
+        spans: Vec<Span>,
+        length: usize,
+    },
+}
+
+impl State {
+    fn head() -> State {
+        State::Head {
+            line_start: 0,
+            scanned: 0,
+            spans: Vec::new(),
+            content_length: None,
+            line_end: None,
+        }
+    }
+}
+
+/// Splits a byte stream into [`Frame`]s.
+///
+/// Feed bytes with [`Framer::push`], take messages with [`Framer::next_frame`] until it returns
+/// `Ok(None)` (need more bytes: not an error). Errors are fatal for the stream.
+pub struct Framer {
+    buf: BytesMut,
+    state: State,
+    limits: Limits,
+    commands: bool,
+}
+
+impl Framer {
+    /// A framer enforcing `limits`.
+    pub fn new(limits: Limits) -> Framer {
+        Framer {
+            buf: BytesMut::new(),
+            state: State::head(),
+            limits,
+            commands: false,
+        }
+    }
+
+    /// A framer for the client-to-switch direction: the first line of each block is the
+    /// command (`api status`, `sendmsg <uuid>`), kept whole in [`Frame::line`] even when it
+    /// holds a `:`; the lines after it are headers, as `mod_event_socket`'s `read_packet`
+    /// reads them.
+    pub fn for_commands(limits: Limits) -> Framer {
+        Framer {
+            commands: true,
+            ..Framer::new(limits)
+        }
+    }
+
+    /// Appends received bytes. Never fails; limits are checked by [`Framer::next_frame`].
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Bytes received and not yet returned in a frame.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// True if part of a message has arrived but not all of it.
+    pub fn is_mid_message(&self) -> bool {
+        match self.state {
+            State::Head { .. } => self.buf.iter().any(|b| *b != b'\n' && *b != b'\r'),
+            State::Body { .. } => true,
+        }
+    }
+
+    /// The next complete message, `Ok(None)` if more bytes are needed.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
+        loop {
+            match &mut self.state {
+                State::Head {
+                    line_start,
+                    scanned,
+                    spans,
+                    content_length,
+                    line_end,
+                } => {
+                    if *scanned == 0 {
+                        // `mod_event_socket` skips line ends between messages ("bah" in
+                        // read_packet); so does this framer, on both sides of the socket.
+                        let skip = self
+                            .buf
+                            .iter()
+                            .position(|b| *b != b'\n' && *b != b'\r')
+                            .unwrap_or(self.buf.len());
+                        self.buf.advance(skip);
+                        if self.buf.is_empty() {
+                            return Ok(None);
+                        }
+                    }
+                    let mut end_of_head = None;
+                    for offset in memchr::memchr_iter(b'\n', &self.buf[*scanned..]) {
+                        let nl = *scanned + offset;
+                        let start = *line_start;
+                        // `\n\n` ends the block; so does `\n\r\n`, which libesl accepts.
+                        if nl == start || (nl == start + 1 && self.buf[start] == b'\r') {
+                            end_of_head = Some(nl + 1);
+                            break;
+                        }
+                        if self.commands && line_end.is_none() {
+                            *line_end = Some(nl);
+                        } else {
+                            push_line(
+                                &self.buf,
+                                start,
+                                nl,
+                                spans,
+                                content_length,
+                                &self.limits,
+                            )?;
+                        }
+                        *line_start = nl + 1;
+                    }
+                    let Some(head_len) = end_of_head else {
+                        *scanned = self.buf.len();
+                        // No terminator yet, so the block will be longer than what is here.
+                        if self.buf.len() >= self.limits.max_header_block {
+                            return Err(FrameError::HeaderBlockTooLarge {
+                                limit: self.limits.max_header_block,
+                            });
+                        }
+                        return Ok(None);
+                    };
+                    if head_len > self.limits.max_header_block {
+                        return Err(FrameError::HeaderBlockTooLarge {
+                            limit: self.limits.max_header_block,
+                        });
+                    }
+                    let head = self.buf.split_to(head_len).freeze();
+                    let spans = std::mem::take(spans);
+                    let line_end = *line_end;
+                    match *content_length {
+                        Some(length) if length > 0 => {
+                            self.state = State::Body {
+                                head,
+                                line_end,
+                                spans,
+                                length,
+                            };
+                        }
+                        _ => {
+                            self.state = State::head();
+                            return Ok(Some(Frame::new(head, line_end, spans, Bytes::new())));
+                        }
+                    }
+                }
+                State::Body { length, .. } => {
+                    if self.buf.len() < *length {
+                        return Ok(None);
+                    }
+                    let body = self.buf.split_to(*length).freeze();
+                    let State::Body {
+                        head,
+                        line_end,
+                        spans,
+                        ..
+                    } = std::mem::replace(&mut self.state, State::head())
+                    else {
+                        // The match arm above proved the state is Body.
+                        return Ok(None);
+                    };
+                    return Ok(Some(Frame::new(head, line_end, spans, body)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(framer: &mut Framer) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some(frame) = framer.next_frame().unwrap() {
+            let headers = frame
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str().into_owned(), v.decoded().into_owned()))
+                .collect();
+            out.push((headers, frame.body.to_vec()));
+        }
+        out
+    }
+
+    const TWO: &[u8] = b"Content-Type: command/reply\nReply-Text: +OK bye\n\n\
+Content-Type: text/disconnect-notice\nContent-Length: 5\n\nhello";
+
+    #[test]
+    fn several_messages_in_one_read() {
+        let mut f = Framer::new(Limits::default());
+        f.push(TWO);
+        let got = frames(&mut f);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0[1], ("Reply-Text".into(), "+OK bye".into()));
+        assert_eq!(got[1].1, b"hello");
+        assert_eq!(f.buffered(), 0);
+        assert!(!f.is_mid_message());
+    }
+
+    #[test]
+    fn any_split_gives_the_same_frames() {
+        let mut whole = Framer::new(Limits::default());
+        whole.push(TWO);
+        let expected = frames(&mut whole);
+        for split in 0..=TWO.len() {
+            let mut f = Framer::new(Limits::default());
+            f.push(&TWO[..split]);
+            let mut got = frames(&mut f);
+            f.push(&TWO[split..]);
+            got.extend(frames(&mut f));
+            assert_eq!(got, expected, "split at {split}");
+        }
+        let mut f = Framer::new(Limits::default());
+        let mut got = Vec::new();
+        for byte in TWO {
+            f.push(&[*byte]);
+            got.extend(frames(&mut f));
+        }
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn crlf_terminator_and_leading_blank_lines_are_accepted() {
+        let mut f = Framer::new(Limits::default());
+        f.push(b"\n\r\nA: 1\r\nB: 2\n\r\nC: 3\n\n");
+        let got = frames(&mut f);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, [("A".into(), "1".into()), ("B".into(), "2".into())]);
+        assert_eq!(got[1].0, [("C".into(), "3".into())]);
+    }
+
+    #[test]
+    fn body_is_exactly_content_length_and_the_next_message_follows_it() {
+        let mut f = Framer::new(Limits::default());
+        // A JSON event body has no trailing LF: the next header starts right after `}`.
+        f.push(b"Content-Length: 2\nContent-Type: text/event-json\n\n{}Content-Type: x\n\n");
+        let got = frames(&mut f);
+        assert_eq!(got[0].1, b"{}");
+        assert_eq!(got[1].0, [("Content-Type".into(), "x".into())]);
+    }
+
+    #[test]
+    fn zero_content_length_has_an_empty_body() {
+        let mut f = Framer::new(Limits::default());
+        f.push(b"Content-Disposition: linger\nContent-Length: 0\n\nNext: 1\n\n");
+        let got = frames(&mut f);
+        assert_eq!(got.len(), 2);
+        assert!(got[0].1.is_empty());
+    }
+
+    #[test]
+    fn header_block_limit_holds_from_both_sides() {
+        let block = b"A: 12345\n\n"; // 10 bytes with its blank line
+        let exact = Limits {
+            max_header_block: block.len(),
+            ..Limits::default()
+        };
+        let mut f = Framer::new(exact);
+        f.push(block);
+        assert_eq!(frames(&mut f).len(), 1);
+
+        let short = Limits {
+            max_header_block: block.len() - 1,
+            ..Limits::default()
+        };
+        let mut f = Framer::new(short);
+        f.push(block);
+        assert_eq!(
+            f.next_frame().err(),
+            Some(FrameError::HeaderBlockTooLarge {
+                limit: block.len() - 1
+            })
+        );
+        // Without a terminator the error comes as soon as the limit is reached, so the
+        // buffer never holds more than the limit of an unterminated block.
+        let mut f = Framer::new(short);
+        for byte in b"A: 123456789012345" {
+            f.push(&[*byte]);
+            if f.next_frame().is_err() {
+                assert!(f.buffered() <= short.max_header_block);
+                return;
+            }
+        }
+        panic!("limit not enforced");
+    }
+
+    #[test]
+    fn body_limit_holds_from_both_sides() {
+        let limits = Limits {
+            max_body: 4,
+            ..Limits::default()
+        };
+        let mut f = Framer::new(limits);
+        f.push(b"Content-Length: 4\n\nabcd");
+        assert_eq!(frames(&mut f)[0].1, b"abcd");
+        let mut f = Framer::new(limits);
+        f.push(b"Content-Length: 5\n\nabcde");
+        assert!(matches!(
+            f.next_frame(),
+            Err(FrameError::BodyTooLarge { length: 5, limit: 4 })
+        ));
+    }
+
+    #[test]
+    fn command_framing_keeps_the_first_line_whole() {
+        let mut f = Framer::for_commands(Limits::default());
+        f.push(b"\napi uuid_setvar u foo:bar\n\nsendmsg u\r\ncall-command: execute\ncontent-length: 2\n\nhiexit\n\n");
+        let a = f.next_frame().unwrap().unwrap();
+        assert_eq!(a.line.unwrap().as_ref(), b"api uuid_setvar u foo:bar");
+        assert!(a.headers.is_empty());
+        let b = f.next_frame().unwrap().unwrap();
+        assert_eq!(b.line.unwrap().as_ref(), b"sendmsg u");
+        assert_eq!(b.headers.text("call-command").unwrap(), "execute");
+        assert_eq!(b.body.as_ref(), b"hi");
+        let c = f.next_frame().unwrap().unwrap();
+        assert_eq!(c.line.unwrap().as_ref(), b"exit");
+    }
+
+    #[test]
+    fn partial_messages_are_reported() {
+        let mut f = Framer::new(Limits::default());
+        f.push(b"Content-Length: 3\n\nab");
+        assert!(f.next_frame().unwrap().is_none());
+        assert!(f.is_mid_message());
+        f.push(b"c");
+        assert!(f.next_frame().unwrap().is_some());
+        assert!(!f.is_mid_message());
+    }
+}

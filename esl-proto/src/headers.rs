@@ -1,0 +1,525 @@
+//! An ordered multimap of headers over the bytes they arrived in.
+//!
+//! Indexing a header block stores four offsets per line and copies nothing: names and values
+//! stay in the shared [`Bytes`] of the message. Values are percent-decoded only when read, and
+//! only if they hold a `%`, so a value that needs no decoding is never copied.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::FrameError;
+use crate::Limits;
+
+/// Where one header line's name and value lie in the header buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) name_start: u32,
+    pub(crate) name_end: u32,
+    pub(crate) value_start: u32,
+    pub(crate) value_end: u32,
+}
+
+/// How the values of a header map are encoded on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueEncoding {
+    /// Percent-encoded (the outer headers of every message, `text/event-plain`,
+    /// `text/event-xml`): read values are percent-decoded.
+    Percent,
+    /// Literal (`text/event-json` and headers built in code): read as they are.
+    Literal,
+}
+
+/// An ordered multimap of headers: case-insensitive lookup, duplicates kept in order.
+#[derive(Clone)]
+pub struct Headers {
+    buf: Bytes,
+    spans: Vec<Span>,
+    encoding: ValueEncoding,
+}
+
+impl Headers {
+    pub(crate) fn from_parts(buf: Bytes, spans: Vec<Span>, encoding: ValueEncoding) -> Headers {
+        Headers {
+            buf,
+            spans,
+            encoding,
+        }
+    }
+
+    pub(crate) fn with_encoding(mut self, encoding: ValueEncoding) -> Headers {
+        self.encoding = encoding;
+        self
+    }
+
+    /// An empty header map.
+    pub fn empty() -> Headers {
+        Headers::from_parts(Bytes::new(), Vec::new(), ValueEncoding::Literal)
+    }
+
+    /// Builds a header map from literal (not encoded) names and values.
+    pub fn from_pairs<I, N, V>(pairs: I) -> Headers
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let mut builder = HeadersBuilder::default();
+        for (name, value) in pairs {
+            builder.push(name.as_ref(), value.as_ref());
+        }
+        builder.finish()
+    }
+
+    /// How values are encoded; [`HeaderValue::decoded`] undoes it.
+    pub fn encoding(&self) -> ValueEncoding {
+        self.encoding
+    }
+
+    /// Number of header lines, duplicates included.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True if there are no headers.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The first header called `name` (ASCII case-insensitive).
+    pub fn get(&self, name: &str) -> Option<HeaderValue<'_>> {
+        let wanted = name.as_bytes();
+        self.spans
+            .iter()
+            .find(|span| {
+                self.slice(span.name_start, span.name_end)
+                    .eq_ignore_ascii_case(wanted)
+            })
+            .map(|span| self.value_of(span))
+    }
+
+    /// The first header called `name`, decoded to text (see [`HeaderValue::decoded`]).
+    pub fn text(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.get(name).map(|v| v.decoded())
+    }
+
+    /// The first header whose name is `prefix` followed by `rest`, without building the name.
+    /// `get_prefixed("variable_", "sip_req_uri")` reads `variable_sip_req_uri`.
+    pub fn get_prefixed(&self, prefix: &str, rest: &str) -> Option<HeaderValue<'_>> {
+        let (prefix, rest) = (prefix.as_bytes(), rest.as_bytes());
+        self.spans
+            .iter()
+            .find(|span| {
+                let name = self.slice(span.name_start, span.name_end);
+                name.len() == prefix.len() + rest.len()
+                    && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+                    && name[prefix.len()..].eq_ignore_ascii_case(rest)
+            })
+            .map(|span| self.value_of(span))
+    }
+
+    /// Every header called `name`, in wire order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = HeaderValue<'a>> + 'a {
+        let wanted = name.as_bytes();
+        self.spans
+            .iter()
+            .filter(move |span| {
+                self.slice(span.name_start, span.name_end)
+                    .eq_ignore_ascii_case(wanted)
+            })
+            .map(move |span| self.value_of(span))
+    }
+
+    /// True if a header called `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Every header as (name, value), in wire order.
+    pub fn iter(&self) -> impl Iterator<Item = (HeaderName<'_>, HeaderValue<'_>)> + '_ {
+        self.spans.iter().map(move |span| {
+            (
+                HeaderName(self.slice(span.name_start, span.name_end)),
+                self.value_of(span),
+            )
+        })
+    }
+
+    /// The bytes the names and values point into.
+    pub fn buffer(&self) -> &Bytes {
+        &self.buf
+    }
+
+    fn slice(&self, start: u32, end: u32) -> &[u8] {
+        // Spans are only ever built by this module from offsets inside `buf`.
+        self.buf.get(start as usize..end as usize).unwrap_or_default()
+    }
+
+    fn value_of(&self, span: &Span) -> HeaderValue<'_> {
+        HeaderValue {
+            raw: self.slice(span.value_start, span.value_end),
+            encoding: self.encoding,
+        }
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.iter().map(|(n, v)| (n.as_str(), v.decoded())))
+            .finish()
+    }
+}
+
+impl PartialEq for Headers {
+    /// Equal when the decoded (name, value) sequences are equal, whatever the encoding.
+    fn eq(&self, other: &Headers) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|((n1, v1), (n2, v2))| n1.0 == n2.0 && v1.decoded_bytes() == v2.decoded_bytes())
+    }
+}
+
+impl Eq for Headers {}
+
+/// Collects literal names and values into one buffer.
+#[derive(Default)]
+pub(crate) struct HeadersBuilder {
+    buf: BytesMut,
+    spans: Vec<Span>,
+}
+
+impl HeadersBuilder {
+    pub(crate) fn push(&mut self, name: &[u8], value: &[u8]) {
+        let name_start = self.buf.len() as u32;
+        self.buf.extend_from_slice(name);
+        let name_end = self.buf.len() as u32;
+        self.buf.extend_from_slice(value);
+        self.spans.push(Span {
+            name_start,
+            name_end,
+            value_start: name_end,
+            value_end: self.buf.len() as u32,
+        });
+    }
+
+    pub(crate) fn finish(self) -> Headers {
+        Headers::from_parts(self.buf.freeze(), self.spans, ValueEncoding::Literal)
+    }
+}
+
+/// A header name, as it arrived.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HeaderName<'a>(&'a [u8]);
+
+impl<'a> HeaderName<'a> {
+    /// The name's bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// The name as text (header names are ASCII; anything else is replaced).
+    pub fn as_str(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.0)
+    }
+
+    /// ASCII case-insensitive comparison.
+    pub fn eq_ignore_case(&self, other: &str) -> bool {
+        self.0.eq_ignore_ascii_case(other.as_bytes())
+    }
+}
+
+impl fmt::Debug for HeaderName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.as_str(), f)
+    }
+}
+
+/// A header value as it arrived, decoded on demand.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HeaderValue<'a> {
+    raw: &'a [u8],
+    encoding: ValueEncoding,
+}
+
+impl<'a> HeaderValue<'a> {
+    /// The bytes exactly as they were on the wire.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// The value with percent-encoding undone (plain `%XX` only: `+` stays `+`; a `%` not
+    /// followed by two hex digits stays as it is). Borrowed when nothing needed decoding.
+    pub fn decoded_bytes(&self) -> Cow<'a, [u8]> {
+        match self.encoding {
+            ValueEncoding::Percent if memchr::memchr(b'%', self.raw).is_some() => {
+                Cow::from(percent_encoding::percent_decode(self.raw))
+            }
+            _ => Cow::Borrowed(self.raw),
+        }
+    }
+
+    /// The decoded value as text; bytes that are not UTF-8 become U+FFFD.
+    pub fn decoded(&self) -> Cow<'a, str> {
+        match self.decoded_bytes() {
+            Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+            Cow::Owned(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Cow::Owned(text),
+                Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            },
+        }
+    }
+
+    /// If the decoded value is a FreeSWITCH array (`ARRAY::a|:b|:c`), its items.
+    pub fn as_array(&self) -> Option<Vec<String>> {
+        let text = self.decoded();
+        let items = text.strip_prefix("ARRAY::")?;
+        Some(items.split("|:").map(str::to_owned).collect())
+    }
+}
+
+impl fmt::Debug for HeaderValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.decoded(), f)
+    }
+}
+
+impl fmt::Display for HeaderValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.decoded())
+    }
+}
+
+/// Splits one header line `[start, end)` (line end already excluded) into name and value.
+///
+/// As libesl and `mod_event_socket` do: the name is everything before the first `:`, the value
+/// everything after it with leading spaces removed; a trailing CR is dropped. A line with no
+/// `:` carries no header (both peers ignore it), so it yields `None`.
+#[inline]
+pub(crate) fn split_line(buf: &[u8], start: usize, mut end: usize) -> Option<Span> {
+    if end > start && buf[end - 1] == b'\r' {
+        end -= 1;
+    }
+    let line = &buf[start..end];
+    let colon = memchr::memchr(b':', line)?;
+    let mut value_start = start + colon + 1;
+    while value_start < end && buf[value_start] == b' ' {
+        value_start += 1;
+    }
+    Some(Span {
+        name_start: start as u32,
+        name_end: (start + colon) as u32,
+        value_start: value_start as u32,
+        value_end: end as u32,
+    })
+}
+
+/// The result of indexing a complete header block held in memory.
+pub(crate) struct IndexedBlock {
+    pub(crate) spans: Vec<Span>,
+    /// Offset just past the blank line (or the end of the input if there was none).
+    pub(crate) body_start: usize,
+    /// The block's `Content-Length`, if it had one.
+    pub(crate) content_length: Option<usize>,
+}
+
+/// Indexes the header block at the start of `buf` (used for the block inside a plain event's
+/// body, which is complete in memory). A block that runs to the end of `buf` without a blank
+/// line is accepted: FreeSWITCH ends such bodies with one, but a missing one loses nothing.
+pub(crate) fn index_block(buf: &[u8], limits: &Limits) -> Result<IndexedBlock, FrameError> {
+    let mut spans = Vec::with_capacity(64);
+    let mut content_length = None;
+    let mut line_start = 0;
+    for nl in memchr::memchr_iter(b'\n', buf) {
+        if nl == line_start || (nl == line_start + 1 && buf[line_start] == b'\r') {
+            if nl > limits.max_header_block {
+                return Err(FrameError::HeaderBlockTooLarge {
+                    limit: limits.max_header_block,
+                });
+            }
+            return Ok(IndexedBlock {
+                spans,
+                body_start: nl + 1,
+                content_length,
+            });
+        }
+        push_line(buf, line_start, nl, &mut spans, &mut content_length, limits)?;
+        line_start = nl + 1;
+    }
+    if buf.len() > limits.max_header_block {
+        return Err(FrameError::HeaderBlockTooLarge {
+            limit: limits.max_header_block,
+        });
+    }
+    if line_start < buf.len() {
+        push_line(
+            buf,
+            line_start,
+            buf.len(),
+            &mut spans,
+            &mut content_length,
+            limits,
+        )?;
+    }
+    Ok(IndexedBlock {
+        spans,
+        body_start: buf.len(),
+        content_length,
+    })
+}
+
+/// Indexes one line and notes `Content-Length`.
+#[inline]
+pub(crate) fn push_line(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    spans: &mut Vec<Span>,
+    content_length: &mut Option<usize>,
+    limits: &Limits,
+) -> Result<(), FrameError> {
+    let Some(span) = split_line(buf, start, end) else {
+        return Ok(());
+    };
+    if spans.len() >= limits.max_headers {
+        return Err(FrameError::TooManyHeaders {
+            limit: limits.max_headers,
+        });
+    }
+    let name = &buf[span.name_start as usize..span.name_end as usize];
+    if name.len() == 14 && name.eq_ignore_ascii_case(b"content-length") {
+        let value = &buf[span.value_start as usize..span.value_end as usize];
+        *content_length = Some(parse_content_length(value, limits)?);
+    }
+    spans.push(span);
+    Ok(())
+}
+
+/// Parses a `Content-Length` value and checks it against the body limit.
+pub(crate) fn parse_content_length(value: &[u8], limits: &Limits) -> Result<usize, FrameError> {
+    let digits = value.trim_ascii();
+    let invalid = || FrameError::InvalidContentLength(String::from_utf8_lossy(value).into_owned());
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(invalid());
+    }
+    let length = digits
+        .iter()
+        .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+    if length > limits.max_body as u64 {
+        return Err(FrameError::BodyTooLarge {
+            length,
+            limit: limits.max_body,
+        });
+    }
+    Ok(length as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(text: &str) -> Headers {
+        let buf = Bytes::copy_from_slice(text.as_bytes());
+        let indexed = index_block(&buf, &Limits::default()).unwrap();
+        Headers::from_parts(buf, indexed.spans, ValueEncoding::Percent)
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive_and_keeps_duplicates_in_order() {
+        let h = block("A-B: 1\nx: 2\na-b: 3\n\n");
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.text("a-b").unwrap(), "1");
+        let all: Vec<_> = h.get_all("A-b").map(|v| v.decoded().into_owned()).collect();
+        assert_eq!(all, ["1", "3"]);
+        assert!(h.get("missing").is_none());
+    }
+
+    #[test]
+    fn values_are_percent_decoded_on_access_but_plus_stays() {
+        let h = block("Date: Mon,%2023%20Nov\nPlus: a+b%2Bc\nBad: 100%\nBad2: %zz%4\n\n");
+        assert_eq!(h.text("Date").unwrap(), "Mon, 23 Nov");
+        assert_eq!(h.get("Date").unwrap().raw(), b"Mon,%2023%20Nov");
+        assert_eq!(h.text("Plus").unwrap(), "a+b+c");
+        assert_eq!(h.text("Bad").unwrap(), "100%");
+        assert_eq!(h.text("Bad2").unwrap(), "%zz%4");
+    }
+
+    #[test]
+    fn undecodable_utf8_is_replaced_not_panicking_and_raw_stays_reachable() {
+        let h = block("V: %FF%FEok\n\n");
+        assert_eq!(h.text("V").unwrap(), "\u{FFFD}\u{FFFD}ok");
+        assert_eq!(&*h.get("V").unwrap().decoded_bytes(), b"\xFF\xFEok");
+    }
+
+    #[test]
+    fn empty_values_keep_their_trailing_space_semantics() {
+        // `User-Data: ` is sent with a trailing space and means an empty value.
+        let h = block("User-Data: \nNext: x\n\n");
+        assert_eq!(h.text("User-Data").unwrap(), "");
+        assert_eq!(h.text("Next").unwrap(), "x");
+    }
+
+    #[test]
+    fn arrays_split_into_items() {
+        let h = block("variable_a: ARRAY::one|:two%20x|:three\nplain: x\n\n");
+        assert_eq!(
+            h.get("variable_a").unwrap().as_array().unwrap(),
+            ["one", "two x", "three"]
+        );
+        assert!(h.get("plain").unwrap().as_array().is_none());
+    }
+
+    #[test]
+    fn crlf_lines_and_lines_without_colon() {
+        let h = block("A: 1\r\nnocolon\r\nB:2\r\n\r\n");
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.text("A").unwrap(), "1");
+        assert_eq!(h.text("B").unwrap(), "2");
+    }
+
+    #[test]
+    fn prefixed_lookup_matches_without_allocating_the_name() {
+        let h = block("variable_sip_req_uri: 1000%40x\n\n");
+        assert_eq!(
+            h.get_prefixed("variable_", "SIP_REQ_URI").unwrap().decoded(),
+            "1000@x"
+        );
+        assert!(h.get_prefixed("variable_", "sip").is_none());
+    }
+
+    #[test]
+    fn content_length_is_strict_decimal_within_the_limit() {
+        let limits = Limits {
+            max_body: 10,
+            ..Limits::default()
+        };
+        assert_eq!(parse_content_length(b"10", &limits), Ok(10));
+        assert_eq!(parse_content_length(b" 7 ", &limits), Ok(7));
+        assert!(matches!(
+            parse_content_length(b"11", &limits),
+            Err(FrameError::BodyTooLarge { length: 11, .. })
+        ));
+        for bad in [&b""[..], b"-1", b"1x", b"99999999999999999999999"] {
+            assert!(matches!(
+                parse_content_length(bad, &limits),
+                Err(FrameError::InvalidContentLength(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn header_count_limit_holds_from_both_sides() {
+        let limits = Limits {
+            max_headers: 2,
+            ..Limits::default()
+        };
+        assert!(index_block(b"a: 1\nb: 2\n\n", &limits).is_ok());
+        assert_eq!(
+            index_block(b"a: 1\nb: 2\nc: 3\n\n", &limits).err(),
+            Some(FrameError::TooManyHeaders { limit: 2 })
+        );
+    }
+}
