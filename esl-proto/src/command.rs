@@ -313,12 +313,14 @@ impl Execute {
         match (&self.arg, self.placement) {
             (None, _) | (Some(_), ArgPlacement::Header) => false,
             (Some(_), ArgPlacement::Body) => true,
-            (Some(arg), ArgPlacement::Auto) => {
-                arg.len() > Execute::MAX_HEADER_ARG
-                    || arg.starts_with(' ')
-                    || arg.contains(['\r', '\n'])
-            }
+            (Some(arg), ArgPlacement::Auto) => Execute::auto_in_body(arg),
         }
+    }
+
+    /// Where [`ArgPlacement::Auto`] puts `arg`: in the body if it has line breaks, leading
+    /// spaces or more than [`Execute::MAX_HEADER_ARG`] bytes.
+    pub fn auto_in_body(arg: &str) -> bool {
+        arg.len() > Execute::MAX_HEADER_ARG || arg.starts_with(' ') || arg.contains(['\r', '\n'])
     }
 }
 

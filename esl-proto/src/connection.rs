@@ -599,8 +599,15 @@ impl Connection {
         self.wire_subs.apply(&command);
     }
 
-    fn write_request(&mut self, pending: Pending, bytes: Bytes, command: &Command) {
+    fn write_request(&mut self, mut pending: Pending, bytes: Bytes, command: &Command) {
         let id = pending.id;
+        if let Kind::Execute { channel, .. } = &mut pending.kind {
+            // A sendmsg held before the outbound handshake names no channel; the socket's
+            // own channel is known now.
+            if channel.is_none() {
+                channel.clone_from(&self.session);
+            }
+        }
         match &pending.kind {
             Kind::Job { job_uuid } => {
                 self.ensure_coverage(BACKGROUND_JOB, None);

@@ -291,17 +291,22 @@ impl ClientCommand {
                 .text("content-type")
                 .filter(|ct| ct.eq_ignore_ascii_case("text/plain"))
                 .map(|_| String::from_utf8_lossy(&self.body).into_owned());
-            let placement = if header_arg.is_none() && body_arg.is_some() {
-                ArgPlacement::Body
-            } else {
-                ArgPlacement::Header
-            };
+            let in_body = header_arg.is_none() && body_arg.is_some();
+            let arg = header_arg.or(body_arg);
             let Some(app) = text("execute-app-name") else {
                 return self.raw();
             };
+            // `Auto` whenever it would put the argument where it was found, so that a
+            // parsed command encodes back to the same bytes.
+            let auto_in_body = arg.as_deref().is_some_and(Execute::auto_in_body);
+            let placement = match (in_body, auto_in_body) {
+                (true, true) | (false, false) => ArgPlacement::Auto,
+                (true, false) => ArgPlacement::Body,
+                (false, true) => ArgPlacement::Header,
+            };
             CallCommand::Execute(Execute {
                 app,
-                arg: header_arg.or(body_arg),
+                arg,
                 loops: text("loops").and_then(|l| l.trim().parse().ok()),
                 event_lock: switch_true(self.headers.text("event-lock")),
                 async_: switch_true(self.headers.text("async")),
@@ -590,7 +595,7 @@ content-type: text/plain\ncontent-length: 5\n\na\nb c",
         let Command::SendMsg(msg) = command else { panic!() };
         let CallCommand::Execute(exec) = msg.command else { panic!() };
         assert_eq!(exec.arg.as_deref(), Some("a\nb c"));
-        assert_eq!(exec.placement, ArgPlacement::Body);
+        assert_eq!(exec.placement, ArgPlacement::Auto);
         assert!(msg.headers.is_empty());
     }
 

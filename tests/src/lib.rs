@@ -1,0 +1,6 @@
+//! Test support for the ESL workspace.
+//!
+//! - [`fixtures`]: the FreeSWITCH 1.11.2 captures in `fixtures/freeswitch/`, loaded chunk by
+//!   chunk as they crossed the socket.
+
+pub mod fixtures;
