@@ -500,8 +500,16 @@ impl Command {
                 w.line(&["auth ", checked("password", password.expose())?]);
             }
             Command::UserAuth { user, password } => {
-                if user.contains(':') {
-                    return Err(CommandError::InvalidHeaderName { name: user.clone() });
+                // `parse_command` takes the domain after the first `@` and the password after
+                // the first `:` that follows it.
+                match user.split_once('@') {
+                    Some((name, domain)) if !name.is_empty() && !domain.is_empty() && !user.contains(':') => {}
+                    _ => {
+                        return Err(CommandError::Malformed {
+                            field: "userauth user",
+                            reason: "must be user@domain, without ':'",
+                        })
+                    }
                 }
                 w.line(&[
                     "userauth ",
@@ -867,7 +875,7 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
         let bad = "x\r\nevent plain ALL";
         let commands = vec![
             Command::auth(bad),
-            Command::userauth(bad, "p"),
+            Command::userauth(format!("u@{bad}"), "p"),
             Command::api(bad),
             Command::bgapi(bad),
             Command::bgapi_with_uuid("status", bad),
@@ -898,7 +906,10 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
             let mut out = BytesMut::from(&b"kept"[..]);
             let result = command.encode(&mut out);
             assert!(
-                matches!(result, Err(CommandError::LineBreak { .. } | CommandError::InvalidHeaderName { .. })),
+                matches!(
+                    result,
+                    Err(CommandError::LineBreak { .. } | CommandError::InvalidHeaderName { .. })
+                ),
                 "{command:?} gave {result:?}"
             );
             assert_eq!(&out[..], b"kept", "nothing written for {command:?}");
@@ -915,6 +926,17 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
             });
             assert!(matches!(c.to_bytes(), Err(CommandError::InvalidHeaderName { .. })), "{name:?}");
         }
+    }
+
+    #[test]
+    fn userauth_needs_user_at_domain() {
+        for user in ["1000", "@d", "u@", "u:x@d", ""] {
+            assert!(matches!(
+                Command::userauth(user, "pw").to_bytes(),
+                Err(CommandError::Malformed { .. })
+            ), "{user:?}");
+        }
+        assert!(Command::userauth("u@d", "p:w@x").to_bytes().is_ok());
     }
 
     #[test]

@@ -65,6 +65,14 @@ pub enum CommandError {
         /// The offending name.
         name: String,
     },
+    /// A field does not have the shape the switch parses.
+    #[error("{field}: {reason}")]
+    Malformed {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A field that the command cannot go without is empty.
     #[error("{field} must not be empty")]
     Empty {

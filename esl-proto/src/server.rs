@@ -14,7 +14,7 @@ use crate::command::{
 use crate::error::FrameError;
 use crate::event::{Event, EventBuilder, EventFormat};
 use crate::frame::Framer;
-use crate::headers::Headers;
+use crate::headers::{Headers, ValueEncoding};
 use crate::Limits;
 
 /// One command as a client sent it.
@@ -54,7 +54,8 @@ impl CommandReader {
         };
         Ok(Some(ClientCommand {
             line: String::from_utf8_lossy(frame.line.as_deref().unwrap_or_default()).into_owned(),
-            headers: frame.headers,
+            // `read_packet` adds command headers as they are: no percent-decoding.
+            headers: frame.headers.with_encoding(ValueEncoding::Literal),
             body: frame.body,
         }))
     }

@@ -71,7 +71,8 @@ pub(super) fn parse(body: &Bytes, limits: &Limits) -> Result<Event, EventError> 
             }
             XmlEvent::Empty(_) => {}
             XmlEvent::Text(t) if matches!(place, Place::Header | Place::Trailer) => {
-                value.push_str(&t.xml10_content());
+                // FreeSWITCH writes text raw (no XML line-end rules), so none are applied here.
+                value.push_str(&t.into_inner());
             }
             XmlEvent::CData(t) if matches!(place, Place::Header | Place::Trailer) => {
                 value.push_str(&t.into_inner());
