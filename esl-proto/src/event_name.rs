@@ -31,6 +31,11 @@ macro_rules! event_names {
             }
 
             fn known(name: &str) -> Option<EventName> {
+                // FreeSWITCH writes names in upper case: an exact match settles nearly all.
+                match name {
+                    $($wire => return Some(EventName::$variant),)+
+                    _ => {}
+                }
                 $(
                     if name.eq_ignore_ascii_case($wire) {
                         return Some(EventName::$variant);

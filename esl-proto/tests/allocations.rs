@@ -1,0 +1,96 @@
+//! The parse path allocates per message, never per header: an event with 200 headers costs
+//! as many allocations as one with 10.
+#![allow(unsafe_code)] // a counting global allocator; the core itself forbids unsafe code
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use bytes::Bytes;
+use esl_proto::{server, Auth, Connection, Event, EventFormat, Limits, Output};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        unsafe { System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn counted<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let out = f();
+    (out, ALLOCATIONS.with(Cell::get) - before)
+}
+
+fn event_with(headers: usize) -> Event {
+    let mut builder = Event::builder("CHANNEL_CREATE").header("Unique-ID", "u-1");
+    for i in 0..headers {
+        builder = builder.header(format!("variable_v{i}"), format!("value number {i}: a%b"));
+    }
+    builder.build()
+}
+
+#[test]
+fn parsing_a_plain_event_allocates_the_same_for_10_or_200_headers() {
+    let mut counts = Vec::new();
+    for headers in [10, 200] {
+        let body = event_with(headers).encode_body(EventFormat::Plain);
+        let (event, allocations) = counted(|| Event::parse(EventFormat::Plain, &body, &Limits::default()));
+        assert_eq!(event.unwrap().headers().len(), headers + 2);
+        counts.push(allocations);
+    }
+    assert_eq!(counts[0], counts[1], "allocations: {counts:?}");
+    assert!(counts[0] <= 2, "{counts:?}");
+}
+
+#[test]
+fn receiving_an_event_through_the_connection_allocates_per_message_not_per_header() {
+    let mut counts = Vec::new();
+    for headers in [10, 200] {
+        let wire = server::encode_event(&event_with(headers), EventFormat::Plain);
+        let mut conn = Connection::inbound(Auth::Manual);
+        // Warm the connection's buffers with one event first.
+        conn.receive(&wire);
+        while let Ok(Some(_)) = conn.poll_output() {}
+        let (found, allocations) = counted(|| {
+            conn.receive(&wire);
+            let mut found = 0;
+            while let Ok(Some(output)) = conn.poll_output() {
+                if let Output::Event(event) = output {
+                    found += event.headers().len();
+                }
+            }
+            found
+        });
+        assert_eq!(found, headers + 2);
+        counts.push(allocations);
+    }
+    assert_eq!(counts[0], counts[1], "allocations: {counts:?}");
+}
+
+#[test]
+fn reading_values_that_need_no_decoding_does_not_allocate() {
+    let body = Bytes::from_static(b"Event-Name: HEARTBEAT\nUnique-ID: abc\nCore-UUID: def\n\n");
+    let event = Event::parse(EventFormat::Plain, &body, &Limits::default()).unwrap();
+    let (total, allocations) = counted(|| {
+        event.name();
+        event.headers().iter().map(|(_, v)| v.decoded().len()).sum::<usize>()
+    });
+    assert_eq!(total, 9 + 3 + 3);
+    assert_eq!(allocations, 0);
+}
