@@ -103,15 +103,19 @@ fn bench(c: &mut Criterion) {
             ("events", Throughput::Elements(events as u64)),
         ] {
             group.throughput(throughput);
-            group.bench_with_input(BenchmarkId::new("memchr-ceiling", unit), &bytes, |b, bytes| {
-                b.iter(|| memchr_lines(std::hint::black_box(bytes)))
-            });
+            group.bench_with_input(
+                BenchmarkId::new("memchr-ceiling", unit),
+                &bytes,
+                |b, bytes| b.iter(|| memchr_lines(std::hint::black_box(bytes))),
+            );
             group.bench_with_input(BenchmarkId::new("decode", unit), &bytes, |b, bytes| {
                 b.iter(|| decode(std::hint::black_box(bytes)))
             });
-            group.bench_with_input(BenchmarkId::new("decode+read-all-values", unit), &bytes, |b, bytes| {
-                b.iter(|| decode_all_values(std::hint::black_box(bytes)))
-            });
+            group.bench_with_input(
+                BenchmarkId::new("decode+read-all-values", unit),
+                &bytes,
+                |b, bytes| b.iter(|| decode_all_values(std::hint::black_box(bytes))),
+            );
         }
         group.finish();
     }

@@ -503,7 +503,8 @@ impl Command {
                 // `parse_command` takes the domain after the first `@` and the password after
                 // the first `:` that follows it.
                 match user.split_once('@') {
-                    Some((name, domain)) if !name.is_empty() && !domain.is_empty() && !user.contains(':') => {}
+                    Some((name, domain))
+                        if !name.is_empty() && !domain.is_empty() && !user.contains(':') => {}
                     _ => {
                         return Err(CommandError::Malformed {
                             field: "userauth user",
@@ -586,7 +587,10 @@ impl Command {
             Command::NoLog => w.start("nolog"),
             Command::SendMsg(msg) => msg.write(&mut w)?,
             Command::SendEvent(event) => {
-                w.line(&["sendevent ", nonempty("event name", checked("event name", &event.name)?)?]);
+                w.line(&[
+                    "sendevent ",
+                    nonempty("event name", checked("event name", &event.name)?)?,
+                ]);
                 for (name, value) in &event.headers {
                     w.header(name, value)?;
                 }
@@ -601,7 +605,10 @@ impl Command {
             }
             Command::Exit => w.start("exit"),
             Command::Raw(raw) => {
-                w.start(nonempty("command line", checked("command line", &raw.line)?)?);
+                w.start(nonempty(
+                    "command line",
+                    checked("command line", &raw.line)?,
+                )?);
                 for (name, value) in &raw.headers {
                     w.header(name, value)?;
                 }
@@ -624,10 +631,7 @@ impl SendMsg {
         match &self.command {
             CallCommand::Execute(exec) => {
                 w.header("call-command", "execute")?;
-                w.header(
-                    "execute-app-name",
-                    nonempty("execute-app-name", &exec.app)?,
-                )?;
+                w.header("execute-app-name", nonempty("execute-app-name", &exec.app)?)?;
                 let in_body = exec.arg_in_body();
                 if let (Some(arg), false) = (&exec.arg, in_body) {
                     w.header("execute-app-arg", arg)?;
@@ -659,7 +663,10 @@ impl SendMsg {
             }
             CallCommand::Unicast(u) => {
                 w.header("call-command", "unicast")?;
-                let ports = (u.local_port.map(|p| p.to_string()), u.remote_port.map(|p| p.to_string()));
+                let ports = (
+                    u.local_port.map(|p| p.to_string()),
+                    u.remote_port.map(|p| p.to_string()),
+                );
                 for (name, value) in [
                     ("local-ip", u.local_ip.as_deref()),
                     ("local-port", ports.0.as_deref()),
@@ -776,37 +783,78 @@ mod tests {
     #[test]
     fn encodes_every_command_exactly() {
         assert_eq!(enc(Command::auth("ClueCon")), "auth ClueCon\n\n");
-        assert_eq!(enc(Command::userauth("1000@default", "pw")), "userauth 1000@default:pw\n\n");
+        assert_eq!(
+            enc(Command::userauth("1000@default", "pw")),
+            "userauth 1000@default:pw\n\n"
+        );
         assert_eq!(enc(Command::api("status")), "api status\n\n");
         assert_eq!(enc(Command::bgapi("status")), "bgapi status\n\n");
         assert_eq!(
-            enc(Command::bgapi_with_uuid("status", "11111111-2222-3333-4444-555555555555")),
+            enc(Command::bgapi_with_uuid(
+                "status",
+                "11111111-2222-3333-4444-555555555555"
+            )),
             "bgapi status\nJob-UUID: 11111111-2222-3333-4444-555555555555\n\n"
         );
         assert_eq!(
-            enc(Command::event(EventFormat::Plain, ["CHANNEL_CREATE", "CUSTOM", "conference::maintenance"])),
+            enc(Command::event(
+                EventFormat::Plain,
+                ["CHANNEL_CREATE", "CUSTOM", "conference::maintenance"]
+            )),
             "event plain CHANNEL_CREATE CUSTOM conference::maintenance\n\n"
         );
-        assert_eq!(enc(Command::Event { format: None, events: vec![] }), "event\n\n");
+        assert_eq!(
+            enc(Command::Event {
+                format: None,
+                events: vec![]
+            }),
+            "event\n\n"
+        );
         assert_eq!(enc(Command::nixevent(["ALL"])), "nixevent ALL\n\n");
         assert_eq!(enc(Command::nixevent(Vec::<String>::new())), "nixevent\n\n");
         assert_eq!(enc(Command::NoEvents), "noevents\n\n");
-        assert_eq!(enc(Command::filter("Event-Name", "CHANNEL_CREATE")), "filter Event-Name CHANNEL_CREATE\n\n");
-        assert_eq!(enc(Command::filter_delete("all", None)), "filter delete all\n\n");
         assert_eq!(
-            enc(Command::filter_delete("Event-Name", Some("NOT_THERE".into()))),
+            enc(Command::filter("Event-Name", "CHANNEL_CREATE")),
+            "filter Event-Name CHANNEL_CREATE\n\n"
+        );
+        assert_eq!(
+            enc(Command::filter_delete("all", None)),
+            "filter delete all\n\n"
+        );
+        assert_eq!(
+            enc(Command::filter_delete(
+                "Event-Name",
+                Some("NOT_THERE".into())
+            )),
             "filter delete Event-Name NOT_THERE\n\n"
         );
-        assert_eq!(enc(Command::MyEvents { uuid: None, format: None }), "myevents\n\n");
         assert_eq!(
-            enc(Command::MyEvents { uuid: Some("u".into()), format: Some(EventFormat::Json) }),
+            enc(Command::MyEvents {
+                uuid: None,
+                format: None
+            }),
+            "myevents\n\n"
+        );
+        assert_eq!(
+            enc(Command::MyEvents {
+                uuid: Some("u".into()),
+                format: Some(EventFormat::Json)
+            }),
             "myevents u json\n\n"
         );
-        assert_eq!(enc(Command::DivertEvents { on: true }), "divert_events on\n\n");
+        assert_eq!(
+            enc(Command::DivertEvents { on: true }),
+            "divert_events on\n\n"
+        );
         assert_eq!(enc(Command::Linger { seconds: None }), "linger\n\n");
         assert_eq!(enc(Command::Linger { seconds: Some(2) }), "linger 2\n\n");
         assert_eq!(enc(Command::NoLinger), "nolinger\n\n");
-        assert_eq!(enc(Command::Log { level: Some(LogLevel::Debug) }), "log 7\n\n");
+        assert_eq!(
+            enc(Command::Log {
+                level: Some(LogLevel::Debug)
+            }),
+            "log 7\n\n"
+        );
         assert_eq!(enc(Command::Log { level: None }), "log\n\n");
         assert_eq!(enc(Command::NoLog), "nolog\n\n");
         assert_eq!(enc(Command::Connect), "connect\n\n");
@@ -828,7 +876,11 @@ mod tests {
         let uuid = Some("0a83ac5e-9592-4e59-84c7-7064de14660d".to_string());
         let arg = "tone_stream://%(200,100,440);loops=3".to_string();
         assert_eq!(
-            enc(Command::execute(uuid.clone(), "playback", Some(arg.clone()))),
+            enc(Command::execute(
+                uuid.clone(),
+                "playback",
+                Some(arg.clone())
+            )),
             "sendmsg 0a83ac5e-9592-4e59-84c7-7064de14660d\ncall-command: execute\n\
 execute-app-name: playback\nexecute-app-arg: tone_stream://%(200,100,440);loops=3\n\n"
         );
@@ -858,16 +910,34 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
 
     #[test]
     fn multi_line_long_or_space_led_arguments_go_in_the_body() {
-        for arg in ["two\nlines".to_string(), " lead".to_string(), "x".repeat(Execute::MAX_HEADER_ARG + 1)] {
-            let bytes = Command::execute(None, "set", Some(arg.clone())).to_bytes().unwrap();
+        for arg in [
+            "two\nlines".to_string(),
+            " lead".to_string(),
+            "x".repeat(Execute::MAX_HEADER_ARG + 1),
+        ] {
+            let bytes = Command::execute(None, "set", Some(arg.clone()))
+                .to_bytes()
+                .unwrap();
             let text = String::from_utf8(bytes.to_vec()).unwrap();
-            assert!(text.ends_with(&format!("content-length: {}\n\n{arg}", arg.len())), "{text}");
+            assert!(
+                text.ends_with(&format!("content-length: {}\n\n{arg}", arg.len())),
+                "{text}"
+            );
             assert!(!text.contains("execute-app-arg"));
         }
         let mut exec = Execute::new("set", Some("a\nb".into()));
         exec.placement = ArgPlacement::Header;
-        let forced = Command::SendMsg(SendMsg { uuid: None, command: CallCommand::Execute(exec), headers: vec![] });
-        assert_eq!(forced.to_bytes(), Err(CommandError::LineBreak { field: "header value" }));
+        let forced = Command::SendMsg(SendMsg {
+            uuid: None,
+            command: CallCommand::Execute(exec),
+            headers: vec![],
+        });
+        assert_eq!(
+            forced.to_bytes(),
+            Err(CommandError::LineBreak {
+                field: "header value"
+            })
+        );
     }
 
     #[test]
@@ -885,20 +955,39 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
             Command::filter("h", bad),
             Command::filter_delete(bad, None),
             Command::filter_delete("h", Some(bad.into())),
-            Command::MyEvents { uuid: Some(bad.into()), format: None },
+            Command::MyEvents {
+                uuid: Some(bad.into()),
+                format: None,
+            },
             Command::GetVar { name: bad.into() },
             Command::execute(Some(bad.into()), "answer", None),
             Command::execute(None, bad, None),
             Command::hangup(None, Some(bad.into())),
-            Command::SendMsg(SendMsg { uuid: None, command: CallCommand::NoMedia { uuid: bad.into() }, headers: vec![] }),
-            Command::SendMsg(SendMsg { uuid: None, command: CallCommand::Other { name: bad.into() }, headers: vec![] }),
+            Command::SendMsg(SendMsg {
+                uuid: None,
+                command: CallCommand::NoMedia { uuid: bad.into() },
+                headers: vec![],
+            }),
+            Command::SendMsg(SendMsg {
+                uuid: None,
+                command: CallCommand::Other { name: bad.into() },
+                headers: vec![],
+            }),
             Command::SendMsg(SendMsg {
                 uuid: None,
                 command: CallCommand::Hangup { cause: None },
                 headers: vec![("x".into(), bad.into())],
             }),
-            Command::SendEvent(SendEvent { name: bad.into(), headers: vec![], body: None }),
-            Command::SendEvent(SendEvent { name: "CUSTOM".into(), headers: vec![("a".into(), bad.into())], body: None }),
+            Command::SendEvent(SendEvent {
+                name: bad.into(),
+                headers: vec![],
+                body: None,
+            }),
+            Command::SendEvent(SendEvent {
+                name: "CUSTOM".into(),
+                headers: vec![("a".into(), bad.into())],
+                body: None,
+            }),
             Command::raw(bad),
             Command::auth("nul\0byte"),
         ];
@@ -924,17 +1013,23 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
                 command: CallCommand::Hangup { cause: None },
                 headers: vec![(name.into(), "1".into())],
             });
-            assert!(matches!(c.to_bytes(), Err(CommandError::InvalidHeaderName { .. })), "{name:?}");
+            assert!(
+                matches!(c.to_bytes(), Err(CommandError::InvalidHeaderName { .. })),
+                "{name:?}"
+            );
         }
     }
 
     #[test]
     fn userauth_needs_user_at_domain() {
         for user in ["1000", "@d", "u@", "u:x@d", ""] {
-            assert!(matches!(
-                Command::userauth(user, "pw").to_bytes(),
-                Err(CommandError::Malformed { .. })
-            ), "{user:?}");
+            assert!(
+                matches!(
+                    Command::userauth(user, "pw").to_bytes(),
+                    Err(CommandError::Malformed { .. })
+                ),
+                "{user:?}"
+            );
         }
         assert!(Command::userauth("u@d", "p:w@x").to_bytes().is_ok());
     }

@@ -16,7 +16,9 @@ use crate::error::{CloseReason, Error, EventError, RequestError, SendError};
 use crate::event::{Event, EventFormat};
 use crate::event_name::EventName;
 use crate::frame::Framer;
-use crate::message::{ApiResponse, ContentType, DisconnectNotice, Disposition, LogLine, Message, Reply};
+use crate::message::{
+    ApiResponse, ContentType, DisconnectNotice, Disposition, LogLine, Message, Reply,
+};
 use crate::subscriptions::Subscriptions;
 use crate::Limits;
 
@@ -446,10 +448,7 @@ impl Connection {
             });
         }
         let kind = self.classify(&command);
-        let completes_later = matches!(
-            kind,
-            Kind::Job { .. } | Kind::Execute { wait: true, .. }
-        );
+        let completes_later = matches!(kind, Kind::Job { .. } | Kind::Execute { wait: true, .. });
         if completes_later && self.pending_completions() >= self.limits.max_pending_jobs {
             return Err(SendError::TooManyPending {
                 kind: "pending jobs",
@@ -687,7 +686,8 @@ impl Connection {
             },
             Kind::InternalSetup,
         );
-        if !self.wire_subs.admits(&probe, session.as_deref()) && !self.wire_subs.filters().is_empty()
+        if !self.wire_subs.admits(&probe, session.as_deref())
+            && !self.wire_subs.filters().is_empty()
         {
             self.write_internal(Command::filter("Event-Name", need), Kind::InternalSetup);
         }
@@ -772,7 +772,9 @@ impl Connection {
                 self.outputs.push_back(Output::Disconnect(notice));
             }
             ContentType::RudeRejection => {
-                let text = String::from_utf8_lossy(message.body()).trim_end().to_owned();
+                let text = String::from_utf8_lossy(message.body())
+                    .trim_end()
+                    .to_owned();
                 self.fail(Error::Rejected(text));
             }
             ContentType::Other(_) | ContentType::Missing => {
@@ -823,7 +825,9 @@ impl Connection {
             }
             Kind::InternalConnect => {
                 let Response::Reply(reply) = response else {
-                    return self.fail(Error::Handshake("connect answered by an api/response".into()));
+                    return self.fail(Error::Handshake(
+                        "connect answered by an api/response".into(),
+                    ));
                 };
                 if !ok {
                     return self.fail(Error::Handshake(format!(
@@ -919,7 +923,9 @@ impl Connection {
     fn on_event_message(&mut self, format: EventFormat, message: Message) {
         match Event::parse(format, message.body(), &self.limits) {
             Ok(event) => self.on_event(event),
-            Err(error) => self.outputs.push_back(Output::InvalidEvent { message, error }),
+            Err(error) => self
+                .outputs
+                .push_back(Output::InvalidEvent { message, error }),
         }
     }
 
@@ -938,7 +944,9 @@ impl Connection {
                         let app = event.application();
                         let found = self.adoptions.iter().position(|a| {
                             a.channel.as_deref() == channel.as_deref()
-                                && app.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&a.app))
+                                && app
+                                    .as_deref()
+                                    .is_some_and(|n| n.eq_ignore_ascii_case(&a.app))
                         });
                         if let Some(adoption) = found.and_then(|i| self.adoptions.remove(i)) {
                             self.executes.insert(

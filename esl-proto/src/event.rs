@@ -148,7 +148,9 @@ impl Event {
             return true;
         }
         event_name == EventName::Custom
-            && self.subclass().is_some_and(|s| s.eq_ignore_ascii_case(name))
+            && self
+                .subclass()
+                .is_some_and(|s| s.eq_ignore_ascii_case(name))
     }
 
     /// `Unique-ID`: the channel the event is about.
@@ -184,7 +186,8 @@ impl Event {
 
     /// `Channel-State`, typed.
     pub fn channel_state(&self) -> Option<ChannelState> {
-        self.header("Channel-State").map(|s| ChannelState::parse(&s))
+        self.header("Channel-State")
+            .map(|s| ChannelState::parse(&s))
     }
 
     /// `Channel-Call-State` (`DOWN`, `RINGING`, `EARLY`, `ACTIVE`, `HANGUP`, ...).
@@ -451,7 +454,9 @@ mod tests {
         assert!(custom.is("CUSTOM"));
         assert!(custom.is("conference::maintenance"));
         assert!(!custom.is("sofia::register"));
-        assert!(Event::builder("CHANNEL_ANSWER").build().is("channel_answer"));
+        assert!(Event::builder("CHANNEL_ANSWER")
+            .build()
+            .is("channel_answer"));
     }
 
     #[test]

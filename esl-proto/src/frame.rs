@@ -27,7 +27,11 @@ pub struct Frame {
 impl Frame {
     fn new(head: Bytes, line_end: Option<usize>, spans: Vec<Span>, body: Bytes) -> Frame {
         let line = line_end.map(|end| {
-            let end = if end > 0 && head[end - 1] == b'\r' { end - 1 } else { end };
+            let end = if end > 0 && head[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
             head.slice(..end)
         });
         Frame {
@@ -158,14 +162,7 @@ impl Framer {
                         if self.commands && line_end.is_none() {
                             *line_end = Some(nl);
                         } else {
-                            push_line(
-                                &self.buf,
-                                start,
-                                nl,
-                                spans,
-                                content_length,
-                                &self.limits,
-                            )?;
+                            push_line(&self.buf, start, nl, spans, content_length, &self.limits)?;
                         }
                         *line_start = nl + 1;
                     }
@@ -228,7 +225,9 @@ impl Framer {
 mod tests {
     use super::*;
 
-    fn frames(framer: &mut Framer) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+    type Decoded = (Vec<(String, String)>, Vec<u8>);
+
+    fn frames(framer: &mut Framer) -> Vec<Decoded> {
         let mut out = Vec::new();
         while let Some(frame) = framer.next_frame().unwrap() {
             let headers = frame
@@ -284,7 +283,10 @@ Content-Type: text/disconnect-notice\nContent-Length: 5\n\nhello";
         f.push(b"\n\r\nA: 1\r\nB: 2\n\r\nC: 3\n\n");
         let got = frames(&mut f);
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0].0, [("A".into(), "1".into()), ("B".into(), "2".into())]);
+        assert_eq!(
+            got[0].0,
+            [("A".into(), "1".into()), ("B".into(), "2".into())]
+        );
         assert_eq!(got[1].0, [("C".into(), "3".into())]);
     }
 
@@ -356,7 +358,10 @@ Content-Type: text/disconnect-notice\nContent-Length: 5\n\nhello";
         f.push(b"Content-Length: 5\n\nabcde");
         assert!(matches!(
             f.next_frame(),
-            Err(FrameError::BodyTooLarge { length: 5, limit: 4 })
+            Err(FrameError::BodyTooLarge {
+                length: 5,
+                limit: 4
+            })
         ));
     }
 

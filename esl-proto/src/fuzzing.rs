@@ -37,7 +37,7 @@ fn chunks(data: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// The framer on arbitrary bytes in self-chosen chunks: never panics, never buffers more than
 /// one incomplete message plus one chunk.
-pub fn frame(data: &[u8]) {
+pub fn framer(data: &[u8]) {
     let limits = fuzz_limits();
     let mut framer = Framer::new(limits);
     for chunk in chunks(data) {

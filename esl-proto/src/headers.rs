@@ -153,7 +153,9 @@ impl Headers {
 
     fn slice(&self, start: u32, end: u32) -> &[u8] {
         // Spans are only ever built by this module from offsets inside `buf`.
-        self.buf.get(start as usize..end as usize).unwrap_or_default()
+        self.buf
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
     }
 
     fn value_of(&self, span: &Span) -> HeaderValue<'_> {
@@ -176,10 +178,9 @@ impl PartialEq for Headers {
     /// Equal when the decoded (name, value) sequences are equal, whatever the encoding.
     fn eq(&self, other: &Headers) -> bool {
         self.len() == other.len()
-            && self
-                .iter()
-                .zip(other.iter())
-                .all(|((n1, v1), (n2, v2))| n1.0 == n2.0 && v1.decoded_bytes() == v2.decoded_bytes())
+            && self.iter().zip(other.iter()).all(|((n1, v1), (n2, v2))| {
+                n1.0 == n2.0 && v1.decoded_bytes() == v2.decoded_bytes()
+            })
     }
 }
 
@@ -523,7 +524,9 @@ mod tests {
     fn prefixed_lookup_matches_without_allocating_the_name() {
         let h = block("variable_sip_req_uri: 1000%40x\n\n");
         assert_eq!(
-            h.get_prefixed("variable_", "SIP_REQ_URI").unwrap().decoded(),
+            h.get_prefixed("variable_", "SIP_REQ_URI")
+                .unwrap()
+                .decoded(),
             "1000@x"
         );
         assert!(h.get_prefixed("variable_", "sip").is_none());

@@ -93,7 +93,9 @@ pub use command::{
     SendMsg, Unicast,
 };
 pub use connection::{Auth, Connection, Output, Ready, RequestId, Response, Stats};
-pub use error::{CloseReason, CommandError, Error, EventError, FrameError, RequestError, SendError};
+pub use error::{
+    CloseReason, CommandError, Error, EventError, FrameError, RequestError, SendError,
+};
 pub use event::{ChannelState, Event, EventBuilder, EventFormat};
 pub use event_name::EventName;
 pub use frame::{Frame, Framer};

@@ -345,7 +345,10 @@ mod tests {
             assert_eq!(ContentType::parse(name.as_bytes()), ct);
             assert_eq!(ct.as_str(), name);
         }
-        assert_eq!(ContentType::parse(b" Command/Reply "), ContentType::CommandReply);
+        assert_eq!(
+            ContentType::parse(b" Command/Reply "),
+            ContentType::CommandReply
+        );
         assert_eq!(
             ContentType::parse(b"x/new"),
             ContentType::Other("x/new".into())

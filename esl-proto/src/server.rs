@@ -407,7 +407,10 @@ pub fn encode_api_response(body: &[u8]) -> Bytes {
     let length = body.len().to_string();
     message(
         &mut out,
-        &[("Content-Type", "api/response"), ("Content-Length", &length)],
+        &[
+            ("Content-Type", "api/response"),
+            ("Content-Length", &length),
+        ],
         Some(body),
     );
     out.freeze()
@@ -556,7 +559,10 @@ mod tests {
         assert_eq!(parse(b"exit\n\n"), Command::Exit);
         assert_eq!(parse(b"EXITnow\n\n"), Command::Exit);
         assert_eq!(parse(b"auth ClueCon\n\n"), Command::auth("ClueCon"));
-        assert_eq!(parse(b"userauth 1000@default:pw:x\n\n"), Command::userauth("1000@default", "pw:x"));
+        assert_eq!(
+            parse(b"userauth 1000@default:pw:x\n\n"),
+            Command::userauth("1000@default", "pw:x")
+        );
         assert_eq!(parse(b"api status\n\n"), Command::api("status"));
         assert_eq!(parse(b"API eval a: b\n\n"), Command::api("eval a: b"));
         assert!(matches!(parse(b"api\n\n"), Command::Raw(_)));
@@ -564,13 +570,33 @@ mod tests {
             parse(b"event plain CHANNEL_CREATE CUSTOM a::b\n\n"),
             Command::event(EventFormat::Plain, ["CHANNEL_CREATE", "CUSTOM", "a::b"])
         );
-        assert_eq!(parse(b"event\n\n"), Command::Event { format: None, events: vec![] });
-        assert_eq!(parse(b"filter Event-Name X\n\n"), Command::filter("Event-Name", "X"));
-        assert_eq!(parse(b"filter add Event-Name X\n\n"), Command::filter("Event-Name", "X"));
-        assert_eq!(parse(b"filter delete all\n\n"), Command::filter_delete("all", None));
+        assert_eq!(
+            parse(b"event\n\n"),
+            Command::Event {
+                format: None,
+                events: vec![]
+            }
+        );
+        assert_eq!(
+            parse(b"filter Event-Name X\n\n"),
+            Command::filter("Event-Name", "X")
+        );
+        assert_eq!(
+            parse(b"filter add Event-Name X\n\n"),
+            Command::filter("Event-Name", "X")
+        );
+        assert_eq!(
+            parse(b"filter delete all\n\n"),
+            Command::filter_delete("all", None)
+        );
         assert!(matches!(parse(b"filter\n\n"), Command::Raw(_)));
         assert!(matches!(parse(b"filter x\n\n"), Command::Raw(_)));
-        assert_eq!(parse(b"log 7\n\n"), Command::Log { level: Some(LogLevel::Debug) });
+        assert_eq!(
+            parse(b"log 7\n\n"),
+            Command::Log {
+                level: Some(LogLevel::Debug)
+            }
+        );
         assert_eq!(parse(b"log\n\n"), Command::Log { level: None });
         assert!(matches!(parse(b"log notalevel\n\n"), Command::Raw(_)));
         assert_eq!(parse(b"nolog\n\n"), Command::NoLog);
@@ -578,7 +604,10 @@ mod tests {
         assert_eq!(parse(b"linger 2\n\n"), Command::Linger { seconds: Some(2) });
         assert_eq!(
             parse(b"myevents plain u-1\n\n"),
-            Command::MyEvents { uuid: Some("u-1".into()), format: Some(EventFormat::Plain) }
+            Command::MyEvents {
+                uuid: Some("u-1".into()),
+                format: Some(EventFormat::Plain)
+            }
         );
         assert!(matches!(parse(b"foo bar\n\n"), Command::Raw(_)));
         assert_eq!(
@@ -593,8 +622,12 @@ mod tests {
             b"sendmsg u\ncall-command: execute\nexecute-app-name: playback\n\
 content-type: text/plain\ncontent-length: 5\n\na\nb c",
         );
-        let Command::SendMsg(msg) = command else { panic!() };
-        let CallCommand::Execute(exec) = msg.command else { panic!() };
+        let Command::SendMsg(msg) = command else {
+            panic!()
+        };
+        let CallCommand::Execute(exec) = msg.command else {
+            panic!()
+        };
         assert_eq!(exec.arg.as_deref(), Some("a\nb c"));
         assert_eq!(exec.placement, ArgPlacement::Auto);
         assert!(msg.headers.is_empty());

@@ -253,7 +253,9 @@ impl Subscriptions {
         if send {
             if let Some(target) = &self.myevents {
                 let wanted = target.as_deref().or(session);
-                send = event.unique_id().is_some_and(|u| Some(u.as_ref()) == wanted);
+                send = event
+                    .unique_id()
+                    .is_some_and(|u| Some(u.as_ref()) == wanted);
             }
         }
         send
@@ -377,16 +379,28 @@ mod tests {
         ]);
         assert!(!s.admits(&ev("HEARTBEAT", &[]), None));
         assert!(s.admits(&ev("CHANNEL_CREATE", &[]), None));
-        let s = state(&[Command::event(EventFormat::Plain, ["ALL"]), Command::NoEvents]);
+        let s = state(&[
+            Command::event(EventFormat::Plain, ["ALL"]),
+            Command::NoEvents,
+        ]);
         assert!(!s.admits(&ev("CHANNEL_CREATE", &[]), None));
         assert!(s.is_empty());
     }
 
     #[test]
     fn custom_needs_the_subclass() {
-        let s = state(&[Command::event(EventFormat::Plain, ["CUSTOM", "conference::maintenance"])]);
-        assert!(s.admits(&ev("CUSTOM", &[("Event-Subclass", "conference::maintenance")]), None));
-        assert!(!s.admits(&ev("CUSTOM", &[("Event-Subclass", "sofia::register")]), None));
+        let s = state(&[Command::event(
+            EventFormat::Plain,
+            ["CUSTOM", "conference::maintenance"],
+        )]);
+        assert!(s.admits(
+            &ev("CUSTOM", &[("Event-Subclass", "conference::maintenance")]),
+            None
+        ));
+        assert!(!s.admits(
+            &ev("CUSTOM", &[("Event-Subclass", "sofia::register")]),
+            None
+        ));
     }
 
     #[test]
@@ -400,7 +414,10 @@ mod tests {
         assert!(s.admits(&ev("CHANNEL_CREATE", &[]), None));
         assert!(!s.admits(&ev("CHANNEL_CREATE", &[("Unique-ID", "abc")]), None));
         assert!(!s.admits(&ev("HEARTBEAT", &[]), None));
-        assert!(s.admits(&ev("CHANNEL_ANSWER", &[("Caller-Destination-Number", "2000")]), None));
+        assert!(s.admits(
+            &ev("CHANNEL_ANSWER", &[("Caller-Destination-Number", "2000")]),
+            None
+        ));
         let s = state(&[
             Command::event(EventFormat::Plain, ["ALL"]),
             Command::filter("Event-Name", "CHANNEL_CREATE"),
@@ -412,7 +429,10 @@ mod tests {
 
     #[test]
     fn myevents_keeps_one_channel() {
-        let s = state(&[Command::MyEvents { uuid: None, format: None }]);
+        let s = state(&[Command::MyEvents {
+            uuid: None,
+            format: None,
+        }]);
         assert!(s.admits(&ev("CHANNEL_ANSWER", &[("Unique-ID", "me")]), Some("me")));
         assert!(!s.admits(&ev("CHANNEL_ANSWER", &[("Unique-ID", "other")]), Some("me")));
         assert!(!s.admits(&ev("BACKGROUND_JOB", &[]), Some("me")));
@@ -424,7 +444,9 @@ mod tests {
             Command::event(EventFormat::Json, ["CHANNEL_CREATE", "CUSTOM", "a::b"]),
             Command::event(EventFormat::Json, ["HEARTBEAT"]),
             Command::filter("Event-Name", "CHANNEL_CREATE"),
-            Command::Log { level: Some(LogLevel::Info) },
+            Command::Log {
+                level: Some(LogLevel::Info),
+            },
         ]);
         let rebuilt = state(&original.replay());
         assert_eq!(rebuilt, original);

@@ -50,7 +50,8 @@ fn parsing_a_plain_event_allocates_the_same_for_10_or_200_headers() {
     let mut counts = Vec::new();
     for headers in [10, 200] {
         let body = event_with(headers).encode_body(EventFormat::Plain);
-        let (event, allocations) = counted(|| Event::parse(EventFormat::Plain, &body, &Limits::default()));
+        let (event, allocations) =
+            counted(|| Event::parse(EventFormat::Plain, &body, &Limits::default()));
         assert_eq!(event.unwrap().headers().len(), headers + 2);
         counts.push(allocations);
     }
@@ -89,7 +90,11 @@ fn reading_values_that_need_no_decoding_does_not_allocate() {
     let event = Event::parse(EventFormat::Plain, &body, &Limits::default()).unwrap();
     let (total, allocations) = counted(|| {
         event.name();
-        event.headers().iter().map(|(_, v)| v.decoded().len()).sum::<usize>()
+        event
+            .headers()
+            .iter()
+            .map(|(_, v)| v.decoded().len())
+            .sum::<usize>()
     });
     assert_eq!(total, 9 + 3 + 3);
     assert_eq!(allocations, 0);

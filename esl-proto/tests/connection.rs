@@ -68,12 +68,19 @@ fn commands_before_auth_are_held_and_released_in_order() {
     assert_eq!(sent(&mut conn), [Command::auth("ClueCon")]);
     conn.receive(&server::encode_command_reply("+OK accepted"));
     outputs(&mut conn);
-    assert_eq!(sent(&mut conn), [Command::api("status"), Command::api("version")]);
+    assert_eq!(
+        sent(&mut conn),
+        [Command::api("status"), Command::api("version")]
+    );
     conn.receive(&server::encode_api_response(b"A"));
     conn.receive(&server::encode_api_response(b"B"));
     let out = outputs(&mut conn);
-    assert!(matches!(terminal(&out, a), Output::Response { response, .. } if response.text() == "A"));
-    assert!(matches!(terminal(&out, b), Output::Response { response, .. } if response.text() == "B"));
+    assert!(
+        matches!(terminal(&out, a), Output::Response { response, .. } if response.text() == "A")
+    );
+    assert!(
+        matches!(terminal(&out, b), Output::Response { response, .. } if response.text() == "B")
+    );
 }
 
 #[test]
@@ -87,7 +94,11 @@ fn userauth_is_sent_when_configured() {
     assert_eq!(sent(&mut conn), [Command::userauth("1000@default", "pw")]);
     conn.receive(&server::encode_command_reply_with(
         "+OK accepted",
-        &[("Allowed-Events", "all"), ("Allowed-API", "all"), ("Allowed-LOG", "true")],
+        &[
+            ("Allowed-Events", "all"),
+            ("Allowed-API", "all"),
+            ("Allowed-LOG", "true"),
+        ],
     ));
     assert!(matches!(outputs(&mut conn)[..], [Output::Ready(_)]));
 }
@@ -100,11 +111,19 @@ fn a_cancelled_request_never_steals_the_next_reply() {
     assert!(conn.cancel(slow));
     assert!(!conn.cancel(slow), "already ended");
     let out = outputs(&mut conn);
-    assert!(matches!(terminal(&out, slow), Output::Failed { error: RequestError::Cancelled, .. }));
+    assert!(matches!(
+        terminal(&out, slow),
+        Output::Failed {
+            error: RequestError::Cancelled,
+            ..
+        }
+    ));
     conn.receive(&server::encode_api_response(b"late reply for slow"));
     conn.receive(&server::encode_api_response(b"reply for next"));
     let out = outputs(&mut conn);
-    assert!(matches!(terminal(&out, next), Output::Response { response, .. } if response.text() == "reply for next"));
+    assert!(
+        matches!(terminal(&out, next), Output::Response { response, .. } if response.text() == "reply for next")
+    );
     assert_eq!(conn.stats().late_replies, 1);
     assert_eq!(conn.pending_requests(), 0);
 }
@@ -127,26 +146,43 @@ fn cancelling_a_held_command_means_it_is_never_sent() {
 #[test]
 fn a_client_chosen_job_uuid_resolves_even_if_the_event_beats_the_reply() {
     let mut conn = ready();
-    conn.send(Command::event(EventFormat::Plain, ["BACKGROUND_JOB"])).unwrap();
-    let job = conn.send(Command::bgapi_with_uuid("status", "j-1")).unwrap();
+    conn.send(Command::event(EventFormat::Plain, ["BACKGROUND_JOB"]))
+        .unwrap();
+    let job = conn
+        .send(Command::bgapi_with_uuid("status", "j-1"))
+        .unwrap();
     sent(&mut conn);
-    conn.receive(&server::encode_command_reply("+OK event listener enabled plain"));
+    conn.receive(&server::encode_command_reply(
+        "+OK event listener enabled plain",
+    ));
     // The event first, then the reply: the job is already done when the reply comes.
-    conn.receive(&server::encode_event(&job_event("j-1", "UP\n"), EventFormat::Plain));
+    conn.receive(&server::encode_event(
+        &job_event("j-1", "UP\n"),
+        EventFormat::Plain,
+    ));
     conn.receive(&server::encode_bgapi_reply("j-1"));
     let after = conn.send(Command::api("after")).unwrap();
     conn.receive(&server::encode_api_response(b"after"));
     let out = outputs(&mut conn);
-    assert!(matches!(terminal(&out, job), Output::Response { response: Response::Job(e), .. } if e.body_text().unwrap() == "UP\n"));
-    assert!(!out.iter().any(|o| matches!(o, Output::Accepted { .. })), "no accept after the result");
-    assert!(matches!(terminal(&out, after), Output::Response { response, .. } if response.text() == "after"));
+    assert!(
+        matches!(terminal(&out, job), Output::Response { response: Response::Job(e), .. } if e.body_text().unwrap() == "UP\n")
+    );
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Accepted { .. })),
+        "no accept after the result"
+    );
+    assert!(
+        matches!(terminal(&out, after), Output::Response { response, .. } if response.text() == "after")
+    );
     assert_eq!(conn.pending_completions(), 0);
 }
 
 #[test]
 fn a_job_without_subscription_subscribes_and_hides_what_the_application_did_not_ask_for() {
     let mut conn = ready();
-    let job = conn.send(Command::bgapi_with_uuid("status", "j-2")).unwrap();
+    let job = conn
+        .send(Command::bgapi_with_uuid("status", "j-2"))
+        .unwrap();
     assert_eq!(
         sent(&mut conn),
         [
@@ -154,14 +190,31 @@ fn a_job_without_subscription_subscribes_and_hides_what_the_application_did_not_
             Command::bgapi_with_uuid("status", "j-2")
         ]
     );
-    conn.receive(&server::encode_command_reply("+OK event listener enabled plain"));
+    conn.receive(&server::encode_command_reply(
+        "+OK event listener enabled plain",
+    ));
     conn.receive(&server::encode_bgapi_reply("j-2"));
-    conn.receive(&server::encode_event(&job_event("j-2", "UP\n"), EventFormat::Plain));
-    conn.receive(&server::encode_event(&job_event("someone-elses", "x"), EventFormat::Plain));
+    conn.receive(&server::encode_event(
+        &job_event("j-2", "UP\n"),
+        EventFormat::Plain,
+    ));
+    conn.receive(&server::encode_event(
+        &job_event("someone-elses", "x"),
+        EventFormat::Plain,
+    ));
     let out = outputs(&mut conn);
     assert!(matches!(out[0], Output::Accepted { id, .. } if id == job));
-    assert!(matches!(terminal(&out, job), Output::Response { response: Response::Job(_), .. }));
-    assert!(!out.iter().any(|o| matches!(o, Output::Event(_))), "{out:#?}");
+    assert!(matches!(
+        terminal(&out, job),
+        Output::Response {
+            response: Response::Job(_),
+            ..
+        }
+    ));
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Event(_))),
+        "{out:#?}"
+    );
     assert_eq!(conn.stats().hidden_events, 2);
     assert_eq!(conn.stats().internal_replies, 1);
     // The application's own state did not change.
@@ -171,7 +224,8 @@ fn a_job_without_subscription_subscribes_and_hides_what_the_application_did_not_
 #[test]
 fn subscriptions_use_the_current_format_and_filters_are_covered_too() {
     let mut conn = ready();
-    conn.send(Command::event(EventFormat::Json, ["CHANNEL_CREATE"])).unwrap();
+    conn.send(Command::event(EventFormat::Json, ["CHANNEL_CREATE"]))
+        .unwrap();
     conn.send(Command::filter("Unique-ID", "abc")).unwrap();
     sent(&mut conn);
     conn.send(Command::bgapi("status")).unwrap();
@@ -188,8 +242,10 @@ fn subscriptions_use_the_current_format_and_filters_are_covered_too() {
 #[test]
 fn noevents_while_a_job_is_open_restores_its_subscription() {
     let mut conn = ready();
-    conn.send(Command::event(EventFormat::Xml, ["ALL"])).unwrap();
-    conn.send(Command::bgapi_with_uuid("originate x", "j-3")).unwrap();
+    conn.send(Command::event(EventFormat::Xml, ["ALL"]))
+        .unwrap();
+    conn.send(Command::bgapi_with_uuid("originate x", "j-3"))
+        .unwrap();
     conn.send(Command::NoEvents).unwrap();
     assert_eq!(
         sent(&mut conn),
@@ -216,8 +272,15 @@ fn auto_subscribe_can_be_turned_off() {
 #[test]
 fn bgapi_on_a_myevents_connection_is_refused_up_front() {
     let mut conn = ready();
-    conn.send(Command::MyEvents { uuid: Some("u".into()), format: None }).unwrap();
-    assert!(matches!(conn.send(Command::bgapi("status")), Err(SendError::Unresolvable(_))));
+    conn.send(Command::MyEvents {
+        uuid: Some("u".into()),
+        format: None,
+    })
+    .unwrap();
+    assert!(matches!(
+        conn.send(Command::bgapi("status")),
+        Err(SendError::Unresolvable(_))
+    ));
 }
 
 #[test]
@@ -247,7 +310,9 @@ fn an_execute_with_event_uuid_resolves_and_one_on_a_dead_channel_fails() {
         }))
         .unwrap();
     sent(&mut conn);
-    conn.receive(&server::encode_command_reply("+OK event listener enabled plain"));
+    conn.receive(&server::encode_command_reply(
+        "+OK event listener enabled plain",
+    ));
     conn.receive(&server::encode_command_reply("+OK"));
     conn.receive(&server::encode_command_reply("+OK"));
     let complete = Event::builder("CHANNEL_EXECUTE_COMPLETE")
@@ -257,14 +322,23 @@ fn an_execute_with_event_uuid_resolves_and_one_on_a_dead_channel_fails() {
         .header("Application-Response", "FILE PLAYED")
         .build();
     conn.receive(&server::encode_event(&complete, EventFormat::Plain));
-    let hangup = Event::builder("CHANNEL_HANGUP_COMPLETE").header("Unique-ID", "chan").build();
+    let hangup = Event::builder("CHANNEL_HANGUP_COMPLETE")
+        .header("Unique-ID", "chan")
+        .build();
     conn.receive(&server::encode_event(&hangup, EventFormat::Plain));
     let out = outputs(&mut conn);
-    assert!(matches!(terminal(&out, play), Output::Response { response: Response::Executed(e), .. }
-        if e.application_response().unwrap() == "FILE PLAYED"));
-    assert!(matches!(terminal(&out, queued), Output::Failed { error: RequestError::ChannelGone { uuid }, .. } if uuid == "chan"));
+    assert!(
+        matches!(terminal(&out, play), Output::Response { response: Response::Executed(e), .. }
+        if e.application_response().unwrap() == "FILE PLAYED")
+    );
+    assert!(
+        matches!(terminal(&out, queued), Output::Failed { error: RequestError::ChannelGone { uuid }, .. } if uuid == "chan")
+    );
     // The application subscribed to both events, so it sees them.
-    assert_eq!(out.iter().filter(|o| matches!(o, Output::Event(_))).count(), 2);
+    assert_eq!(
+        out.iter().filter(|o| matches!(o, Output::Event(_))).count(),
+        2
+    );
 }
 
 #[test]
@@ -283,7 +357,9 @@ fn an_execute_that_does_not_wait_ends_at_the_switch_ok() {
     assert_eq!(sent(&mut conn).len(), 1);
     conn.receive(&server::encode_command_reply("+OK"));
     let out = outputs(&mut conn);
-    assert!(matches!(terminal(&out, id), Output::Response { response: Response::Reply(r), .. } if r.is_ok()));
+    assert!(
+        matches!(terminal(&out, id), Output::Response { response: Response::Reply(r), .. } if r.is_ok())
+    );
 }
 
 #[test]
@@ -292,7 +368,9 @@ fn eof_fails_every_open_request_in_order_and_closes() {
     let a = conn.send(Command::api("a")).unwrap();
     let b = conn.send(Command::bgapi_with_uuid("b", "j")).unwrap();
     let c = conn.send(Command::api("c")).unwrap();
-    conn.receive(&server::encode_command_reply("+OK event listener enabled plain"));
+    conn.receive(&server::encode_command_reply(
+        "+OK event listener enabled plain",
+    ));
     conn.receive(&server::encode_api_response(b"a"));
     conn.receive(&server::encode_bgapi_reply("j"));
     conn.receive_eof();
@@ -300,7 +378,10 @@ fn eof_fails_every_open_request_in_order_and_closes() {
     let failed: Vec<RequestId> = out
         .iter()
         .filter_map(|o| match o {
-            Output::Failed { id, error: RequestError::ConnectionClosed(CloseReason::Eof) } => Some(*id),
+            Output::Failed {
+                id,
+                error: RequestError::ConnectionClosed(CloseReason::Eof),
+            } => Some(*id),
             _ => None,
         })
         .collect();
@@ -318,8 +399,17 @@ fn eof_in_the_middle_of_a_message_is_truncated() {
     conn.receive(b"Content-Type: api/response\nContent-Length: 10\n\nabc");
     conn.receive_eof();
     let out = outputs(&mut conn);
-    assert!(matches!(terminal(&out, id), Output::Failed { error: RequestError::ConnectionClosed(CloseReason::Truncated), .. }));
-    assert!(matches!(out.last(), Some(Output::Closed(CloseReason::Truncated))));
+    assert!(matches!(
+        terminal(&out, id),
+        Output::Failed {
+            error: RequestError::ConnectionClosed(CloseReason::Truncated),
+            ..
+        }
+    ));
+    assert!(matches!(
+        out.last(),
+        Some(Output::Closed(CloseReason::Truncated))
+    ));
 }
 
 #[test]
@@ -328,11 +418,16 @@ fn a_framing_error_is_fatal_and_sticky() {
     let id = conn.send(Command::api("a")).unwrap();
     conn.receive(b"Content-Type: api/response\nContent-Length: nope\n\n");
     let first = conn.poll_output().unwrap().unwrap();
-    assert!(matches!(first, Output::Failed { id: i, error: RequestError::ConnectionFailed(_) } if i == id));
+    assert!(
+        matches!(first, Output::Failed { id: i, error: RequestError::ConnectionFailed(_) } if i == id)
+    );
     let error = conn.poll_output().unwrap_err();
     assert!(matches!(error, Error::Frame(_)));
     assert_eq!(conn.poll_output().unwrap_err(), error);
-    assert_eq!(conn.send(Command::api("b")), Err(SendError::Connection(error)));
+    assert_eq!(
+        conn.send(Command::api("b")),
+        Err(SendError::Connection(error))
+    );
 }
 
 #[test]
@@ -358,7 +453,10 @@ fn a_reply_nobody_asked_for_is_reported_not_paired() {
 fn a_bad_event_body_is_reported_and_the_stream_goes_on() {
     let mut conn = ready();
     conn.receive(b"Content-Length: 3\nContent-Type: text/event-json\n\n{x}");
-    conn.receive(&server::encode_event(&Event::builder("HEARTBEAT").build(), EventFormat::Json));
+    conn.receive(&server::encode_event(
+        &Event::builder("HEARTBEAT").build(),
+        EventFormat::Json,
+    ));
     let out = outputs(&mut conn);
     assert!(matches!(out[0], Output::InvalidEvent { .. }));
     assert!(matches!(&out[1], Output::Event(e) if e.name() == esl_proto::EventName::Heartbeat));
@@ -376,25 +474,43 @@ fn the_pending_request_limit_holds_from_both_sides() {
     conn.send(Command::api("2")).unwrap();
     assert_eq!(
         conn.send(Command::api("3")),
-        Err(SendError::TooManyPending { kind: "pending requests", limit: 2 })
+        Err(SendError::TooManyPending {
+            kind: "pending requests",
+            limit: 2
+        })
     );
     let mut conn = Connection::inbound(Auth::Manual)
         .with_auto_subscribe(false)
-        .with_limits(Limits { max_pending_jobs: 1, ..Limits::default() });
+        .with_limits(Limits {
+            max_pending_jobs: 1,
+            ..Limits::default()
+        });
     conn.send(Command::bgapi_with_uuid("a", "j1")).unwrap();
     assert_eq!(
         conn.send(Command::bgapi_with_uuid("b", "j2")),
-        Err(SendError::TooManyPending { kind: "pending jobs", limit: 1 })
+        Err(SendError::TooManyPending {
+            kind: "pending jobs",
+            limit: 1
+        })
     );
 }
 
 #[test]
 fn a_new_connection_replays_the_old_ones_subscriptions_before_held_commands() {
     let mut old = ready();
-    old.send(Command::event(EventFormat::Json, ["CHANNEL_ANSWER", "CUSTOM", "conference::maintenance"])).unwrap();
-    old.send(Command::filter("Event-Name", "CHANNEL_ANSWER")).unwrap();
-    old.send(Command::Log { level: Some(esl_proto::LogLevel::Info) }).unwrap();
-    let mut new = Connection::inbound(Auth::Password("ClueCon".into())).with_subscriptions(old.subscriptions());
+    old.send(Command::event(
+        EventFormat::Json,
+        ["CHANNEL_ANSWER", "CUSTOM", "conference::maintenance"],
+    ))
+    .unwrap();
+    old.send(Command::filter("Event-Name", "CHANNEL_ANSWER"))
+        .unwrap();
+    old.send(Command::Log {
+        level: Some(esl_proto::LogLevel::Info),
+    })
+    .unwrap();
+    let mut new = Connection::inbound(Auth::Password("ClueCon".into()))
+        .with_subscriptions(old.subscriptions());
     new.send(Command::api("status")).unwrap();
     new.receive(AUTH_REQUEST);
     new.receive(&server::encode_command_reply("+OK accepted"));
@@ -403,9 +519,14 @@ fn a_new_connection_replays_the_old_ones_subscriptions_before_held_commands() {
         sent(&mut new),
         [
             Command::auth("ClueCon"),
-            Command::event(EventFormat::Json, ["CHANNEL_ANSWER", "CUSTOM", "conference::maintenance"]),
+            Command::event(
+                EventFormat::Json,
+                ["CHANNEL_ANSWER", "CUSTOM", "conference::maintenance"]
+            ),
             Command::filter("Event-Name", "CHANNEL_ANSWER"),
-            Command::Log { level: Some(esl_proto::LogLevel::Info) },
+            Command::Log {
+                level: Some(esl_proto::LogLevel::Info)
+            },
             Command::api("status"),
         ]
     );
@@ -418,7 +539,13 @@ fn close_fails_open_requests_locally() {
     let id = conn.send(Command::api("a")).unwrap();
     conn.close();
     let out = outputs(&mut conn);
-    assert!(matches!(terminal(&out, id), Output::Failed { error: RequestError::ConnectionClosed(CloseReason::Local), .. }));
+    assert!(matches!(
+        terminal(&out, id),
+        Output::Failed {
+            error: RequestError::ConnectionClosed(CloseReason::Local),
+            ..
+        }
+    ));
     assert!(conn.is_closed());
 }
 
@@ -433,16 +560,28 @@ fn outbound_sends_connect_first_and_holds_commands_until_the_channel_data() {
         .build();
     conn.receive(&server::encode_connect_reply(&channel, true, true));
     let out = outputs(&mut conn);
-    assert!(matches!(&out[0], Output::Ready(r) if r.channel.as_ref().unwrap().header("Channel-Name").unwrap() == "loopback/socket-b"));
+    assert!(
+        matches!(&out[0], Output::Ready(r) if r.channel.as_ref().unwrap().header("Channel-Name").unwrap() == "loopback/socket-b")
+    );
     assert_eq!(conn.session_uuid(), Some("sess"));
     // The execute waits for its completion, so the connection subscribes for it, on the
     // session's own channel.
     let commands = sent(&mut conn);
-    assert_eq!(commands[0], Command::event(EventFormat::Plain, ["CHANNEL_EXECUTE_COMPLETE"]));
-    assert_eq!(commands[1], Command::event(EventFormat::Plain, ["CHANNEL_EXECUTE"]));
+    assert_eq!(
+        commands[0],
+        Command::event(EventFormat::Plain, ["CHANNEL_EXECUTE_COMPLETE"])
+    );
+    assert_eq!(
+        commands[1],
+        Command::event(EventFormat::Plain, ["CHANNEL_EXECUTE"])
+    );
     assert_eq!(commands[2], Command::execute(None, "answer", None));
-    conn.receive(&server::encode_command_reply("+OK event listener enabled plain"));
-    conn.receive(&server::encode_command_reply("+OK event listener enabled plain"));
+    conn.receive(&server::encode_command_reply(
+        "+OK event listener enabled plain",
+    ));
+    conn.receive(&server::encode_command_reply(
+        "+OK event listener enabled plain",
+    ));
     conn.receive(&server::encode_command_reply("+OK"));
     for name in ["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE"] {
         let e = Event::builder(name)
@@ -453,6 +592,15 @@ fn outbound_sends_connect_first_and_holds_commands_until_the_channel_data() {
         conn.receive(&server::encode_event(&e, EventFormat::Plain));
     }
     let out = outputs(&mut conn);
-    assert!(matches!(terminal(&out, answer), Output::Response { response: Response::Executed(_), .. }));
-    assert!(!out.iter().any(|o| matches!(o, Output::Event(_))), "internal-only events hidden");
+    assert!(matches!(
+        terminal(&out, answer),
+        Output::Response {
+            response: Response::Executed(_),
+            ..
+        }
+    ));
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Event(_))),
+        "internal-only events hidden"
+    );
 }

@@ -20,7 +20,8 @@ fn token() -> impl Strategy<Value = String> {
 /// Free text for a header value: anything but CR, LF, NUL; not starting with a space (the
 /// switch strips leading spaces from header values).
 fn value() -> impl Strategy<Value = String> {
-    "[^\r\n\u{0} ][^\r\n\u{0}]{0,30}".prop_map(|s| s.trim_end().to_owned())
+    "[^\r\n\u{0} ][^\r\n\u{0}]{0,30}"
+        .prop_map(|s| s.trim_end().to_owned())
         .prop_filter("non-empty", |s| !s.is_empty())
 }
 
@@ -31,21 +32,45 @@ fn line() -> impl Strategy<Value = String> {
 
 fn header_name() -> impl Strategy<Value = String> {
     "[A-Za-z][A-Za-z0-9_-]{0,15}".prop_filter("reserved", |n| {
-        !["content-length", "content-type", "call-command", "execute-app-name", "execute-app-arg",
-          "loops", "event-lock", "async", "event-uuid", "hangup-cause", "nomedia-uuid",
-          "local-ip", "local-port", "remote-ip", "remote-port", "transport", "flags", "job-uuid"]
-            .contains(&n.to_ascii_lowercase().as_str())
+        ![
+            "content-length",
+            "content-type",
+            "call-command",
+            "execute-app-name",
+            "execute-app-arg",
+            "loops",
+            "event-lock",
+            "async",
+            "event-uuid",
+            "hangup-cause",
+            "nomedia-uuid",
+            "local-ip",
+            "local-port",
+            "remote-ip",
+            "remote-port",
+            "transport",
+            "flags",
+            "job-uuid",
+        ]
+        .contains(&n.to_ascii_lowercase().as_str())
     })
 }
 
 fn format() -> impl Strategy<Value = EventFormat> {
-    prop_oneof![Just(EventFormat::Plain), Just(EventFormat::Json), Just(EventFormat::Xml)]
+    prop_oneof![
+        Just(EventFormat::Plain),
+        Just(EventFormat::Json),
+        Just(EventFormat::Xml)
+    ]
 }
 
 fn execute() -> impl Strategy<Value = Execute> {
     (
         token(),
-        prop::option::of(prop_oneof![value(), "[^\u{0}]{1,40}".prop_map(|s| format!("x{s}"))]),
+        prop::option::of(prop_oneof![
+            value(),
+            "[^\u{0}]{1,40}".prop_map(|s| format!("x{s}"))
+        ]),
         prop::option::of(-1i32..10),
         any::<bool>(),
         any::<bool>(),
@@ -59,7 +84,12 @@ fn execute() -> impl Strategy<Value = Execute> {
             exec.async_ = async_;
             exec.event_uuid = event_uuid;
             // The canonical placement: Auto unless forcing the body changes the bytes.
-            if body && exec.arg.as_deref().is_some_and(|a| !Execute::auto_in_body(a)) {
+            if body
+                && exec
+                    .arg
+                    .as_deref()
+                    .is_some_and(|a| !Execute::auto_in_body(a))
+            {
                 exec.placement = ArgPlacement::Body;
             }
             exec
@@ -74,41 +104,87 @@ fn command() -> impl Strategy<Value = Command> {
         ("[a-z0-9]{1,8}", "[a-z0-9.]{1,8}", "[^\r\n\u{0}]{1,10}")
             .prop_map(|(u, d, p)| Command::userauth(format!("{u}@{d}"), p)),
         line().prop_map(Command::api),
-        (line(), prop::option::of(token())).prop_map(|(c, j)| Command::Bgapi { command: c, job_uuid: j }),
+        (line(), prop::option::of(token())).prop_map(|(c, j)| Command::Bgapi {
+            command: c,
+            job_uuid: j
+        }),
         (prop::option::of(format()), events.clone())
-            .prop_filter("format word", |(_, e)| !e.iter().any(|w| EventFormat::parse(w).is_some()))
+            .prop_filter("format word", |(_, e)| !e
+                .iter()
+                .any(|w| EventFormat::parse(w).is_some()))
             .prop_map(|(format, events)| Command::Event { format, events }),
         events.prop_map(|events| Command::NixEvent { events }),
         Just(Command::NoEvents),
-        (token().prop_filter("keyword", |h| !["delete", "add"].contains(&h.to_ascii_lowercase().as_str())), line())
+        (
+            token().prop_filter("keyword", |h| !["delete", "add"]
+                .contains(&h.to_ascii_lowercase().as_str())),
+            line()
+        )
             .prop_map(|(h, v)| Command::filter(h, v)),
         (token(), prop::option::of(line())).prop_map(|(h, v)| Command::filter_delete(h, v)),
-        (prop::option::of(token().prop_filter("format word", |t| EventFormat::parse(t).is_none())), prop::option::of(format()))
+        (
+            prop::option::of(
+                token().prop_filter("format word", |t| EventFormat::parse(t).is_none())
+            ),
+            prop::option::of(format())
+        )
             .prop_map(|(uuid, format)| Command::MyEvents { uuid, format }),
         any::<bool>().prop_map(|on| Command::DivertEvents { on }),
         prop::option::of(0u32..10_000).prop_map(|seconds| Command::Linger { seconds }),
         Just(Command::NoLinger),
-        prop::option::of(0u8..8).prop_map(|l| Command::Log { level: l.and_then(|l| LogLevel::parse(&l.to_string())) }),
+        prop::option::of(0u8..8).prop_map(|l| Command::Log {
+            level: l.and_then(|l| LogLevel::parse(&l.to_string()))
+        }),
         Just(Command::NoLog),
         (prop::option::of(token()), execute(), extra()).prop_map(|(uuid, exec, headers)| {
-            Command::SendMsg(SendMsg { uuid, command: CallCommand::Execute(exec), headers })
+            Command::SendMsg(SendMsg {
+                uuid,
+                command: CallCommand::Execute(exec),
+                headers,
+            })
         }),
-        (prop::option::of(token()), prop::option::of(token()), extra())
-            .prop_map(|(uuid, cause, headers)| Command::SendMsg(SendMsg { uuid, command: CallCommand::Hangup { cause }, headers })),
+        (
+            prop::option::of(token()),
+            prop::option::of(token()),
+            extra()
+        )
+            .prop_map(|(uuid, cause, headers)| Command::SendMsg(SendMsg {
+                uuid,
+                command: CallCommand::Hangup { cause },
+                headers
+            })),
         (prop::option::of(token()), token()).prop_map(|(uuid, other)| Command::SendMsg(SendMsg {
             uuid,
             command: CallCommand::NoMedia { uuid: other },
             headers: vec![],
         })),
-        (prop::option::of(token()), prop::option::of(any::<u16>()), prop::option::of(token())).prop_map(|(ip, port, t)| {
-            Command::SendMsg(SendMsg {
-                uuid: None,
-                command: CallCommand::Unicast(Unicast { local_ip: ip, local_port: port, transport: t, ..Unicast::default() }),
-                headers: vec![],
-            })
-        }),
-        (token(), extra(), prop::option::of(prop::collection::vec(any::<u8>(), 1..50)))
-            .prop_map(|(name, headers, body)| Command::SendEvent(SendEvent { name, headers, body: body.map(Bytes::from) })),
+        (
+            prop::option::of(token()),
+            prop::option::of(any::<u16>()),
+            prop::option::of(token())
+        )
+            .prop_map(|(ip, port, t)| {
+                Command::SendMsg(SendMsg {
+                    uuid: None,
+                    command: CallCommand::Unicast(Unicast {
+                        local_ip: ip,
+                        local_port: port,
+                        transport: t,
+                        ..Unicast::default()
+                    }),
+                    headers: vec![],
+                })
+            }),
+        (
+            token(),
+            extra(),
+            prop::option::of(prop::collection::vec(any::<u8>(), 1..50))
+        )
+            .prop_map(|(name, headers, body)| Command::SendEvent(SendEvent {
+                name,
+                headers,
+                body: body.map(Bytes::from)
+            })),
         Just(Command::Connect),
         Just(Command::Resume),
         token().prop_map(|name| Command::GetVar { name }),
@@ -121,7 +197,8 @@ fn event() -> impl Strategy<Value = (Event, bool)> {
         "[A-Z_]{1,20}",
         prop::collection::vec(
             (
-                "[A-Za-z_][A-Za-z0-9_-]{0,20}".prop_filter("reserved", |n| !n.eq_ignore_ascii_case("content-length")),
+                "[A-Za-z_][A-Za-z0-9_-]{0,20}"
+                    .prop_filter("reserved", |n| !n.eq_ignore_ascii_case("content-length")),
                 // Any text; the switch does not re-encode `%XX` with upper-case hex, so such a
                 // value is not expected to survive (see the fixtures README).
                 "\\PC{0,30}|[ -~]{0,30}",
@@ -133,7 +210,10 @@ fn event() -> impl Strategy<Value = (Event, bool)> {
         .prop_map(|(name, headers, body)| {
             let double_encoded = headers.iter().any(|(_, v)| {
                 v.as_bytes().windows(3).any(|w| {
-                    w[0] == b'%' && w[1..].iter().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+                    w[0] == b'%'
+                        && w[1..]
+                            .iter()
+                            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
                 })
             });
             let mut builder = Event::builder(name.as_str());
@@ -152,7 +232,8 @@ fn stream() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(
         prop_oneof![
             value().prop_map(|t| server::encode_command_reply(&t).to_vec()),
-            prop::collection::vec(any::<u8>(), 0..200).prop_map(|b| server::encode_api_response(&b).to_vec()),
+            prop::collection::vec(any::<u8>(), 0..200)
+                .prop_map(|b| server::encode_api_response(&b).to_vec()),
             (event(), format()).prop_map(|((e, _), f)| server::encode_event(&e, f).to_vec()),
             Just(server::encode_disconnect_notice(Some("u"), server::GOODBYE).to_vec()),
         ],
@@ -161,7 +242,10 @@ fn stream() -> impl Strategy<Value = Vec<u8>> {
     .prop_map(|messages| messages.concat())
 }
 
-fn frames(framer: &mut Framer) -> Vec<(Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>)> {
+/// A frame as (raw header pairs, body).
+type RawFrame = (Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>);
+
+fn frames(framer: &mut Framer) -> Vec<RawFrame> {
     let mut out = Vec::new();
     while let Some(frame) = framer.next_frame().unwrap() {
         let headers = frame
@@ -248,7 +332,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic_nor_exceed_the_limits(data in prop::collection::vec(any::<u8>(), 0..4096)) {
-        esl_proto::fuzzing::frame(&data);
+        esl_proto::fuzzing::framer(&data);
         esl_proto::fuzzing::connection(&data);
         esl_proto::fuzzing::command_parser(&data);
         for format in [EventFormat::Plain, EventFormat::Json, EventFormat::Xml] {
@@ -258,7 +342,7 @@ proptest! {
 
     #[test]
     fn header_like_garbage_never_panics(data in "(([A-Za-z-]{0,8}: ?[ -~%]{0,12}|Content-Length: [0-9]{1,3}|\r)?\n){1,30}") {
-        esl_proto::fuzzing::frame(data.as_bytes());
+        esl_proto::fuzzing::framer(data.as_bytes());
         let mut with_mode = vec![0u8];
         with_mode.extend_from_slice(data.as_bytes());
         esl_proto::fuzzing::connection(&with_mode);

@@ -52,7 +52,9 @@ impl Capture {
     }
 
     fn joined(&self, dir: Direction) -> Vec<u8> {
-        self.chunks(dir).flat_map(|c| c.bytes.iter().copied()).collect()
+        self.chunks(dir)
+            .flat_map(|c| c.bytes.iter().copied())
+            .collect()
     }
 }
 

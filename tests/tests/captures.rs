@@ -25,7 +25,12 @@ fn password() -> Connection {
     Connection::inbound(Auth::Password("ClueCon".into()))
 }
 
-fn execute(uuid: Option<&str>, app: &str, arg: Option<&str>, tweak: impl FnOnce(&mut Execute)) -> Command {
+fn execute(
+    uuid: Option<&str>,
+    app: &str,
+    arg: Option<&str>,
+    tweak: impl FnOnce(&mut Execute),
+) -> Command {
     let mut exec = Execute::new(app, arg.map(str::to_owned));
     tweak(&mut exec);
     Command::SendMsg(SendMsg {
@@ -40,8 +45,14 @@ fn script(name: &str) -> Script {
     let api = |s: &str| C::api(s);
     let (connection, commands): (fn() -> Connection, Vec<Command>) = match name {
         "inbound_auth_ok" => (password, vec![api("status"), api("version"), C::Exit]),
-        "inbound_auth_fail" => (|| Connection::inbound(Auth::Password("WrongPassword".into())), vec![]),
-        "inbound_unauth_command" => (|| Connection::inbound(Auth::Manual), vec![api("status"), C::Exit]),
+        "inbound_auth_fail" => (
+            || Connection::inbound(Auth::Password("WrongPassword".into())),
+            vec![],
+        ),
+        "inbound_unauth_command" => (
+            || Connection::inbound(Auth::Manual),
+            vec![api("status"), C::Exit],
+        ),
         "inbound_api_errors" => (
             password,
             vec![
@@ -139,10 +150,18 @@ fn script(name: &str) -> Script {
                 C::NoEvents,
                 C::NoEvents,
                 C::event(EventFormat::Plain, ["NO_SUCH_EVENT"]),
-                C::Event { format: None, events: vec![] },
+                C::Event {
+                    format: None,
+                    events: vec![],
+                },
                 C::event(
                     EventFormat::Plain,
-                    ["CHANNEL_CREATE", "CUSTOM", "conference::maintenance", "sofia::register"],
+                    [
+                        "CHANNEL_CREATE",
+                        "CUSTOM",
+                        "conference::maintenance",
+                        "sofia::register",
+                    ],
                 ),
                 C::DivertEvents { on: true },
                 C::DivertEvents { on: false },
@@ -155,7 +174,9 @@ fn script(name: &str) -> Script {
             // complete; replaying its exact bytes means not subscribing on its behalf.
             || password().with_auto_subscribe(false),
             vec![
-                C::Log { level: Some(LogLevel::Debug) },
+                C::Log {
+                    level: Some(LogLevel::Debug),
+                },
                 C::bgapi("originate loopback/park &park"),
                 api("hupall"),
                 C::NoLog,
@@ -173,7 +194,10 @@ fn script(name: &str) -> Script {
             };
             let mut commands = vec![
                 api("originate loopback/park &park"),
-                C::MyEvents { uuid: Some(uuid.into()), format: None },
+                C::MyEvents {
+                    uuid: Some(uuid.into()),
+                    format: None,
+                },
                 // The recording client wrote the format first, which FreeSWITCH's parser does
                 // not read as a format (it takes the first word as the uuid); sent as written.
                 C::raw(format!("myevents plain {uuid}")),
@@ -193,13 +217,25 @@ fn script(name: &str) -> Script {
                 vec![
                     C::event(
                         EventFormat::Plain,
-                        ["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"],
+                        [
+                            "CHANNEL_EXECUTE",
+                            "CHANNEL_EXECUTE_COMPLETE",
+                            "CHANNEL_HANGUP",
+                            "CHANNEL_HANGUP_COMPLETE",
+                        ],
                     ),
                     api("originate loopback/park &park"),
                     execute(uuid, "playback", Some(PLAYBACK), |_| {}),
                     execute(uuid, "playback", Some(PLAYBACK), |e| e.event_lock = true),
-                    execute(uuid, "playback", Some(PLAYBACK), |e| e.placement = ArgPlacement::Body),
-                    execute(Some("00000000-0000-0000-0000-000000000000"), "answer", None, |_| {}),
+                    execute(uuid, "playback", Some(PLAYBACK), |e| {
+                        e.placement = ArgPlacement::Body
+                    }),
+                    execute(
+                        Some("00000000-0000-0000-0000-000000000000"),
+                        "answer",
+                        None,
+                        |_| {},
+                    ),
                     C::hangup(uuid.map(str::to_owned), Some("NORMAL_CLEARING".into())),
                     C::Exit,
                 ],
@@ -212,7 +248,10 @@ fn script(name: &str) -> Script {
                 (Some(2), "a7f6cdae-ae64-478d-be7e-f6c040d04051")
             };
             let mut commands = vec![
-                C::MyEvents { uuid: None, format: None },
+                C::MyEvents {
+                    uuid: None,
+                    format: None,
+                },
                 C::Linger { seconds: linger },
                 C::event(EventFormat::Plain, ["CHANNEL_EXECUTE_COMPLETE"]),
                 execute(None, "answer", None, |_| {}),
@@ -228,14 +267,20 @@ fn script(name: &str) -> Script {
         "outbound_socket_control" | "outbound_socket_linger_timeout_control" => (
             password,
             vec![
-                C::event(EventFormat::Plain, ["BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE"]),
+                C::event(
+                    EventFormat::Plain,
+                    ["BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE"],
+                ),
                 C::bgapi("originate loopback/socket &park"),
                 C::Exit,
             ],
         ),
         other => panic!("no script for capture {other}: add one"),
     };
-    Script { connection, commands }
+    Script {
+        connection,
+        commands,
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -283,8 +328,13 @@ impl Replay {
         let mut terminal = self.outputs.iter().filter(|o| {
             matches!(o, Output::Response { id: i, .. } | Output::Failed { id: i, .. } if *i == id)
         });
-        let found = terminal.next().unwrap_or_else(|| panic!("command {index} ({id}) never ended"));
-        assert!(terminal.next().is_none(), "command {index} ({id}) ended twice");
+        let found = terminal
+            .next()
+            .unwrap_or_else(|| panic!("command {index} ({id}) never ended"));
+        assert!(
+            terminal.next().is_none(),
+            "command {index} ({id}) ended twice"
+        );
         found
     }
 
@@ -348,15 +398,28 @@ fn summary(replay: &Replay) -> Vec<String> {
             Output::Ready(r) => format!(
                 "ready {:?} {:?}",
                 r.reply.text(),
-                r.channel.as_ref().map(|c| c.unique_id().map(|u| u.into_owned()))
+                r.channel
+                    .as_ref()
+                    .map(|c| c.unique_id().map(|u| u.into_owned()))
             ),
             Output::AuthRequested => "auth requested".into(),
             Output::Accepted { id, reply } => format!("accepted {} {:?}", name(id), reply.text()),
             Output::Response { id, response } => {
-                format!("response {} {:?} {:?}", name(id), kind(response), response.text())
+                format!(
+                    "response {} {:?} {:?}",
+                    name(id),
+                    kind(response),
+                    response.text()
+                )
             }
             Output::Failed { id, error } => format!("failed {} {error}", name(id)),
-            Output::Event(e) => format!("event {} {:?} {:?} {:?}", e.name(), e.subclass(), e.unique_id(), e.body_text()),
+            Output::Event(e) => format!(
+                "event {} {:?} {:?} {:?}",
+                e.name(),
+                e.subclass(),
+                e.unique_id(),
+                e.body_text()
+            ),
             Output::Log(l) => format!("log {:?} {:?}", l.level(), l.text()),
             Output::Disconnect(n) => format!("disconnect {n:?}"),
             Output::InvalidEvent { error, .. } => format!("invalid event {error}"),
@@ -394,7 +457,8 @@ fn replay(capture: &Capture, chunking: Chunking) -> Replay {
             // Sending everything up front means a `noevents` goes out while a job is still
             // open, and the connection would rightly re-subscribe BACKGROUND_JOB for it; the
             // recording client waited for its jobs instead, so its bytes are replayed as is.
-            r.conn = std::mem::replace(&mut r.conn, Connection::outbound()).with_auto_subscribe(false);
+            r.conn =
+                std::mem::replace(&mut r.conn, Connection::outbound()).with_auto_subscribe(false);
             for command in commands.by_ref() {
                 r.ids.push(r.conn.send(command).expect("send"));
             }
@@ -409,9 +473,9 @@ fn replay(capture: &Capture, chunking: Chunking) -> Replay {
                     Direction::ToSwitch => {
                         let mut out = r.take_transmit();
                         if out.is_empty() {
-                            let command = commands
-                                .next()
-                                .unwrap_or_else(|| panic!("{}: script too short at chunk {index}", capture.name));
+                            let command = commands.next().unwrap_or_else(|| {
+                                panic!("{}: script too short at chunk {index}", capture.name)
+                            });
                             r.ids.push(r.conn.send(command).expect("send"));
                             out = r.take_transmit();
                         }
@@ -435,12 +499,20 @@ fn replay(capture: &Capture, chunking: Chunking) -> Replay {
                     }
                 }
             }
-            assert!(commands.next().is_none(), "{}: script longer than the capture", capture.name);
+            assert!(
+                commands.next().is_none(),
+                "{}: script longer than the capture",
+                capture.name
+            );
         }
     }
     r.conn.receive_eof();
     r.drain();
-    assert!(r.take_transmit().is_empty(), "{}: bytes queued after the end", capture.name);
+    assert!(
+        r.take_transmit().is_empty(),
+        "{}: bytes queued after the end",
+        capture.name
+    );
     assert_eq!(
         String::from_utf8_lossy(&r.transmitted),
         String::from_utf8_lossy(&capture.to_switch()),
@@ -450,7 +522,12 @@ fn replay(capture: &Capture, chunking: Chunking) -> Replay {
     // Nothing left over: every byte parsed (unless a fatal error stopped parsing), every
     // request ended.
     if r.error.is_none() {
-        assert_eq!(r.conn.buffered(), 0, "{}: bytes left unparsed", capture.name);
+        assert_eq!(
+            r.conn.buffered(),
+            0,
+            "{}: bytes left unparsed",
+            capture.name
+        );
     }
     assert_eq!(r.conn.pending_requests(), 0, "{}", capture.name);
     assert_eq!(r.conn.pending_completions(), 0, "{}", capture.name);
@@ -458,7 +535,9 @@ fn replay(capture: &Capture, chunking: Chunking) -> Replay {
         r.result(index);
     }
     assert!(
-        !r.outputs.iter().any(|o| matches!(o, Output::Unexpected(_) | Output::InvalidEvent { .. })),
+        !r.outputs
+            .iter()
+            .any(|o| matches!(o, Output::Unexpected(_) | Output::InvalidEvent { .. })),
         "{}: {:#?}",
         capture.name,
         summary(&r)
@@ -469,13 +548,27 @@ fn replay(capture: &Capture, chunking: Chunking) -> Replay {
 #[test]
 fn every_capture_has_a_script_and_replays_identically_in_three_chunkings() {
     let names = fixtures::names();
-    assert_eq!(names.len(), 19, "the captures in fixtures/freeswitch: {names:?}");
+    assert_eq!(
+        names.len(),
+        19,
+        "the captures in fixtures/freeswitch: {names:?}"
+    );
     for capture in fixtures::all() {
         let whole = replay(&capture, Chunking::AsCaptured);
         let bytes = replay(&capture, Chunking::ByteByByte);
         let once = replay(&capture, Chunking::AllAtOnce);
-        assert_eq!(summary(&whole), summary(&bytes), "{}: byte by byte", capture.name);
-        assert_eq!(summary(&whole), summary(&once), "{}: all at once", capture.name);
+        assert_eq!(
+            summary(&whole),
+            summary(&bytes),
+            "{}: byte by byte",
+            capture.name
+        );
+        assert_eq!(
+            summary(&whole),
+            summary(&once),
+            "{}: all at once",
+            capture.name
+        );
     }
 }
 
@@ -499,11 +592,15 @@ fn auth_failure_is_a_sticky_error() {
     let mut r = run("inbound_auth_fail");
     assert_eq!(
         r.error,
-        Some(Error::AuthenticationFailed { reply: "-ERR invalid".into() })
+        Some(Error::AuthenticationFailed {
+            reply: "-ERR invalid".into()
+        })
     );
     assert_eq!(
         r.conn.poll_output().unwrap_err(),
-        Error::AuthenticationFailed { reply: "-ERR invalid".into() }
+        Error::AuthenticationFailed {
+            reply: "-ERR invalid".into()
+        }
     );
     assert!(r.conn.send(Command::api("status")).is_err());
     // A command held while authenticating fails with the same error.
@@ -511,7 +608,9 @@ fn auth_failure_is_a_sticky_error() {
     let id = conn.send(Command::api("status")).unwrap();
     conn.receive(&fixtures::load("inbound_auth_fail").from_switch());
     let first = conn.poll_output().unwrap().unwrap();
-    assert!(matches!(first, Output::Failed { id: i, error: RequestError::ConnectionFailed(_) } if i == id));
+    assert!(
+        matches!(first, Output::Failed { id: i, error: RequestError::ConnectionFailed(_) } if i == id)
+    );
     assert!(conn.poll_output().is_err());
 }
 
@@ -542,7 +641,11 @@ fn api_errors_come_back_as_results() {
     ];
     for (index, (k, text, ok)) in expected.iter().enumerate() {
         let response = r.response(index);
-        assert_eq!((kind(response), response.text().as_str(), response.is_ok()), (*k, *text, *ok), "command {index}");
+        assert_eq!(
+            (kind(response), response.text().as_str(), response.is_ok()),
+            (*k, *text, *ok),
+            "command {index}"
+        );
     }
 }
 
@@ -552,19 +655,38 @@ fn bgapi_jobs_resolve_by_job_uuid_including_a_client_chosen_one() {
     assert_eq!(r.text(0), "+OK event listener enabled plain");
     for index in 1..=5 {
         assert!(r.accepted(index), "bgapi {index} accepted first");
-        assert!(matches!(r.response(index), Response::Job(_)), "bgapi {index}");
+        assert!(
+            matches!(r.response(index), Response::Job(_)),
+            "bgapi {index}"
+        );
     }
     assert!(r.text(1).starts_with("UP 0 years"));
     assert!(r.text(2).starts_with("+OK ") && r.text(2).len() == 41);
-    let Response::Job(job) = r.response(3) else { unreachable!() };
-    assert_eq!(job.job_uuid().unwrap(), "11111111-2222-3333-4444-555555555555");
+    let Response::Job(job) = r.response(3) else {
+        unreachable!()
+    };
+    assert_eq!(
+        job.job_uuid().unwrap(),
+        "11111111-2222-3333-4444-555555555555"
+    );
     assert_eq!(r.text(4), "-ERR no_such_command Command not found!\n");
     assert!(!r.response(4).is_ok());
-    let Response::Job(empty) = r.response(5) else { unreachable!() };
+    let Response::Job(empty) = r.response(5) else {
+        unreachable!()
+    };
     assert!(empty.body().is_none(), "an empty result has no body");
-    assert_eq!(r.text(6), "+OK hangup all channels with cause MANAGER_REQUEST\n");
+    assert_eq!(
+        r.text(6),
+        "+OK hangup all channels with cause MANAGER_REQUEST\n"
+    );
     // The application subscribed to BACKGROUND_JOB, so it sees the events too.
-    assert_eq!(r.events().iter().filter(|e| e.name() == EventName::BackgroundJob).count(), 5);
+    assert_eq!(
+        r.events()
+            .iter()
+            .filter(|e| e.name() == EventName::BackgroundJob)
+            .count(),
+        5
+    );
 }
 
 #[test]
@@ -584,23 +706,48 @@ fn events_in_three_formats_carry_the_same_lifecycle() {
         assert!(events.iter().all(|e| e.format() == format));
         let names: Vec<String> = events.iter().map(|e| e.name().to_string()).collect();
         for expected in [
-            "HEARTBEAT", "RE_SCHEDULE", "CODEC", "CHANNEL_OUTGOING", "CHANNEL_CREATE",
-            "CHANNEL_STATE", "CHANNEL_CALLSTATE", "CHANNEL_ORIGINATE", "CHANNEL_EXECUTE",
-            "CHANNEL_ANSWER", "CHANNEL_EXECUTE_COMPLETE", "CALL_UPDATE", "API", "BACKGROUND_JOB",
-            "PLAYBACK_START", "PLAYBACK_STOP", "CHANNEL_PARK", "CHANNEL_UNPARK", "CHANNEL_HANGUP",
-            "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY",
+            "HEARTBEAT",
+            "RE_SCHEDULE",
+            "CODEC",
+            "CHANNEL_OUTGOING",
+            "CHANNEL_CREATE",
+            "CHANNEL_STATE",
+            "CHANNEL_CALLSTATE",
+            "CHANNEL_ORIGINATE",
+            "CHANNEL_EXECUTE",
+            "CHANNEL_ANSWER",
+            "CHANNEL_EXECUTE_COMPLETE",
+            "CALL_UPDATE",
+            "API",
+            "BACKGROUND_JOB",
+            "PLAYBACK_START",
+            "PLAYBACK_STOP",
+            "CHANNEL_PARK",
+            "CHANNEL_UNPARK",
+            "CHANNEL_HANGUP",
+            "CHANNEL_HANGUP_COMPLETE",
+            "CHANNEL_DESTROY",
         ] {
             assert!(names.iter().any(|n| n == expected), "{name}: no {expected}");
         }
         // Values decode the same whatever the format.
-        let heartbeat = events.iter().find(|e| e.name() == EventName::Heartbeat).unwrap();
+        let heartbeat = events
+            .iter()
+            .find(|e| e.name() == EventName::Heartbeat)
+            .unwrap();
         assert_eq!(heartbeat.header("FreeSWITCH-IPv6").unwrap(), "fd00::2");
         assert_eq!(heartbeat.header("Event-Info").unwrap(), "System Ready");
         let playback = events
             .iter()
-            .find(|e| e.name() == EventName::ChannelExecute && e.application().as_deref() == Some("playback"))
+            .find(|e| {
+                e.name() == EventName::ChannelExecute
+                    && e.application().as_deref() == Some("playback")
+            })
             .unwrap();
-        assert_eq!(playback.application_data().unwrap(), "tone_stream://%(200,100,440);loops=10");
+        assert_eq!(
+            playback.application_data().unwrap(),
+            "tone_stream://%(200,100,440);loops=10"
+        );
         let destroyed: Vec<String> = events
             .iter()
             .filter(|e| e.name() == EventName::ChannelDestroy)
@@ -609,7 +756,10 @@ fn events_in_three_formats_carry_the_same_lifecycle() {
         assert_eq!(destroyed.len(), 2);
         lifecycles.push(names.len());
     }
-    assert_eq!(lifecycles[0], lifecycles[1], "plain and json recorded the same number of events");
+    assert_eq!(
+        lifecycles[0], lifecycles[1],
+        "plain and json recorded the same number of events"
+    );
 }
 
 #[test]
@@ -628,7 +778,12 @@ fn filter_and_subscription_replies() {
     let names: Vec<EventName> = r.events().iter().map(|e| e.name()).collect();
     assert_eq!(
         names,
-        [EventName::ChannelCreate, EventName::ChannelCreate, EventName::ChannelDestroy, EventName::ChannelDestroy]
+        [
+            EventName::ChannelCreate,
+            EventName::ChannelCreate,
+            EventName::ChannelDestroy,
+            EventName::ChannelDestroy
+        ]
     );
     // The state the switch ended with: nothing subscribed, no filter.
     assert!(r.conn.subscriptions().is_empty());
@@ -650,13 +805,18 @@ fn log_lines_and_a_job_that_cannot_complete() {
     assert_eq!(logs.len(), 102);
     assert!(logs.iter().all(|l| matches!(l.level(), Some(5..=7))));
     assert!(logs.iter().any(|l| l.user_data().is_none()));
-    assert!(logs.iter().all(|l| l.file().is_some() && l.function().is_some() && l.line().is_some()));
+    assert!(logs
+        .iter()
+        .all(|l| l.file().is_some() && l.function().is_some() && l.line().is_some()));
     // Without a BACKGROUND_JOB subscription the job's result never comes: it ends when the
     // connection does.
     assert!(r.accepted(1));
     assert!(matches!(
         r.result(1),
-        Output::Failed { error: RequestError::ConnectionClosed(CloseReason::Exit), .. }
+        Output::Failed {
+            error: RequestError::ConnectionClosed(CloseReason::Exit),
+            ..
+        }
     ));
     assert_eq!(r.text(4), "+OK log level  [7]");
     assert_eq!(r.text(5), "-ERR invalid log level");
@@ -673,10 +833,26 @@ fn myevents_disconnect_and_linger_notices() {
 
     let r = run("inbound_myevents_linger");
     assert_eq!(r.text(5), "+OK will linger 2 seconds");
-    assert_eq!(r.disconnects(), [(Disposition::Linger, Some(2)), (Disposition::Disconnect, None)]);
+    assert_eq!(
+        r.disconnects(),
+        [
+            (Disposition::Linger, Some(2)),
+            (Disposition::Disconnect, None)
+        ]
+    );
     // Events keep flowing between the linger notice and the final one.
-    let linger_at = r.outputs.iter().position(|o| matches!(o, Output::Disconnect(_))).unwrap();
-    assert!(r.outputs[linger_at..].iter().filter(|o| matches!(o, Output::Event(_))).count() >= 5);
+    let linger_at = r
+        .outputs
+        .iter()
+        .position(|o| matches!(o, Output::Disconnect(_)))
+        .unwrap();
+    assert!(
+        r.outputs[linger_at..]
+            .iter()
+            .filter(|o| matches!(o, Output::Event(_)))
+            .count()
+            >= 5
+    );
     assert_eq!(r.closed(), Some(CloseReason::Disconnected));
 }
 
@@ -685,9 +861,14 @@ fn executes_resolve_by_their_application_uuid() {
     let r = run("inbound_sendmsg");
     for index in 2..=4 {
         assert!(r.accepted(index));
-        let Response::Executed(done) = r.response(index) else { panic!("execute {index}") };
+        let Response::Executed(done) = r.response(index) else {
+            panic!("execute {index}")
+        };
         assert_eq!(done.application().unwrap(), "playback");
-        assert_eq!(done.unique_id().unwrap(), "0a83ac5e-9592-4e59-84c7-7064de14660d");
+        assert_eq!(
+            done.unique_id().unwrap(),
+            "0a83ac5e-9592-4e59-84c7-7064de14660d"
+        );
     }
     let uuids: std::collections::HashSet<String> = (2..=4)
         .map(|i| match r.response(i) {
@@ -696,7 +877,10 @@ fn executes_resolve_by_their_application_uuid() {
         })
         .collect();
     assert_eq!(uuids.len(), 3, "each execute got its own completion");
-    assert_eq!(r.text(5), "-ERR invalid session id [00000000-0000-0000-0000-000000000000]");
+    assert_eq!(
+        r.text(5),
+        "-ERR invalid session id [00000000-0000-0000-0000-000000000000]"
+    );
     assert_eq!(r.text(6), "+OK");
 }
 
@@ -704,10 +888,16 @@ fn executes_resolve_by_their_application_uuid() {
 fn outbound_socket_handshake_executes_linger_and_exit() {
     for (name, linger, closed) in [
         ("outbound_socket", -1, CloseReason::Exit),
-        ("outbound_socket_linger_timeout", 2, CloseReason::Disconnected),
+        (
+            "outbound_socket_linger_timeout",
+            2,
+            CloseReason::Disconnected,
+        ),
     ] {
         let r = run(name);
-        let Output::Ready(ready) = &r.outputs[0] else { panic!("{name}: not ready first") };
+        let Output::Ready(ready) = &r.outputs[0] else {
+            panic!("{name}: not ready first")
+        };
         assert_eq!(ready.reply.text(), "+OK\n");
         let channel = ready.channel.as_ref().unwrap();
         assert_eq!(channel.name(), EventName::ChannelData);
@@ -717,17 +907,26 @@ fn outbound_socket_handshake_executes_linger_and_exit() {
         assert_eq!(r.text(0), "+OK Events Enabled");
         for index in [3, 4] {
             assert!(r.accepted(index));
-            assert!(matches!(r.response(index), Response::Executed(_)), "{name}: execute {index}");
+            assert!(
+                matches!(r.response(index), Response::Executed(_)),
+                "{name}: execute {index}"
+            );
         }
         assert_eq!(r.text(5), "loopback/socket-b");
         assert_eq!(r.text(6), "+OK");
         assert_eq!(
             r.disconnects(),
-            [(Disposition::Linger, Some(linger)), (Disposition::Disconnect, None)]
+            [
+                (Disposition::Linger, Some(linger)),
+                (Disposition::Disconnect, None)
+            ]
         );
         assert_eq!(r.closed(), Some(closed));
     }
-    for name in ["outbound_socket_control", "outbound_socket_linger_timeout_control"] {
+    for name in [
+        "outbound_socket_control",
+        "outbound_socket_linger_timeout_control",
+    ] {
         let r = run(name);
         assert!(r.text(1).starts_with("+OK "));
         assert!(matches!(r.response(1), Response::Job(_)));
@@ -741,7 +940,11 @@ fn big_events_and_bodies_parse_with_the_default_limits() {
     assert_eq!(lengths, [26_609, 13_171, 9_515, 3_382]);
     assert_eq!(r.text(4), "+OK");
     assert_eq!(r.text(5), "y".repeat(100_000));
-    let creates: Vec<_> = r.events().into_iter().filter(|e| e.name() == EventName::ChannelCreate).collect();
+    let creates: Vec<_> = r
+        .events()
+        .into_iter()
+        .filter(|e| e.name() == EventName::ChannelCreate)
+        .collect();
     assert_eq!(creates.len(), 2);
     for event in creates {
         assert_eq!(event.variable("big_var").unwrap().len(), 70_000);
@@ -755,11 +958,28 @@ fn conference_maintenance_events_put_the_subclass_first() {
     let r = run("inbound_conference");
     let events = r.events();
     assert!(!events.is_empty());
-    assert!(events.iter().all(|e| e.name() == EventName::Custom && e.is("conference::maintenance")));
-    assert!(events.iter().all(|e| e.headers().iter().next().unwrap().0.eq_ignore_case("Event-Subclass")));
-    let actions: std::collections::BTreeSet<String> =
-        events.iter().filter_map(|e| e.header("Action").map(|a| a.into_owned())).collect();
-    for action in ["conference-create", "add-member", "del-member", "conference-destroy", "floor-change", "play-file"] {
+    assert!(events
+        .iter()
+        .all(|e| e.name() == EventName::Custom && e.is("conference::maintenance")));
+    assert!(events.iter().all(|e| e
+        .headers()
+        .iter()
+        .next()
+        .unwrap()
+        .0
+        .eq_ignore_case("Event-Subclass")));
+    let actions: std::collections::BTreeSet<String> = events
+        .iter()
+        .filter_map(|e| e.header("Action").map(|a| a.into_owned()))
+        .collect();
+    for action in [
+        "conference-create",
+        "add-member",
+        "del-member",
+        "conference-destroy",
+        "floor-change",
+        "play-file",
+    ] {
         assert!(actions.contains(action), "no {action}");
     }
     assert_eq!(r.text(7), "-ERR Conference conf217 not found\n");
@@ -774,7 +994,8 @@ fn the_server_side_codec_reads_what_the_clients_sent() {
         let mut expected: Vec<Command> = Vec::new();
         let first = capture.chunks(Direction::ToSwitch).next().unwrap();
         if first.bytes.starts_with(b"auth ") {
-            let password = String::from_utf8_lossy(&first.bytes[5..first.bytes.len() - 2]).into_owned();
+            let password =
+                String::from_utf8_lossy(&first.bytes[5..first.bytes.len() - 2]).into_owned();
             expected.push(Command::auth(password));
         } else if first.bytes.as_ref() == b"connect\n\n" {
             expected.push(Command::Connect);
@@ -815,7 +1036,7 @@ fn the_server_side_codec_reads_what_the_clients_sent() {
 fn fuzz_harnesses_run_on_the_captures() {
     for capture in fixtures::all() {
         let from = capture.from_switch();
-        esl_proto::fuzzing::frame(&from);
+        esl_proto::fuzzing::framer(&from);
         esl_proto::fuzzing::command_parser(&capture.to_switch());
         for mode in 0..3u8 {
             let mut input = vec![mode];
@@ -827,7 +1048,8 @@ fn fuzz_harnesses_run_on_the_captures() {
 
 #[test]
 fn the_fixtures_are_the_shared_recordings_unchanged() {
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/freeswitch");
+    let shared =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/freeswitch");
     if !shared.is_dir() {
         return; // a clone without the shared directory beside it
     }

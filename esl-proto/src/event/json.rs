@@ -206,7 +206,13 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_typed_error() {
-        for bad in [&b"["[..], b"{\"a\":{}}", b"{\"a\":\"b\"} trailing", b"", b"{\"a\""] {
+        for bad in [
+            &b"["[..],
+            b"{\"a\":{}}",
+            b"{\"a\":\"b\"} trailing",
+            b"",
+            b"{\"a\"",
+        ] {
             assert!(matches!(
                 parse(&Bytes::copy_from_slice(bad), &Limits::default()),
                 Err(EventError::Json(_))

@@ -93,14 +93,22 @@ mod tests {
             "tone_stream%3A//%25(200,100,440)%3Bloops%3D10"
         );
         assert_eq!(fs_url_encode(b"fd00::2"), "fd00%3A%3A2");
-        assert_eq!(fs_url_encode(b"1.11.2-release+git~2026"), "1.11.2-release%2Bgit~2026");
-        assert_eq!(fs_url_encode(b"already %41 encoded"), "already%20%41%20encoded");
+        assert_eq!(
+            fs_url_encode(b"1.11.2-release+git~2026"),
+            "1.11.2-release%2Bgit~2026"
+        );
+        assert_eq!(
+            fs_url_encode(b"already %41 encoded"),
+            "already%20%41%20encoded"
+        );
         assert_eq!(fs_url_encode("é".as_bytes()), "%C3%A9");
     }
 
     #[test]
     fn body_with_and_without_inner_content_length() {
-        let with = Bytes::from_static(b"Event-Name: BACKGROUND_JOB\nJob-UUID: x\nContent-Length: 3\n\n+OK");
+        let with = Bytes::from_static(
+            b"Event-Name: BACKGROUND_JOB\nJob-UUID: x\nContent-Length: 3\n\n+OK",
+        );
         let event = parse(&with, &Limits::default()).unwrap();
         assert_eq!(event.body().unwrap().as_ref(), b"+OK");
         assert_eq!(event.job_uuid().unwrap(), "x");

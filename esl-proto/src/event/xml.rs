@@ -179,7 +179,10 @@ mod tests {
     #[test]
     fn parses_headers_percent_decoded_and_body_cut_to_its_length() {
         let event = parse(&Bytes::from_static(JOB.as_bytes()), &Limits::default()).unwrap();
-        assert_eq!(event.header("Job-Command-Arg").unwrap(), "loopback/tone &park");
+        assert_eq!(
+            event.header("Job-Command-Arg").unwrap(),
+            "loopback/tone &park"
+        );
         assert_eq!(
             event.body_text().unwrap(),
             "+OK f0e1075e-a8ac-43db-a189-a9aaf27f1001\n"
@@ -190,7 +193,8 @@ mod tests {
 
     #[test]
     fn entities_are_resolved() {
-        let doc = "<event><headers><A>x &amp; &#65;&lt;</A><E/></headers><body>a&gt;b</body></event>";
+        let doc =
+            "<event><headers><A>x &amp; &#65;&lt;</A><E/></headers><body>a&gt;b</body></event>";
         let event = parse(&Bytes::from_static(doc.as_bytes()), &Limits::default()).unwrap();
         assert_eq!(event.header("A").unwrap(), "x & A<");
         assert_eq!(event.header("E").unwrap(), "");
