@@ -460,6 +460,35 @@ mod tests {
     }
 
     #[test]
+    fn serde_round_trips_through_freeswitch_json() {
+        let event = Event::builder("BACKGROUND_JOB")
+            .header("Job-UUID", "j-1")
+            .header("Job-Command-Arg", "loopback/park &park")
+            .body("+OK abc\n")
+            .build();
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(
+            json,
+            r#"{"Event-Name":"BACKGROUND_JOB","Job-UUID":"j-1","Job-Command-Arg":"loopback/park &park","_body":"+OK abc\n"}"#
+        );
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.headers(), event.headers());
+        assert_eq!(back.body(), event.body());
+        // A percent-encoded plain event serialises decoded.
+        let plain = Event::parse(
+            EventFormat::Plain,
+            &Bytes::from_static(b"Event-Name: HEARTBEAT\nFreeSWITCH-IPv6: fd00%3A%3A2\n\n"),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&plain).unwrap()["FreeSWITCH-IPv6"],
+            "fd00::2"
+        );
+        assert!(serde_json::from_str::<Event>("[1]").is_err());
+    }
+
+    #[test]
     fn channel_states_round_trip() {
         for (name, state) in ChannelState::NAMES {
             assert_eq!(ChannelState::parse(name), state);

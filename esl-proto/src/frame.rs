@@ -346,6 +346,23 @@ Content-Type: text/disconnect-notice\nContent-Length: 5\n\nhello";
     }
 
     #[test]
+    fn header_count_limit_holds_from_both_sides() {
+        let limits = Limits {
+            max_headers: 2,
+            ..Limits::default()
+        };
+        let mut f = Framer::new(limits);
+        f.push(b"A: 1\nB: 2\n\n");
+        assert_eq!(frames(&mut f).len(), 1);
+        let mut f = Framer::new(limits);
+        f.push(b"A: 1\nB: 2\nC: 3\n\n");
+        assert_eq!(
+            f.next_frame().err(),
+            Some(FrameError::TooManyHeaders { limit: 2 })
+        );
+    }
+
+    #[test]
     fn body_limit_holds_from_both_sides() {
         let limits = Limits {
             max_body: 4,
