@@ -138,6 +138,12 @@ impl Subscriptions {
         self.myevents.as_ref().map(Option::as_deref)
     }
 
+    /// The switch's events flag: set by `event`, `nixevent` and `myevents` (even when they
+    /// leave nothing subscribed), cleared by `noevents`, which answers by it.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// True if no event can arrive.
     pub fn is_empty(&self) -> bool {
         !self.enabled || (!self.all && self.events.is_empty())
