@@ -1,0 +1,380 @@
+//! The outbound server: the switch's `socket` application connects to it, one connection per
+//! call, and a handler runs with a [`Session`] for that call.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use esl_proto::{CallCommand, Command, Connection, Event, Execute, SendMsg};
+use futures_util::future::{self, Either};
+use futures_util::task::AtomicWaker;
+use tracing::Instrument;
+
+use crate::client::Owner;
+use crate::config::ServerConfig;
+use crate::driver::Driver;
+use crate::error::{Error, Result};
+use crate::handle::{Handle, Inner};
+use crate::runtime::{Listener, Runtime};
+
+#[derive(Default)]
+struct ServerState {
+    active: AtomicUsize,
+    handled: AtomicU64,
+    rejected: AtomicU64,
+    stopping: AtomicBool,
+    /// Wakes the accept loop (to stop) and the shutdown waiter (a call ended).
+    wake: AtomicWaker,
+}
+
+/// Listens for the switch's outbound connections.
+pub struct OutboundServer<R: Runtime> {
+    runtime: R,
+    listener: Arc<R::Listener>,
+    config: ServerConfig,
+    state: Arc<ServerState>,
+}
+
+/// Stops an [`OutboundServer`] from another task: no new calls are accepted, and
+/// [`OutboundServer::run`] returns once the calls under way have ended.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    state: Arc<ServerState>,
+}
+
+impl ShutdownHandle {
+    /// Begins the graceful shutdown.
+    pub fn shutdown(&self) {
+        self.state.stopping.store(true, Ordering::Release);
+        self.state.wake.wake();
+    }
+
+    /// Calls under way.
+    pub fn active_calls(&self) -> usize {
+        self.state.active.load(Ordering::Acquire)
+    }
+
+    /// Calls handled so far (completed or under way).
+    pub fn handled_calls(&self) -> u64 {
+        self.state.handled.load(Ordering::Acquire)
+    }
+
+    /// Connections closed at once because [`ServerConfig::max_calls`] were under way.
+    pub fn rejected_calls(&self) -> u64 {
+        self.state.rejected.load(Ordering::Acquire)
+    }
+}
+
+impl<R: Runtime> OutboundServer<R> {
+    /// Listens on `addr` (`127.0.0.1:8084`; port 0 picks a free one).
+    pub async fn bind(runtime: R, addr: &str, config: ServerConfig) -> Result<OutboundServer<R>> {
+        let listener = runtime.bind(addr.to_owned()).await?;
+        Ok(OutboundServer {
+            runtime,
+            listener: Arc::new(listener),
+            config,
+            state: Arc::new(ServerState::default()),
+        })
+    }
+
+    /// The address the switch should connect to (`socket <addr> async full`).
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            state: self.state.clone(),
+        }
+    }
+
+    /// Accepts calls until [`ShutdownHandle::shutdown`], running `handler` for each in its own
+    /// task; then waits for the calls under way to end and returns.
+    pub async fn run<F, Fut>(self, handler: F) -> Result<()>
+    where
+        F: Fn(Session<R>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        loop {
+            let stop = future::poll_fn(|cx| {
+                self.state.wake.register(cx.waker());
+                if self.state.stopping.load(Ordering::Acquire) {
+                    std::task::Poll::Ready(())
+                } else {
+                    std::task::Poll::Pending
+                }
+            });
+            let accepted = match future::select(self.listener.accept(), Box::pin(stop)).await {
+                Either::Left((accepted, _)) => accepted,
+                Either::Right(_) => break,
+            };
+            let (stream, peer) = match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    self.runtime.sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            if self.state.active.load(Ordering::Acquire) >= self.config.max_calls {
+                self.state.rejected.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%peer, limit = self.config.max_calls, "call limit reached; connection closed");
+                drop(stream);
+                continue;
+            }
+            self.state.active.fetch_add(1, Ordering::AcqRel);
+            self.state.handled.fetch_add(1, Ordering::Relaxed);
+            let call = serve_call(
+                self.runtime.clone(),
+                stream,
+                peer,
+                self.config.clone(),
+                handler.clone(),
+                self.state.clone(),
+            );
+            let span = tracing::info_span!("esl.call", %peer);
+            self.runtime.spawn(call.instrument(span));
+        }
+        // Graceful: wait for the calls under way.
+        future::poll_fn(|cx| {
+            self.state.wake.register(cx.waker());
+            if self.state.active.load(Ordering::Acquire) == 0 {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        Ok(())
+    }
+}
+
+struct CallDone(Arc<ServerState>);
+
+impl Drop for CallDone {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+        self.0.wake.wake();
+    }
+}
+
+async fn serve_call<R, F, Fut>(
+    runtime: R,
+    stream: R::Stream,
+    peer: SocketAddr,
+    config: ServerConfig,
+    handler: Arc<F>,
+    state: Arc<ServerState>,
+) where
+    R: Runtime,
+    F: Fn(Session<R>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let _done = CallDone(state);
+    let conn = Connection::outbound().with_limits(config.session.limits);
+    let inner = Inner::new(
+        runtime.clone(),
+        config.session.clone(),
+        conn,
+        peer.to_string(),
+    );
+    let ready = inner.ready();
+    let driver = Driver::new(inner.clone(), stream);
+    let finished = inner.clone();
+    runtime.spawn(
+        async move {
+            driver.await;
+            finished.finished.store(true, Ordering::Release);
+            finished.close_connection();
+            finished.close_streams();
+        }
+        .in_current_span(),
+    );
+    let owner = Arc::new(Owner {
+        inner: inner.clone(),
+    });
+    let limit = config.session.connect_timeout;
+    let channel = match future::select(ready, runtime.sleep(limit)).await {
+        Either::Left((Ok(Ok(ready)), _)) => ready
+            .channel
+            .unwrap_or_else(|| Event::builder("CHANNEL_DATA").build()),
+        Either::Left((Ok(Err(error)), _)) => {
+            tracing::warn!(%error, "outbound handshake failed");
+            return;
+        }
+        Either::Left((Err(_), _)) => return,
+        Either::Right(_) => {
+            tracing::warn!(?limit, "no connect reply");
+            return;
+        }
+    };
+    let handle = Handle::new(inner.clone());
+    let setup = async {
+        if config.setup.myevents {
+            handle
+                .command(Command::MyEvents {
+                    uuid: None,
+                    format: None,
+                })
+                .await?;
+        }
+        if config.setup.linger {
+            handle.command(Command::Linger { seconds: None }).await?;
+        }
+        Ok::<(), Error>(())
+    };
+    if let Err(error) = setup.await {
+        tracing::warn!(%error, "session setup failed");
+        return;
+    }
+    let uuid = channel.unique_id().unwrap_or_default().into_owned();
+    tracing::debug!(channel = %uuid, "call");
+    let session = Session {
+        handle: handle.clone(),
+        channel: Arc::new(channel),
+        uuid,
+        _owner: owner,
+    };
+    handler(session).await;
+}
+
+/// One call on an outbound connection: the channel's data, and commands for it.
+///
+/// Everything a connection can do is on [`Handle`], which `Session` dereferences to. The
+/// connection closes when the handler returns and the session (and its clones) is dropped:
+/// a lingering socket then says `exit`.
+pub struct Session<R: Runtime> {
+    handle: Handle<R>,
+    channel: Arc<Event>,
+    uuid: String,
+    _owner: Arc<Owner<R>>,
+}
+
+impl<R: Runtime> Clone for Session<R> {
+    fn clone(&self) -> Self {
+        Session {
+            handle: self.handle.clone(),
+            channel: self.channel.clone(),
+            uuid: self.uuid.clone(),
+            _owner: self._owner.clone(),
+        }
+    }
+}
+
+impl<R: Runtime> Deref for Session<R> {
+    type Target = Handle<R>;
+    fn deref(&self) -> &Handle<R> {
+        &self.handle
+    }
+}
+
+impl<R: Runtime> std::fmt::Debug for Session<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("uuid", &self.uuid).finish()
+    }
+}
+
+impl<R: Runtime> Session<R> {
+    /// The channel's data from the `connect` reply (`Caller-*`, `variable_*`, ...).
+    pub fn channel(&self) -> &Event {
+        &self.channel
+    }
+
+    /// The channel's uuid.
+    pub fn uuid(&self) -> &str {
+        &self.uuid
+    }
+
+    /// A channel variable as it was when the call connected.
+    pub fn variable(&self, name: &str) -> Option<String> {
+        self.channel.variable(name).map(|v| v.into_owned())
+    }
+
+    /// A header of the channel data (`Caller-Destination-Number`, ...).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.channel.header(name).map(|v| v.into_owned())
+    }
+
+    /// True for a call that came into the switch (`Call-Direction: inbound`).
+    pub fn is_inbound(&self) -> bool {
+        self.channel.call_direction().as_deref() == Some("inbound")
+    }
+
+    /// True for a call the switch placed (`Call-Direction: outbound`).
+    pub fn is_outbound(&self) -> bool {
+        self.channel.call_direction().as_deref() == Some("outbound")
+    }
+
+    /// Runs `app` on this call and waits for it to complete.
+    pub async fn execute(&self, app: &str, arg: Option<&str>) -> Result<Event> {
+        let mut exec = Execute::new(app, arg.map(str::to_owned));
+        exec.event_uuid = Some(uuid::Uuid::new_v4().to_string());
+        self.handle.execute_with(None, exec).await
+    }
+
+    /// Queues `app` on this call and returns once the switch accepted it.
+    pub async fn execute_nowait(&self, app: &str, arg: Option<&str>) -> Result<()> {
+        let mut exec = Execute::new(app, arg.map(str::to_owned));
+        exec.wait = false;
+        let command = Command::SendMsg(SendMsg {
+            uuid: None,
+            command: CallCommand::Execute(exec),
+            headers: Vec::new(),
+        });
+        self.handle.command(command).await?;
+        Ok(())
+    }
+
+    /// `answer`, once answered.
+    pub async fn answer(&self) -> Result<()> {
+        self.execute("answer", None).await.map(drop)
+    }
+
+    /// `hangup <cause>` (`NORMAL_CLEARING` when `None`), once the channel is down.
+    pub async fn hangup(&self, cause: Option<&str>) -> Result<()> {
+        match self
+            .execute("hangup", Some(cause.unwrap_or("NORMAL_CLEARING")))
+            .await
+        {
+            Ok(_) | Err(Error::ChannelGone(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `playback <file>` (a path, or `tone_stream://...`), once played.
+    pub async fn playback(&self, file: &str) -> Result<Event> {
+        self.execute("playback", Some(file)).await
+    }
+
+    /// `park`: returns once the switch parked the channel (park itself lasts until the call
+    /// is moved or ends).
+    pub async fn park(&self) -> Result<()> {
+        self.execute_nowait("park", None).await
+    }
+
+    /// `bridge <dial string>`, until the bridge ends.
+    pub async fn bridge(&self, dial_string: &str) -> Result<Event> {
+        self.execute("bridge", Some(dial_string)).await
+    }
+
+    /// Sets a channel variable (`set`).
+    pub async fn set_variable(&self, name: &str, value: &str) -> Result<()> {
+        self.execute("set", Some(&format!("{name}={value}")))
+            .await
+            .map(drop)
+    }
+
+    /// The variable's value now (`uuid_getvar`); `None` when unset.
+    pub async fn get_variable(&self, name: &str) -> Result<Option<String>> {
+        let value = self
+            .handle
+            .api(&format!("uuid_getvar {} {name}", self.uuid))
+            .await?;
+        Ok((value != "_undef_").then_some(value))
+    }
+}

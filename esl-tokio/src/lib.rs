@@ -1,0 +1,109 @@
+//! FreeSWITCH's Event Socket for tokio: an inbound [`Client`] and an [`OutboundServer`]
+//! for the switch's `socket` application.
+//!
+//! ```no_run
+//! # async fn demo() -> esl_tokio::Result<()> {
+//! let client = esl_tokio::connect("127.0.0.1:8021", "ClueCon").await?;
+//! println!("{}", client.api("status").await?);
+//! let uuid = client.originate("loopback/park", "&park").await?;
+//! client.api(&format!("uuid_kill {uuid}")).await?;
+//! client.close().await
+//! # }
+//! ```
+//!
+//! This crate only supplies tokio's sockets, tasks and timers; the client, sessions, jobs,
+//! event streams and their semantics live in [`esl_async`] and are the same for every
+//! runtime. Run `cargo run -p esl-tokio --example quickstart` for a tour against a simulated
+//! switch.
+
+#![forbid(unsafe_code)]
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
+
+pub use esl_async::{
+    esl_proto, ClientConfig, Error, EventStream, Gap, HandlerId, Incoming, Overflow, Reconnect,
+    Result, ServerConfig, SessionSetup, ShutdownHandle,
+};
+
+/// tokio, as [`esl_async`] needs it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tokio;
+
+/// A tokio TCP listener.
+#[derive(Debug)]
+pub struct TokioListener(tokio::net::TcpListener);
+
+impl esl_async::Runtime for Tokio {
+    type Stream = Compat<tokio::net::TcpStream>;
+    type Listener = TokioListener;
+
+    fn connect(&self, addr: String) -> BoxFuture<'static, io::Result<Self::Stream>> {
+        Box::pin(async move {
+            let stream = tokio::net::TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            Ok(stream.compat())
+        })
+    }
+
+    fn bind(&self, addr: String) -> BoxFuture<'static, io::Result<TokioListener>> {
+        Box::pin(async move { Ok(TokioListener(tokio::net::TcpListener::bind(addr).await?)) })
+    }
+
+    fn spawn<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        tokio::spawn(future);
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+impl esl_async::Listener for TokioListener {
+    type Stream = Compat<tokio::net::TcpStream>;
+
+    fn accept(&self) -> BoxFuture<'_, io::Result<(Self::Stream, SocketAddr)>> {
+        Box::pin(async move {
+            let (stream, peer) = self.0.accept().await?;
+            stream.set_nodelay(true)?;
+            Ok((stream.compat(), peer))
+        })
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+/// An inbound connection on tokio.
+pub type Client = esl_async::Client<Tokio>;
+/// The request API of a connection on tokio.
+pub type Handle = esl_async::Handle<Tokio>;
+/// A `bgapi` job on tokio.
+pub type Job = esl_async::Job<Tokio>;
+/// An outbound server on tokio.
+pub type OutboundServer = esl_async::OutboundServer<Tokio>;
+/// One call of an outbound server on tokio.
+pub type Session = esl_async::Session<Tokio>;
+
+/// Connects to `addr` and authenticates with `password`, with the default configuration.
+pub async fn connect(addr: &str, password: &str) -> Result<Client> {
+    Client::connect(Tokio, addr, ClientConfig::password(password)).await
+}
+
+/// Connects to `addr` with `config`.
+pub async fn connect_with(addr: &str, config: ClientConfig) -> Result<Client> {
+    Client::connect(Tokio, addr, config).await
+}
+
+/// Listens for the switch's outbound connections on `addr`.
+pub async fn listen(addr: &str, config: ServerConfig) -> Result<OutboundServer> {
+    OutboundServer::bind(Tokio, addr, config).await
+}
