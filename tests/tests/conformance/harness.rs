@@ -1,0 +1,112 @@
+//! What a scenario needs from an adapter, as plain blocking calls. Each adapter implements
+//! these traits over its own API; the scenarios are written once against them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use esl_proto::{Event, EventFormat};
+
+/// An adapter's error, reduced to what the scenarios tell apart.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum TestError {
+    /// The switch answered `-ERR` / `-USAGE`.
+    Rejected(String),
+    /// No reply in time.
+    Timeout,
+    /// The connection closed or broke under the request.
+    ConnectionLost(String),
+    /// Credentials refused.
+    Auth(String),
+    /// Could not connect.
+    Io(String),
+    /// Anything else.
+    Other(String),
+}
+
+/// How the overflow of the event stream is handled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum OverflowKind {
+    DropNewest,
+    DropOldest,
+    Backpressure,
+}
+
+/// The client settings scenarios vary.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) password: String,
+    pub(crate) request_timeout: Duration,
+    pub(crate) reconnect: bool,
+    pub(crate) event_capacity: usize,
+    pub(crate) overflow: OverflowKind,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            password: "ClueCon".into(),
+            request_timeout: Duration::from_secs(10),
+            reconnect: false,
+            event_capacity: 4096,
+            overflow: OverflowKind::DropNewest,
+        }
+    }
+}
+
+/// One item of the client's event stream.
+#[derive(Debug, Clone)]
+pub(crate) enum Item {
+    Event(Event),
+    Log,
+    Notice,
+    Lost(u64),
+    Reconnected,
+}
+
+pub(crate) type Script = Arc<dyn Fn(&dyn CallSession) -> Result<(), TestError> + Send + Sync>;
+
+/// An adapter under test.
+pub(crate) trait Adapter: Send + Sync {
+    fn connect(&self, addr: &str, settings: &Settings) -> Result<Box<dyn Client>, TestError>;
+    /// Starts an outbound server that runs `script` for every call.
+    fn serve(&self, script: Script, max_calls: usize) -> Box<dyn Server>;
+}
+
+/// A connected client. Its event stream is opened when it connects.
+pub(crate) trait Client: Send + Sync {
+    fn api(&self, command: &str) -> Result<String, TestError>;
+    fn api_within(&self, command: &str, timeout: Duration) -> Result<String, TestError>;
+    /// `bgapi`, then the job's output.
+    fn bgapi(&self, command: &str) -> Result<String, TestError>;
+    fn originate(&self, url: &str, target: &str) -> Result<String, TestError>;
+    /// Executes and waits; the `Application-Response`.
+    fn execute(&self, uuid: &str, app: &str, arg: Option<&str>) -> Result<String, TestError>;
+    fn subscribe(&self, format: EventFormat, events: &[&str]) -> Result<(), TestError>;
+    fn filter(&self, header: &str, value: &str) -> Result<(), TestError>;
+    fn next(&self, timeout: Duration) -> Option<Item>;
+    fn dropped(&self) -> u64;
+    /// Runs every command at once, each from its own task or thread.
+    fn concurrent_api(&self, commands: Vec<String>) -> Vec<Result<String, TestError>>;
+    fn on(&self, name: &str, handler: Box<dyn Fn(&Event) + Send + Sync>);
+    fn close(&self) -> Result<(), TestError>;
+}
+
+/// One call, inside an outbound server's handler.
+pub(crate) trait CallSession {
+    fn uuid(&self) -> String;
+    fn destination(&self) -> String;
+    fn answer(&self) -> Result<(), TestError>;
+    fn playback(&self, file: &str) -> Result<String, TestError>;
+    fn set_variable(&self, name: &str, value: &str) -> Result<(), TestError>;
+    fn get_variable(&self, name: &str) -> Result<Option<String>, TestError>;
+    fn hangup(&self) -> Result<(), TestError>;
+}
+
+/// A running outbound server.
+pub(crate) trait Server: Send + Sync {
+    fn addr(&self) -> SocketAddr;
+    fn calls(&self) -> u64;
+    /// Stops accepting and waits for the calls under way.
+    fn shutdown(&self);
+}
