@@ -78,6 +78,17 @@ impl<R: Runtime> Future for Driver<R> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ended> {
         let this = &mut *self;
+        let turn = this.turn(cx);
+        // Once per turn, whatever it read: events already parsed are never held back.
+        this.inner.wake_streams();
+        turn
+    }
+}
+
+impl<R: Runtime> Driver<R> {
+    /// Writes and reads until the socket would block or the budget is spent.
+    fn turn(&mut self, cx: &mut Context<'_>) -> Poll<Ended> {
+        let this = self;
         // Registered before looking at any state, so a wake after the look is not lost.
         this.inner.wake.register(cx.waker());
         for _ in 0..BUDGET {

@@ -51,6 +51,8 @@ pub(crate) struct Queue {
     /// Wakes the connection's driver when room is made (backpressure).
     driver: Arc<AtomicWaker>,
     dropped: AtomicU64,
+    /// Items were pushed and the consumer not yet woken for them.
+    unwoken: AtomicBool,
     closed: AtomicBool,
     receiver_gone: AtomicBool,
 }
@@ -64,6 +66,7 @@ impl Queue {
             consumer: AtomicWaker::new(),
             driver,
             dropped: AtomicU64::new(0),
+            unwoken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             receiver_gone: AtomicBool::new(false),
         })
@@ -73,12 +76,39 @@ impl Queue {
         self.items.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds an item, applying the overflow policy. Returns false once nobody reads the queue.
+    /// Adds an item and wakes the consumer. Returns false once nobody reads the queue.
+    #[cfg(test)]
     pub(crate) fn push(&self, item: Incoming) -> bool {
+        let pushed = self.push_all_quietly([item]);
+        self.wake_if_pushed();
+        pushed
+    }
+
+    /// Adds items in order under one lock, applying the overflow policy to each, without
+    /// waking the consumer: the driver wakes consumers once at the end of its turn
+    /// ([`Queue::wake_if_pushed`]), not once per read, since each wake-up of a parked
+    /// consumer is a system call. Returns false once nobody reads the queue.
+    pub(crate) fn push_all_quietly(&self, batch: impl IntoIterator<Item = Incoming>) -> bool {
         if self.receiver_gone.load(Ordering::Acquire) {
             return false;
         }
         let mut items = self.lock();
+        for item in batch {
+            self.push_locked(&mut items, item);
+        }
+        drop(items);
+        self.unwoken.store(true, Ordering::Release);
+        true
+    }
+
+    /// Wakes the consumer if items came since the last wake-up.
+    pub(crate) fn wake_if_pushed(&self) {
+        if self.unwoken.swap(false, Ordering::AcqRel) {
+            self.consumer.wake();
+        }
+    }
+
+    fn push_locked(&self, items: &mut Items, item: Incoming) {
         if items.held >= self.capacity {
             match self.overflow {
                 Overflow::DropNewest => {
@@ -88,9 +118,7 @@ impl Queue {
                     } else {
                         items.queue.push_back(Incoming::Gap(Gap::Lost(1)));
                     }
-                    drop(items);
-                    self.consumer.wake();
-                    return true;
+                    return;
                 }
                 Overflow::DropOldest => {
                     if let Some(at) = items
@@ -114,9 +142,6 @@ impl Queue {
         }
         items.held += 1;
         items.queue.push_back(item);
-        drop(items);
-        self.consumer.wake();
-        true
     }
 
     /// A reconnection marker (not counted against the capacity).

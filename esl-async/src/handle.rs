@@ -161,10 +161,31 @@ impl<R: Runtime> Inner<R> {
                 }
             }
         }
-        for item in work {
-            self.deliver(item);
-        }
+        self.deliver_all(work);
         fatal
+    }
+
+    /// Delivers in order, handing each run of events to the streams in one batch: one lock
+    /// and one wake-up per stream per read, not per event (a wake per event made the
+    /// consumer's thread park and unpark for every event).
+    fn deliver_all(&self, work: Vec<Work>) {
+        let mut batch = Vec::new();
+        for item in work {
+            match item {
+                Work::Event(event) => {
+                    self.call_handlers(&event);
+                    batch.push(Incoming::Event(event));
+                }
+                Work::Incoming(item) => batch.push(item),
+                Work::Nothing => {}
+                other => {
+                    // A reply must not overtake the events that came before it.
+                    self.fan_out(std::mem::take(&mut batch));
+                    self.deliver(other);
+                }
+            }
+        }
+        self.fan_out(batch);
     }
 
     /// Ends the current connection from this side (the socket is gone or being dropped).
@@ -177,9 +198,8 @@ impl<R: Runtime> Inner<R> {
                 work.push(self.route(&mut st, output));
             }
         }
-        for item in work {
-            self.deliver(item);
-        }
+        self.deliver_all(work);
+        self.wake_streams();
     }
 
     fn route(&self, st: &mut Locked, output: Output) -> Work {
@@ -248,28 +268,41 @@ impl<R: Runtime> Inner<R> {
                 }
             },
             Work::Event(event) => {
-                {
-                    let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
-                    for handler in handlers.iter() {
-                        if handler.name == "*" || event.is(&handler.name) {
-                            (handler.call)(&event);
-                        }
-                    }
-                }
-                self.fan_out(Incoming::Event(event));
+                self.call_handlers(&event);
+                self.fan_out(vec![Incoming::Event(event)]);
             }
-            Work::Incoming(item) => self.fan_out(item),
+            Work::Incoming(item) => self.fan_out(vec![item]),
         }
     }
 
-    fn fan_out(&self, item: Incoming) {
+    fn call_handlers(&self, event: &Event) {
+        let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
+        for handler in handlers.iter() {
+            if handler.name == "*" || event.is(&handler.name) {
+                (handler.call)(event);
+            }
+        }
+    }
+
+    fn fan_out(&self, items: Vec<Incoming>) {
+        if items.is_empty() {
+            return;
+        }
         let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         queues.retain(|q| !q.is_receiver_gone());
         if let Some((last, rest)) = queues.split_last() {
             for q in rest {
-                q.push(item.clone());
+                q.push_all_quietly(items.iter().cloned());
             }
-            last.push(item);
+            last.push_all_quietly(items);
+        }
+    }
+
+    /// Wakes every stream that received items since it was last woken. The driver calls it
+    /// at the end of each turn; anything else that delivers calls it right away.
+    pub(crate) fn wake_streams(&self) {
+        for q in self.queues.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            q.wake_if_pushed();
         }
     }
 

@@ -8,14 +8,16 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 
 use crate::command::{CallCommand, Command, Password};
-use crate::error::{CloseReason, Error, EventError, RequestError, SendError};
+use crate::error::{CloseReason, Error, EventError, FrameError, RequestError, SendError};
 use crate::event::{Event, EventFormat};
 use crate::event_name::EventName;
 use crate::frame::Framer;
+use crate::headers::SpanArena;
 use crate::message::{
     ApiResponse, ContentType, DisconnectNotice, Disposition, LogLine, Message, Reply,
 };
@@ -251,6 +253,11 @@ pub struct Connection {
     limits: Limits,
     auto_subscribe: bool,
     framer: Framer,
+    /// Messages parsed ahead of handling (see [`Connection::parse_ahead`]), each with its
+    /// event if it is one, and the framing error that ended the batch, if one did.
+    parsed: VecDeque<(Message, Option<Result<Event, EventError>>)>,
+    frame_error: Option<FrameError>,
+    arena: SpanArena,
     transmit: BytesMut,
     outputs: VecDeque<Output>,
     held: VecDeque<Held>,
@@ -317,6 +324,9 @@ impl Connection {
             limits,
             auto_subscribe: true,
             framer: Framer::new(limits),
+            parsed: VecDeque::new(),
+            frame_error: None,
+            arena: SpanArena::default(),
             transmit: BytesMut::new(),
             outputs: VecDeque::new(),
             held: VecDeque::new(),
@@ -527,8 +537,16 @@ impl Connection {
             if self.phase == Phase::Closed {
                 return Ok(None);
             }
+            if let Some((message, event)) = self.parsed.pop_front() {
+                self.handle(message, event);
+                continue;
+            }
+            if let Some(error) = self.frame_error.take() {
+                self.fail(Error::Frame(error));
+                continue;
+            }
             match self.framer.next_frame() {
-                Ok(Some(frame)) => self.handle(Message::from(frame)),
+                Ok(Some(frame)) => self.parse_ahead(Message::from(frame)),
                 Ok(None) if self.eof => {
                     let reason = if self.framer.is_mid_message() {
                         CloseReason::Truncated
@@ -744,8 +762,59 @@ impl Connection {
         }
     }
 
-    fn handle(&mut self, message: Message) {
+    /// Parses `first` and every other complete message already received, indexing their
+    /// events into one shared arena; [`Connection::poll_output`] then handles them one by one.
+    fn parse_ahead(&mut self, first: Message) {
+        let mut indexed = Vec::new();
+        let mut next = Some(first);
+        while let Some(message) = next {
+            let format = match message.content_type() {
+                ContentType::EventPlain => Some(EventFormat::Plain),
+                ContentType::EventJson => Some(EventFormat::Json),
+                ContentType::EventXml => Some(EventFormat::Xml),
+                _ => None,
+            };
+            let event = format.map(|format| {
+                Event::parse_into(format, message.body(), &self.limits, &mut self.arena)
+            });
+            indexed.push((message, event));
+            next = match self.framer.next_frame() {
+                Ok(frame) => frame.map(Message::from),
+                Err(error) => {
+                    // After the messages before it, as if met one at a time.
+                    self.frame_error = Some(error);
+                    None
+                }
+            };
+        }
+        let shared = if self.arena.is_empty() {
+            None
+        } else {
+            Some(self.arena.share())
+        };
+        self.parsed
+            .extend(indexed.into_iter().map(|(message, event)| {
+                let event = event.map(|parsing| {
+                    parsing.map(|parsing| match &shared {
+                        Some(shared) => parsing.finish(shared),
+                        None => parsing.finish(&Arc::from(Vec::new())),
+                    })
+                });
+                (message, event)
+            }));
+    }
+
+    fn handle(&mut self, message: Message, event: Option<Result<Event, EventError>>) {
         self.stats.messages += 1;
+        if let Some(event) = event {
+            match event {
+                Ok(event) => self.on_event(event),
+                Err(error) => self
+                    .outputs
+                    .push_back(Output::InvalidEvent { message, error }),
+            }
+            return;
+        }
         match message.content_type() {
             ContentType::AuthRequest => self.on_auth_request(message),
             ContentType::CommandReply => {
@@ -756,9 +825,8 @@ impl Connection {
                 let api = ApiResponse::new(message.body().clone());
                 self.on_reply(Response::Api(api), message);
             }
-            ContentType::EventPlain => self.on_event_message(EventFormat::Plain, message),
-            ContentType::EventJson => self.on_event_message(EventFormat::Json, message),
-            ContentType::EventXml => self.on_event_message(EventFormat::Xml, message),
+            // Parsed ahead, above.
+            ContentType::EventPlain | ContentType::EventJson | ContentType::EventXml => {}
             ContentType::LogData => {
                 let line = LogLine::new(message.headers().clone(), message.body().clone());
                 self.outputs.push_back(Output::Log(line));
@@ -918,15 +986,6 @@ impl Connection {
 
     fn respond(&mut self, id: RequestId, response: Response) {
         self.outputs.push_back(Output::Response { id, response });
-    }
-
-    fn on_event_message(&mut self, format: EventFormat, message: Message) {
-        match Event::parse(format, message.body(), &self.limits) {
-            Ok(event) => self.on_event(event),
-            Err(error) => self
-                .outputs
-                .push_back(Output::InvalidEvent { message, error }),
-        }
     }
 
     fn on_event(&mut self, event: Event) {

@@ -10,12 +10,14 @@ mod xml;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::error::EventError;
 use crate::event_name::EventName;
-use crate::headers::{HeaderValue, Headers, HeadersBuilder};
+use crate::headers::{HeaderValue, Headers, HeadersBuilder, Span, SpanArena, ValueEncoding};
 use crate::Limits;
 
 pub(crate) use plain::fs_url_encode;
@@ -73,6 +75,38 @@ pub struct Event {
     format: EventFormat,
 }
 
+/// An event parsed by [`Event::parse_into`], its index still in the arena.
+pub(crate) enum Parsing {
+    Done(Event),
+    Indexed {
+        buf: Bytes,
+        range: Range<u32>,
+        body: Option<Bytes>,
+        encoding: ValueEncoding,
+        format: EventFormat,
+    },
+}
+
+impl Parsing {
+    /// The event, once its arena is `shared`.
+    pub(crate) fn finish(self, shared: &Arc<[Span]>) -> Event {
+        match self {
+            Parsing::Done(event) => event,
+            Parsing::Indexed {
+                buf,
+                range,
+                body,
+                encoding,
+                format,
+            } => Event::from_parts(
+                Headers::from_shared(buf, shared.clone(), range, encoding),
+                body,
+                format,
+            ),
+        }
+    }
+}
+
 impl Event {
     /// Parses the body of a `text/event-*` message.
     pub fn parse(format: EventFormat, body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
@@ -80,6 +114,21 @@ impl Event {
             EventFormat::Plain => plain::parse(body, limits),
             EventFormat::Json => json::parse(body, limits),
             EventFormat::Xml => xml::parse(body, limits),
+        }
+    }
+
+    /// [`Event::parse`], indexing plain and JSON events into `arena`: the events of one read
+    /// then share one index (see [`Parsing::finish`]).
+    pub(crate) fn parse_into(
+        format: EventFormat,
+        body: &Bytes,
+        limits: &Limits,
+        arena: &mut SpanArena,
+    ) -> Result<Parsing, EventError> {
+        match format {
+            EventFormat::Plain => plain::parse_into(body, limits, arena),
+            EventFormat::Json => json::parse_into(body, limits, arena),
+            EventFormat::Xml => xml::parse(body, limits).map(Parsing::Done),
         }
     }
 

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 
@@ -31,11 +33,24 @@ pub enum ValueEncoding {
     Literal,
 }
 
+/// Where a header map keeps its index.
+#[derive(Clone)]
+enum Index {
+    Own(Vec<Span>),
+    /// A range of an index shared by every event parsed from one read, the way their bytes
+    /// share one buffer: the events a connection hands to another thread then cost that
+    /// thread no `free` each (a free per event, against the allocator of the thread that
+    /// parsed it, was the largest cost of a client's event stream).
+    Shared(Arc<[Span]>, Range<u32>),
+}
+
 /// An ordered multimap of headers: case-insensitive lookup, duplicates kept in order.
+///
+/// Cheap to clone when it came from a connection: the bytes and the index are shared.
 #[derive(Clone)]
 pub struct Headers {
     buf: Bytes,
-    spans: Vec<Span>,
+    index: Index,
     encoding: ValueEncoding,
 }
 
@@ -43,8 +58,32 @@ impl Headers {
     pub(crate) fn from_parts(buf: Bytes, spans: Vec<Span>, encoding: ValueEncoding) -> Headers {
         Headers {
             buf,
-            spans,
+            index: Index::Own(spans),
             encoding,
+        }
+    }
+
+    /// Headers whose index is `range` of `shared` (see [`SpanArena`]).
+    pub(crate) fn from_shared(
+        buf: Bytes,
+        shared: Arc<[Span]>,
+        range: Range<u32>,
+        encoding: ValueEncoding,
+    ) -> Headers {
+        Headers {
+            buf,
+            index: Index::Shared(shared, range),
+            encoding,
+        }
+    }
+
+    #[inline]
+    fn spans(&self) -> &[Span] {
+        match &self.index {
+            Index::Own(spans) => spans,
+            Index::Shared(shared, range) => shared
+                .get(range.start as usize..range.end as usize)
+                .unwrap_or_default(),
         }
     }
 
@@ -79,18 +118,18 @@ impl Headers {
 
     /// Number of header lines, duplicates included.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.spans().len()
     }
 
     /// True if there are no headers.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.spans().is_empty()
     }
 
     /// The first header called `name` (ASCII case-insensitive).
     pub fn get(&self, name: &str) -> Option<HeaderValue<'_>> {
         let wanted = name.as_bytes();
-        self.spans
+        self.spans()
             .iter()
             .find(|span| {
                 self.slice(span.name_start, span.name_end)
@@ -108,7 +147,7 @@ impl Headers {
     /// `get_prefixed("variable_", "sip_req_uri")` reads `variable_sip_req_uri`.
     pub fn get_prefixed(&self, prefix: &str, rest: &str) -> Option<HeaderValue<'_>> {
         let (prefix, rest) = (prefix.as_bytes(), rest.as_bytes());
-        self.spans
+        self.spans()
             .iter()
             .find(|span| {
                 let name = self.slice(span.name_start, span.name_end);
@@ -122,7 +161,7 @@ impl Headers {
     /// Every header called `name`, in wire order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = HeaderValue<'a>> + 'a {
         let wanted = name.as_bytes();
-        self.spans
+        self.spans()
             .iter()
             .filter(move |span| {
                 self.slice(span.name_start, span.name_end)
@@ -138,7 +177,7 @@ impl Headers {
 
     /// Every header as (name, value), in wire order.
     pub fn iter(&self) -> impl Iterator<Item = (HeaderName<'_>, HeaderValue<'_>)> + '_ {
-        self.spans.iter().map(move |span| {
+        self.spans().iter().map(move |span| {
             (
                 HeaderName(self.slice(span.name_start, span.name_end)),
                 self.value_of(span),
@@ -305,6 +344,77 @@ pub(crate) fn split_line(buf: &[u8], start: usize, end: usize) -> Option<Span> {
     Some(span_at(buf, start, colon, end))
 }
 
+/// One index for the header blocks of many events: each block's spans are appended, and
+/// [`SpanArena::share`] freezes them into one allocation the events point into.
+#[derive(Default)]
+pub(crate) struct SpanArena {
+    spans: Vec<Span>,
+    /// A buffer for parsers that cannot index in place (JSON fills it, then copies it in
+    /// when the event is good), kept so it is allocated once.
+    scratch: Vec<Span>,
+}
+
+impl SpanArena {
+    pub(crate) fn take_scratch(&mut self) -> Vec<Span> {
+        std::mem::take(&mut self.scratch)
+    }
+
+    pub(crate) fn return_scratch(&mut self, mut scratch: Vec<Span>) {
+        scratch.clear();
+        self.scratch = scratch;
+    }
+
+    /// Indexes a block as [`index_block`] does, appending its spans; the returned range says
+    /// where they are.
+    pub(crate) fn index(
+        &mut self,
+        buf: &[u8],
+        limits: &Limits,
+    ) -> Result<(Range<u32>, BlockEnd), FrameError> {
+        let start = self.spans.len();
+        match index_block_into(buf, limits, &mut self.spans) {
+            Ok(end) => Ok((range(start, self.spans.len()), end)),
+            Err(e) => {
+                self.spans.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    /// Appends spans built elsewhere; the returned range says where they are.
+    pub(crate) fn extend(&mut self, spans: &[Span]) -> Range<u32> {
+        let start = self.spans.len();
+        self.spans.extend_from_slice(spans);
+        range(start, self.spans.len())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Everything indexed so far, in one shared allocation; the arena starts again empty.
+    pub(crate) fn share(&mut self) -> Arc<[Span]> {
+        let shared = Arc::from(self.spans.as_slice());
+        self.spans.clear();
+        shared
+    }
+}
+
+fn range(start: usize, end: usize) -> Range<u32> {
+    // An arena never outgrows u32: it holds at most one read's blocks, each bounded by the
+    // header-block limit.
+    u32::try_from(start).unwrap_or(u32::MAX)..u32::try_from(end).unwrap_or(u32::MAX)
+}
+
+/// Where an indexed block ended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockEnd {
+    /// Offset just past the blank line (or the end of the input if there was none).
+    pub(crate) body_start: usize,
+    /// The block's `Content-Length`, if it had one.
+    pub(crate) content_length: Option<usize>,
+}
+
 /// The result of indexing a complete header block held in memory.
 pub(crate) struct IndexedBlock {
     pub(crate) spans: Vec<Span>,
@@ -321,24 +431,42 @@ pub(crate) struct IndexedBlock {
 /// One prepared `memchr2` pass finds every `:` and LF. Plain event values are
 /// percent-encoded (`:` is `%3A`), so each line costs two hits: its name's end and its end.
 pub(crate) fn index_block(buf: &[u8], limits: &Limits) -> Result<IndexedBlock, FrameError> {
+    let mut spans = Vec::new();
+    let end = index_block_into(buf, limits, &mut spans)?;
+    Ok(IndexedBlock {
+        spans,
+        body_start: end.body_start,
+        content_length: end.content_length,
+    })
+}
+
+/// [`index_block`], appending to `spans` (the header-count limit applies to what this block
+/// adds).
+fn index_block_into(
+    buf: &[u8],
+    limits: &Limits,
+    spans: &mut Vec<Span>,
+) -> Result<BlockEnd, FrameError> {
+    // Channel events carry 100-200 headers of ~35 bytes: sizing the index from the block
+    // avoids growing it (and copying it) several times per event.
+    spans.reserve((buf.len() / 28).max(8).min(limits.max_headers));
     // The AVX2 searcher, prepared once, saves memchr's per-call dispatch on short lines.
     #[cfg(target_arch = "x86_64")]
     if let Some(searcher) = memchr::arch::x86_64::avx2::memchr::Two::new(b':', b'\n') {
-        return index_hits(buf, limits, searcher.iter(buf));
+        return index_hits(buf, limits, searcher.iter(buf), spans);
     }
-    index_hits(buf, limits, memchr::memchr2_iter(b':', b'\n', buf))
+    index_hits(buf, limits, memchr::memchr2_iter(b':', b'\n', buf), spans)
 }
 
-/// [`index_block`] given the offsets of every `:` and LF in `buf`, in order.
+/// [`index_block_into`] given the offsets of every `:` and LF in `buf`, in order.
 #[inline(always)]
 fn index_hits(
     buf: &[u8],
     limits: &Limits,
     hits: impl Iterator<Item = usize>,
-) -> Result<IndexedBlock, FrameError> {
-    // Channel events carry 100-200 headers of ~35 bytes: sizing the index from the block
-    // avoids growing it (and copying it) several times per event.
-    let mut spans = Vec::with_capacity((buf.len() / 28).max(8).min(limits.max_headers));
+    spans: &mut Vec<Span>,
+) -> Result<BlockEnd, FrameError> {
+    let first = spans.len();
     let mut content_length = None;
     let mut line_start = 0;
     let mut colon = None;
@@ -353,15 +481,14 @@ fn index_hits(
                     limit: limits.max_header_block,
                 });
             }
-            return Ok(IndexedBlock {
-                spans,
+            return Ok(BlockEnd {
                 body_start: at + 1,
                 content_length,
             });
         }
         if let Some(colon) = colon.take() {
             let span = span_at(buf, line_start, colon, at);
-            note_header(buf, span, &mut spans, &mut content_length, limits)?;
+            note_header(buf, span, spans, first, &mut content_length, limits)?;
         }
         line_start = at + 1;
     }
@@ -372,10 +499,9 @@ fn index_hits(
     }
     if let Some(colon) = colon {
         let span = span_at(buf, line_start, colon, buf.len());
-        note_header(buf, span, &mut spans, &mut content_length, limits)?;
+        note_header(buf, span, spans, first, &mut content_length, limits)?;
     }
-    Ok(IndexedBlock {
-        spans,
+    Ok(BlockEnd {
         body_start: buf.len(),
         content_length,
     })
@@ -410,7 +536,7 @@ pub(crate) fn push_line(
     limits: &Limits,
 ) -> Result<(), FrameError> {
     match split_line(buf, start, end) {
-        Some(span) => note_header(buf, span, spans, content_length, limits),
+        Some(span) => note_header(buf, span, spans, 0, content_length, limits),
         None => Ok(()),
     }
 }
@@ -421,10 +547,11 @@ fn note_header(
     buf: &[u8],
     span: Span,
     spans: &mut Vec<Span>,
+    block_start: usize,
     content_length: &mut Option<usize>,
     limits: &Limits,
 ) -> Result<(), FrameError> {
-    if spans.len() >= limits.max_headers {
+    if spans.len() - block_start >= limits.max_headers {
         return Err(FrameError::TooManyHeaders {
             limit: limits.max_headers,
         });

@@ -18,9 +18,9 @@ use std::fmt;
 use bytes::{Bytes, BytesMut};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use super::{Event, EventFormat};
+use super::{Event, EventFormat, Parsing};
 use crate::error::EventError;
-use crate::headers::{Headers, HeadersBuilder, Span, ValueEncoding};
+use crate::headers::{Headers, HeadersBuilder, Span, SpanArena, ValueEncoding};
 use crate::Limits;
 
 pub(super) fn parse(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
@@ -48,9 +48,43 @@ fn parse_serde(body: &[u8]) -> Result<Event, EventError> {
     Ok(event)
 }
 
+/// Parses into `arena` when [`index_fast`] can, else as [`parse`] does.
+pub(super) fn parse_into(
+    body: &Bytes,
+    limits: &Limits,
+    arena: &mut SpanArena,
+) -> Result<Parsing, EventError> {
+    let mut spans = arena.take_scratch();
+    let parsed = match index_fast(body, &mut spans) {
+        Some(_) if spans.len() > limits.max_headers => Err(EventError::Json(format!(
+            "more than {} headers",
+            limits.max_headers
+        ))),
+        Some((buf, event_body)) => Ok(Parsing::Indexed {
+            range: arena.extend(&spans),
+            buf,
+            body: event_body,
+            encoding: ValueEncoding::Literal,
+            format: EventFormat::Json,
+        }),
+        None => parse(body, limits).map(Parsing::Done),
+    };
+    arena.return_scratch(spans);
+    parsed
+}
+
 /// The event exactly as [`parse_serde`] would read it, if `body` has the shape FreeSWITCH
 /// writes; `None` (never a partial event) for anything else, valid JSON or not.
 fn parse_fast(body: &Bytes) -> Option<Event> {
+    let mut spans = Vec::new();
+    let (buf, event_body) = index_fast(body, &mut spans)?;
+    let headers = Headers::from_parts(buf, spans, ValueEncoding::Literal);
+    Some(Event::from_parts(headers, event_body, EventFormat::Json))
+}
+
+/// [`parse_fast`]'s work: the event's buffer and body, its spans pushed onto `spans` (which
+/// the caller passes empty; on `None` it may hold anything).
+fn index_fast(body: &Bytes, spans: &mut Vec<Span>) -> Option<(Bytes, Option<Bytes>)> {
     let input: &[u8] = body;
     // Checking once here lets the string scanner take raw bytes without looking at them:
     // outside strings this shape has only ASCII punctuation, so a valid whole means every
@@ -69,7 +103,7 @@ fn parse_fast(body: &Bytes) -> Option<Event> {
     };
     // FreeSWITCH headers average over 28 bytes; the cap keeps one long value or body from
     // reserving room for thousands of headers the event keeps.
-    let mut spans = Vec::with_capacity((input.len() / 28 + 1).min(256));
+    spans.reserve((input.len() / 28 + 1).min(256));
     let mut event_body = None;
     if input.first() != Some(&b'{') {
         return None;
@@ -130,8 +164,7 @@ fn parse_fast(body: &Bytes) -> Option<Event> {
         Some(_) => return None,
         None => None,
     };
-    let headers = Headers::from_parts(buf, spans, ValueEncoding::Literal);
-    Some(Event::from_parts(headers, event_body, EventFormat::Json))
+    Some((buf, event_body))
 }
 
 /// The index of the first quote or backslash in `haystack`: the end of a run of bytes that

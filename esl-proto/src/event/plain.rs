@@ -9,17 +9,37 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{Event, EventFormat};
+use super::{Event, EventFormat, Parsing};
 use crate::error::EventError;
-use crate::headers::{index_block, Headers, ValueEncoding};
+use crate::headers::{index_block, Headers, SpanArena, ValueEncoding};
 use crate::Limits;
+
+/// [`parse`], indexing into `arena`.
+pub(super) fn parse_into(
+    body: &Bytes,
+    limits: &Limits,
+    arena: &mut SpanArena,
+) -> Result<Parsing, EventError> {
+    let (range, end) = arena.index(body, limits)?;
+    Ok(Parsing::Indexed {
+        buf: body.clone(),
+        range,
+        body: inner_body(body, end.body_start, end.content_length),
+        encoding: ValueEncoding::Percent,
+        format: EventFormat::Plain,
+    })
+}
+
+fn inner_body(body: &Bytes, body_start: usize, content_length: Option<usize>) -> Option<Bytes> {
+    content_length.map(|length| {
+        let end = body_start.saturating_add(length).min(body.len());
+        body.slice(body_start.min(end)..end)
+    })
+}
 
 pub(super) fn parse(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
     let block = index_block(body, limits)?;
-    let inner_body = block.content_length.map(|length| {
-        let end = block.body_start.saturating_add(length).min(body.len());
-        body.slice(block.body_start.min(end)..end)
-    });
+    let inner_body = inner_body(body, block.body_start, block.content_length);
     let headers = Headers::from_parts(body.clone(), block.spans, ValueEncoding::Percent);
     Ok(Event::from_parts(headers, inner_body, EventFormat::Plain))
 }
