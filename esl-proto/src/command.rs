@@ -700,14 +700,14 @@ impl SendMsg {
 }
 
 /// Refuses a field that holds CR, LF or NUL.
-fn checked<'a>(field: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
+pub(crate) fn checked<'a>(field: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
     if value.contains(['\r', '\n', '\0']) {
         return Err(CommandError::LineBreak { field });
     }
     Ok(value)
 }
 
-fn nonempty<'a>(field: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
+pub(crate) fn nonempty<'a>(field: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
     if value.is_empty() {
         return Err(CommandError::Empty { field });
     }

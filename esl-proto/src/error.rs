@@ -81,6 +81,21 @@ pub enum CommandError {
     },
 }
 
+/// A route that cannot be registered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteError {
+    /// The pattern is not a valid regular expression (or compiles too large).
+    #[error("invalid route pattern {pattern:?}: {source}")]
+    InvalidPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// Why the `regex` crate refused it.
+        #[source]
+        source: regex::Error,
+    },
+}
+
 /// Why a connection stopped for good. Sticky: once returned, every later call returns it again.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {

@@ -172,3 +172,168 @@ pub fn connection(data: &[u8]) {
         "requests left open after the connection ended: {open:?}"
     );
 }
+
+/// The tracker fed events built from `data`: each 4 bytes pick an event name, a channel, and
+/// which linking, state and conference headers it carries (arbitrary bytes rarely make a
+/// channel event, so the script reaches more of the tracker than raw ESL would). After
+/// every event the tables must agree with each other and stay within their bounds.
+pub fn tracker(data: &[u8]) {
+    use crate::track::{Tracker, TrackerConfig};
+
+    const NAMES: [&str; 12] = [
+        "CHANNEL_CREATE",
+        "CHANNEL_STATE",
+        "CHANNEL_ANSWER",
+        "CHANNEL_EXECUTE",
+        "CHANNEL_EXECUTE_COMPLETE",
+        "CHANNEL_BRIDGE",
+        "CHANNEL_UNBRIDGE",
+        "CHANNEL_HANGUP",
+        "CHANNEL_DESTROY",
+        "CALL_UPDATE",
+        "CUSTOM",
+        "HEARTBEAT",
+    ];
+    const UUIDS: [&str; 5] = ["u0", "u1", "u2", "u3", "u4"];
+    const STATES: [&str; 4] = ["CS_EXECUTE", "CS_HANGUP", "CS_DESTROY", "CS_PARK"];
+    const ACTIONS: [&str; 7] = [
+        "add-member",
+        "del-member",
+        "floor-change",
+        "start-talking",
+        "mute-member",
+        "conference-create",
+        "conference-destroy",
+    ];
+    let config = TrackerConfig {
+        max_channels: 3,
+        max_conferences: 1,
+        max_members: 2,
+        remembered_removals: usize::from(data.first().copied().unwrap_or(0) % 4),
+        ..TrackerConfig::default()
+    };
+    let mut tracker = Tracker::with_config(config);
+    for op in data.chunks(4) {
+        let byte = |i: usize| usize::from(op.get(i).copied().unwrap_or(0));
+        let name = NAMES[byte(0) % NAMES.len()];
+        let uuid = UUIDS[byte(1) % UUIDS.len()];
+        let peer = UUIDS[byte(2) % UUIDS.len()];
+        let flags = byte(3);
+        let mut event = Event::builder(name);
+        if name != "HEARTBEAT" {
+            event = event.header("Unique-ID", uuid);
+        }
+        if flags & 1 != 0 {
+            event = event.header("Channel-State", STATES[(flags >> 4) % STATES.len()]);
+        }
+        match flags >> 1 & 3 {
+            0 => {
+                event = event.header("Other-Leg-Unique-ID", peer).header(
+                    "Other-Type",
+                    if flags & 8 != 0 {
+                        "originator"
+                    } else {
+                        "originatee"
+                    },
+                )
+            }
+            1 => event = event.header("variable_originator", peer),
+            2 => {
+                event = event
+                    .header("variable_other_loopback_leg_uuid", peer)
+                    .header(
+                        "variable_loopback_leg",
+                        if flags & 8 != 0 { "A" } else { "B" },
+                    )
+            }
+            _ => {}
+        }
+        if name.contains("BRIDGE") {
+            event = event
+                .header("Bridge-A-Unique-ID", uuid)
+                .header("Bridge-B-Unique-ID", peer);
+        }
+        if name.starts_with("CHANNEL_EXECUTE") {
+            event = event.header(
+                "Application",
+                if flags & 8 != 0 { "park" } else { "bridge" },
+            );
+        }
+        if name == "CUSTOM" {
+            event = event
+                .header("Event-Subclass", "conference::maintenance")
+                .header("Conference-Name", if flags & 8 != 0 { "c1" } else { "c2" })
+                .header("Conference-Unique-ID", format!("cu-{}", flags >> 6))
+                .header("Action", ACTIONS[byte(2) % ACTIONS.len()])
+                .header("Member-ID", (byte(1) % 4).to_string())
+                .header("New-ID", if flags & 16 != 0 { "1" } else { "none" })
+                .header("Talking", if flags & 32 != 0 { "true" } else { "false" })
+                .header("Floor", if flags & 64 != 0 { "true" } else { "false" });
+        }
+        let _ = tracker.update(&event.build());
+        check_tracker(&tracker);
+    }
+}
+
+/// The tables of a tracker agree with each other and stay within their bounds.
+pub fn check_tracker(tracker: &crate::track::Tracker) {
+    let config = tracker.config();
+    assert!(tracker.channel_count() <= config.max_channels);
+    assert!(tracker.conferences().count() <= config.max_conferences);
+    let members: usize = tracker.conferences().map(|c| c.members.len()).sum();
+    assert!(members <= config.max_members);
+    for conference in tracker.conferences() {
+        for member in conference.members.values() {
+            assert_eq!(member.flags.floor, conference.floor == Some(member.id));
+        }
+    }
+    for channel in tracker.channels() {
+        let call = tracker
+            .call_of(&channel.uuid)
+            .unwrap_or_else(|| panic!("{} has no call", channel.uuid));
+        assert_eq!(call.id, channel.call_id());
+        assert_eq!(call.legs.iter().filter(|l| **l == channel.uuid).count(), 1);
+    }
+    let mut legs = 0;
+    for call in tracker.calls() {
+        assert!(!call.legs.is_empty(), "empty call {}", call.id);
+        for leg in &call.legs {
+            let channel = tracker
+                .channel(leg)
+                .unwrap_or_else(|| panic!("call {} names untracked {leg}", call.id));
+            assert_eq!(channel.call_id(), call.id);
+        }
+        legs += call.legs.len();
+    }
+    assert_eq!(legs, tracker.channel_count());
+}
+
+/// A router built from `data` (a pattern, a field value, a guard value, split at the first two
+/// NUL bytes) matched against an event: an invalid pattern is an error, never a panic.
+pub fn router(data: &[u8]) {
+    use crate::route::{Flow, Router};
+
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.splitn(3, '\0');
+    let (pattern, value, guard) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let mut router = Router::with_guards([("Call-Direction", guard)]);
+    if router.route(pattern, 0u8).is_err() {
+        return;
+    }
+    let event = Event::builder("CHANNEL_PARK")
+        .header("Call-Direction", "inbound")
+        .header("Caller-Destination-Number", value)
+        .build();
+    for m in router.matches(&event) {
+        let _ = (
+            m.matched(),
+            m.captures.positional().count(),
+            m.captures.name("x"),
+        );
+    }
+    let _ = router.dispatch(&event, |_| Flow::Stop);
+}

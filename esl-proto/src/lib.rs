@@ -70,11 +70,23 @@
 //! - [`Command`]: every command the switch accepts, encoded exactly, line breaks refused.
 //! - [`server`]: the switch's side, to build a simulated switch or a proxy.
 //! - [`Subscriptions`]: the subscription model, with the switch's admission rules.
+//!
+//! # Call control
+//!
+//! The pure half of call control, so that it is tested on recorded events without a socket:
+//!
+//! - [`track`]: a [`Tracker`] fed every event keeps the channels, the calls (legs grouped)
+//!   and the conferences with their members, and says what each event changed.
+//! - [`route`]: a [`Router`] matches a parked call against guards and regex routes, in
+//!   order, with per-route parameters and stop-on-true.
+//! - [`dptools`]: typed commands for one channel (answer, bridge, playback, record, set,
+//!   transfer, ...), every field checked like any other [`Command`].
 
 #![forbid(unsafe_code)]
 
 mod command;
 mod connection;
+pub mod dptools;
 mod error;
 mod event;
 mod event_name;
@@ -82,8 +94,10 @@ mod frame;
 mod headers;
 mod limits;
 mod message;
+pub mod route;
 pub mod server;
 mod subscriptions;
+pub mod track;
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -94,7 +108,7 @@ pub use command::{
 };
 pub use connection::{Auth, Connection, Output, Ready, RequestId, Response, Stats};
 pub use error::{
-    CloseReason, CommandError, Error, EventError, FrameError, RequestError, SendError,
+    CloseReason, CommandError, Error, EventError, FrameError, RequestError, RouteError, SendError,
 };
 pub use event::{ChannelState, Event, EventBuilder, EventFormat};
 pub use event_name::EventName;
@@ -104,4 +118,6 @@ pub use limits::Limits;
 pub use message::{
     ApiResponse, ContentType, DisconnectNotice, Disposition, LogLine, Message, Reply,
 };
+pub use route::{Dispatch, Flow, Router};
 pub use subscriptions::{Filter, Subscriptions};
+pub use track::{Call, Change, Channel, Conference, Member, Tracker, TrackerConfig};
