@@ -30,6 +30,23 @@
 //!   `Event-UUID`. Both complete when the switch's event says so; the connection subscribes
 //!   to the events it needs if the application did not.
 //!
+//! # Call control
+//!
+//! - [`Channel`]: the session API over one channel (answer, hangup with a cause, bridge,
+//!   park, playback, broadcast, record start and stop, one or many variables, respond with a
+//!   SIP code, transfer, variable lookup), each waiting for the switch to have done it or in
+//!   a `_nowait` form. An outbound [`Session`] dereferences to one.
+//! - [`App`]: handlers by event name, loaded into a [`Service`] under an id; a call
+//!   originated with [`Service::originate`] belongs to that app (the [`APP_VARIABLE`]
+//!   channel variable says so), calls nobody claimed go to the default app.
+//! - [`Router`]: guards, regex routes with parameters and stop-on-true (the matching is
+//!   [`esl_proto::route`]); [`Router::into_app`] makes it an app.
+//! - [`Service`]: many switches, each reconnecting on its own, the same apps on all of
+//!   them, every command sent back to the switch its event came from.
+//!
+//! `cargo run -p esl-tokio --example router` runs switchy's router over three simulated
+//! switches; `--example proxy` bridges every parked call to its SIP request URI.
+//!
 //! # What it does not do
 //!
 //! It has no runtime of its own, and does not retry requests: after a reconnect, a request
@@ -37,6 +54,8 @@
 
 #![forbid(unsafe_code)]
 
+mod app;
+mod channel;
 mod client;
 mod config;
 mod driver;
@@ -44,14 +63,20 @@ mod error;
 mod events;
 mod handle;
 mod outbound;
+mod router;
 mod runtime;
+mod service;
 
+pub use app::{App, CallEvent, APP_VARIABLE};
+pub use channel::Channel;
 pub use client::Client;
 pub use config::{ClientConfig, Overflow, Reconnect, ServerConfig, SessionSetup};
 pub use error::{Error, Result};
 pub use events::{EventStream, Gap, Incoming};
 pub use handle::{Handle, HandlerId, Job};
 pub use outbound::{OutboundServer, Session, ShutdownHandle};
+pub use router::{HandlerKey, RouteMatch, Router};
 pub use runtime::{Listener, Runtime};
+pub use service::Service;
 
 pub use esl_proto;

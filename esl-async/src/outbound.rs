@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::{CallCommand, Command, Connection, Event, Execute, SendMsg};
+use esl_proto::{Command, Connection, Event};
 use futures_util::future::{self, Either};
 use futures_util::task::AtomicWaker;
 use tracing::Instrument;
 
+use crate::channel::Channel;
 use crate::client::Owner;
 use crate::config::ServerConfig;
 use crate::driver::Driver;
@@ -235,9 +236,7 @@ async fn serve_call<R, F, Fut>(
     let uuid = channel.unique_id().unwrap_or_default().into_owned();
     tracing::debug!(channel = %uuid, "call");
     let session = Session {
-        handle: handle.clone(),
-        channel: Arc::new(channel),
-        uuid,
+        call: Channel::socket(handle.clone(), uuid, Arc::new(channel)),
         _owner: owner,
     };
     handler(session).await;
@@ -245,136 +244,42 @@ async fn serve_call<R, F, Fut>(
 
 /// One call on an outbound connection: the channel's data, and commands for it.
 ///
-/// Everything a connection can do is on [`Handle`], which `Session` dereferences to. The
-/// connection closes when the handler returns and the session (and its clones) is dropped:
-/// a lingering socket then says `exit`.
+/// The session API (answer, playback, bridge, variables, ...) is [`Channel`]'s, which
+/// `Session` dereferences to (and `Channel` to the connection's [`Handle`]). The connection
+/// closes when the handler returns and the session (and its clones) is dropped: a lingering
+/// socket then says `exit`.
 pub struct Session<R: Runtime> {
-    handle: Handle<R>,
-    channel: Arc<Event>,
-    uuid: String,
+    call: Channel<R>,
     _owner: Arc<Owner<R>>,
 }
 
 impl<R: Runtime> Clone for Session<R> {
     fn clone(&self) -> Self {
         Session {
-            handle: self.handle.clone(),
-            channel: self.channel.clone(),
-            uuid: self.uuid.clone(),
+            call: self.call.clone(),
             _owner: self._owner.clone(),
         }
     }
 }
 
 impl<R: Runtime> Deref for Session<R> {
-    type Target = Handle<R>;
-    fn deref(&self) -> &Handle<R> {
-        &self.handle
+    type Target = Channel<R>;
+    fn deref(&self) -> &Channel<R> {
+        &self.call
     }
 }
 
 impl<R: Runtime> std::fmt::Debug for Session<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("uuid", &self.uuid).finish()
+        f.debug_struct("Session")
+            .field("uuid", &self.call.uuid())
+            .finish()
     }
 }
 
 impl<R: Runtime> Session<R> {
     /// The channel's data from the `connect` reply (`Caller-*`, `variable_*`, ...).
     pub fn channel(&self) -> &Event {
-        &self.channel
-    }
-
-    /// The channel's uuid.
-    pub fn uuid(&self) -> &str {
-        &self.uuid
-    }
-
-    /// A channel variable as it was when the call connected.
-    pub fn variable(&self, name: &str) -> Option<String> {
-        self.channel.variable(name).map(|v| v.into_owned())
-    }
-
-    /// A header of the channel data (`Caller-Destination-Number`, ...).
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.channel.header(name).map(|v| v.into_owned())
-    }
-
-    /// True for a call that came into the switch (`Call-Direction: inbound`).
-    pub fn is_inbound(&self) -> bool {
-        self.channel.call_direction().as_deref() == Some("inbound")
-    }
-
-    /// True for a call the switch placed (`Call-Direction: outbound`).
-    pub fn is_outbound(&self) -> bool {
-        self.channel.call_direction().as_deref() == Some("outbound")
-    }
-
-    /// Runs `app` on this call and waits for it to complete.
-    pub async fn execute(&self, app: &str, arg: Option<&str>) -> Result<Event> {
-        let mut exec = Execute::new(app, arg.map(str::to_owned));
-        exec.event_uuid = Some(uuid::Uuid::new_v4().to_string());
-        self.handle.execute_with(None, exec).await
-    }
-
-    /// Queues `app` on this call and returns once the switch accepted it.
-    pub async fn execute_nowait(&self, app: &str, arg: Option<&str>) -> Result<()> {
-        let mut exec = Execute::new(app, arg.map(str::to_owned));
-        exec.wait = false;
-        let command = Command::SendMsg(SendMsg {
-            uuid: None,
-            command: CallCommand::Execute(exec),
-            headers: Vec::new(),
-        });
-        self.handle.command(command).await?;
-        Ok(())
-    }
-
-    /// `answer`, once answered.
-    pub async fn answer(&self) -> Result<()> {
-        self.execute("answer", None).await.map(drop)
-    }
-
-    /// `hangup <cause>` (`NORMAL_CLEARING` when `None`), once the channel is down.
-    pub async fn hangup(&self, cause: Option<&str>) -> Result<()> {
-        match self
-            .execute("hangup", Some(cause.unwrap_or("NORMAL_CLEARING")))
-            .await
-        {
-            Ok(_) | Err(Error::ChannelGone(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// `playback <file>` (a path, or `tone_stream://...`), once played.
-    pub async fn playback(&self, file: &str) -> Result<Event> {
-        self.execute("playback", Some(file)).await
-    }
-
-    /// `park`: returns once the switch parked the channel (park itself lasts until the call
-    /// is moved or ends).
-    pub async fn park(&self) -> Result<()> {
-        self.execute_nowait("park", None).await
-    }
-
-    /// `bridge <dial string>`, until the bridge ends.
-    pub async fn bridge(&self, dial_string: &str) -> Result<Event> {
-        self.execute("bridge", Some(dial_string)).await
-    }
-
-    /// Sets a channel variable (`set`).
-    pub async fn set_variable(&self, name: &str, value: &str) -> Result<()> {
-        self.execute("set", Some(&format!("{name}={value}")))
-            .await
-            .map(drop)
-    }
-
-    /// The variable's value now (`uuid_getvar`); `None` when unset.
-    pub async fn get_variable(&self, name: &str) -> Result<Option<String>> {
-        let value = self
-            .handle
-            .api(&format!("uuid_getvar {} {name}", self.uuid))
-            .await?;
-        Ok((value != "_undef_").then_some(value))
+        self.call.data()
     }
 }

@@ -26,8 +26,9 @@ use futures_util::future::BoxFuture;
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
 pub use esl_async::{
-    esl_proto, ClientConfig, Error, EventStream, Gap, HandlerId, Incoming, Overflow, Reconnect,
-    Result, ServerConfig, SessionSetup, ShutdownHandle,
+    esl_proto, CallEvent, ClientConfig, Error, EventStream, Gap, HandlerId, HandlerKey, Incoming,
+    Overflow, Reconnect, Result, RouteMatch, ServerConfig, SessionSetup, ShutdownHandle,
+    APP_VARIABLE,
 };
 
 /// tokio, as [`esl_async`] needs it.
@@ -62,7 +63,8 @@ impl esl_async::Runtime for Tokio {
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(duration))
+        // Made when first polled, inside the runtime, whichever thread built the future.
+        Box::pin(async move { tokio::time::sleep(duration).await })
     }
 }
 
@@ -92,6 +94,14 @@ pub type Job = esl_async::Job<Tokio>;
 pub type OutboundServer = esl_async::OutboundServer<Tokio>;
 /// One call of an outbound server on tokio.
 pub type Session = esl_async::Session<Tokio>;
+/// A channel and its session API on tokio.
+pub type Channel = esl_async::Channel<Tokio>;
+/// Event handlers loaded into a [`Service`] on tokio.
+pub type App = esl_async::App<Tokio>;
+/// Guards and regex routes to handlers, on tokio.
+pub type Router = esl_async::Router<Tokio>;
+/// One service over many switches, on tokio.
+pub type Service = esl_async::Service<Tokio>;
 
 /// Connects to `addr` and authenticates with `password`, with the default configuration.
 pub async fn connect(addr: &str, password: &str) -> Result<Client> {

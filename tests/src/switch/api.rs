@@ -182,6 +182,20 @@ fn output(st: &mut State, command: &str, args: &str, session: Option<&str>) -> S
             }
             None => no_channel(),
         },
+        "uuid_record" if words.len() < 3 => {
+            "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n".into()
+        }
+        "uuid_record" => match (channel(st, 0), words[1]) {
+            (None, _) => no_channel(),
+            (Some(uuid), action @ ("start" | "stop")) => {
+                st.record(&uuid, action == "start", words[2]);
+                "+OK Success\n".into()
+            }
+            (Some(_), _) => {
+                "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
+                    .into()
+            }
+        },
         "uuid_bridge" if words.len() < 2 => "-USAGE: <uuid> <other_uuid>\n".into(),
         "uuid_bridge" => match (channel(st, 0), channel(st, 1)) {
             (Some(a), Some(b)) => {

@@ -327,6 +327,22 @@ impl SimSwitch {
             .and_then(|c| c.var(name).map(str::to_owned))
     }
 
+    /// A call arriving from the network at `to` (a SIP phone `from` dialling it), parked by
+    /// the dialplan until someone routes it. `vars` become channel variables. Returns its uuid.
+    pub fn inbound_call(&self, from: &str, to: &str, vars: &[(&str, &str)]) -> String {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.state().incoming(from, to, &vars)
+    }
+
+    /// Every application the channel `uuid` ran, with its argument, in order (kept after
+    /// the channel is gone).
+    pub fn applications(&self, uuid: &str) -> Vec<(String, String)> {
+        self.state().history.get(uuid).cloned().unwrap_or_default()
+    }
+
     /// Connected clients (inbound and outbound sockets).
     pub fn connections(&self) -> usize {
         self.state().listeners.len()

@@ -168,6 +168,8 @@ pub(crate) struct State {
     pub(crate) next_session: u64,
     pub(crate) next_listener: u64,
     pub(crate) socket_target: Option<SocketAddr>,
+    /// Every application each channel ran, in order, kept after the channel is gone.
+    pub(crate) history: BTreeMap<String, Vec<(String, String)>>,
     pub(crate) scheduler: Scheduler,
     /// The state itself, for work scheduled for later.
     pub(crate) me: Weak<Mutex<State>>,
@@ -199,6 +201,7 @@ impl State {
             next_session: 1,
             next_listener: 1,
             socket_target: config.socket_target,
+            history: BTreeMap::new(),
             scheduler,
             config,
             me: Weak::new(),
@@ -513,6 +516,10 @@ impl State {
         let Some(ch) = self.channels.get_mut(uuid) else {
             return app_uuid;
         };
+        self.history
+            .entry(uuid.to_owned())
+            .or_default()
+            .push((app.to_owned(), arg.to_owned()));
         ch.set_var("current_application", app);
         if !arg.is_empty() {
             ch.set_var("current_application_data", arg);
@@ -695,7 +702,15 @@ impl State {
                 self.exec_done(uuid, &app_uuid, "_none_");
             }
             "multiset" => {
-                for pair in arg.split_whitespace() {
+                // `^^<d>` names the delimiter (mod_dptools), else items are space-separated.
+                let pairs: Vec<&str> = match arg.strip_prefix("^^") {
+                    Some(rest) => match rest.chars().next() {
+                        Some(d) => rest[d.len_utf8()..].split(d).collect(),
+                        None => Vec::new(),
+                    },
+                    None => arg.split_whitespace().collect(),
+                };
+                for pair in pairs {
                     if let Some((name, value)) = pair.split_once('=') {
                         if let Some(ch) = self.channels.get_mut(uuid) {
                             ch.set_var(name, value);
@@ -990,6 +1005,91 @@ impl State {
             self.set_state(&a, "CS_EXECUTE");
             self.run_app(&a, &app, &arg, None);
         }
+    }
+
+    /// A call arriving from the network (a SIP phone calling `to`), routed by a dialplan
+    /// that parks everything, as a "route it in code" setup has: CHANNEL_CREATE, the state
+    /// changes, `park`. Returns its uuid.
+    pub(crate) fn incoming(&mut self, from: &str, to: &str, vars: &[(String, String)]) -> String {
+        let uuid = clock::uuid();
+        self.next_session += 1;
+        let domain = "sim.invalid";
+        let name = format!("sofia/internal/{from}@{domain}");
+        let mut ch = Channel {
+            uuid: uuid.clone(),
+            name: name.clone(),
+            outbound: false,
+            state: "CS_NEW",
+            call_state: "DOWN",
+            answer_state: "ringing",
+            dest: to.to_owned(),
+            cid_name: from.to_owned(),
+            cid_num: from.to_owned(),
+            callee_name: String::new(),
+            callee_num: String::new(),
+            created: clock::now_micros(),
+            answered: 0,
+            hangup_time: 0,
+            vars: vec![
+                ("direction".into(), "inbound".into()),
+                ("uuid".into(), uuid.clone()),
+                ("session_id".into(), self.next_session.to_string()),
+                ("channel_name".into(), name),
+                ("sip_from_user".into(), from.to_owned()),
+                ("sip_to_user".into(), to.to_owned()),
+                ("sip_req_user".into(), to.to_owned()),
+                ("sip_req_uri".into(), format!("{to}@{domain}")),
+                ("sip_req_host".into(), domain.to_owned()),
+            ],
+            other: None,
+            bridged: None,
+            apps: Vec::new(),
+            parked: false,
+            queue: VecDeque::new(),
+            dialplan: VecDeque::new(),
+            cause: None,
+            hung_up: false,
+            held_by: Vec::new(),
+            destroy_pending: false,
+            conference: None,
+        };
+        for (k, v) in vars {
+            ch.set_var(k, v);
+        }
+        self.channels.insert(uuid.clone(), ch);
+        self.sessions_since_startup += 1;
+        self.peak = self.peak.max(self.channels.len() as u64);
+        self.set_state(&uuid, "CS_INIT");
+        self.channel_event(
+            &uuid,
+            "CHANNEL_CREATE",
+            (
+                "switch_core_state_machine.c",
+                "switch_core_session_run",
+                620,
+            ),
+            &[],
+        );
+        self.set_callstate(&uuid, "RINGING");
+        self.set_state(&uuid, "CS_ROUTING");
+        self.set_state(&uuid, "CS_EXECUTE");
+        self.run_app(&uuid, "park", "", None);
+        uuid
+    }
+
+    /// `uuid_record <uuid> start|stop <path>`: RECORD_START / RECORD_STOP.
+    pub(crate) fn record(&mut self, uuid: &str, start: bool, path: &str) {
+        let (name, line) = if start {
+            ("RECORD_START", 1218)
+        } else {
+            ("RECORD_STOP", 1120)
+        };
+        self.channel_event(
+            uuid,
+            name,
+            ("switch_ivr_async.c", "record_callback", line),
+            &[("Record-File-Path", path.to_owned())],
+        );
     }
 
     /// The dialplan of the B leg after `answer`.

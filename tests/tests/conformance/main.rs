@@ -2,9 +2,10 @@
 //! `scenarios.rs`, against the blocking harness in `harness.rs`, and [`suite!`] runs all of
 //! them for each adapter, so an adapter cannot leave one out.
 
+mod async_adapter;
+mod blocking_adapter;
 mod harness;
 mod scenarios;
-mod tokio_adapter;
 
 /// One `#[test]` per scenario for `$adapter`.
 macro_rules! suite {
@@ -41,4 +42,16 @@ macro_rules! suite {
     };
 }
 
-suite!(tokio, crate::tokio_adapter::TokioAdapter::new());
+suite!(
+    tokio,
+    crate::async_adapter::AsyncAdapter::new(crate::async_adapter::Tokio::new())
+);
+suite!(
+    async_std,
+    crate::async_adapter::AsyncAdapter::new(crate::async_adapter::AsyncStd)
+);
+suite!(
+    smol,
+    crate::async_adapter::AsyncAdapter::new(crate::async_adapter::Smol)
+);
+suite!(blocking, crate::blocking_adapter::BlockingAdapter::new());

@@ -1,37 +1,30 @@
-//! esl-tokio under the conformance harness.
+//! esl-blocking under the conformance harness.
 
 use std::net::SocketAddr;
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Mutex;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
-use esl_async::{Error, Incoming};
-use esl_proto::{Command, Event, EventFormat, Response};
-use esl_tokio::{
-    ClientConfig, EventStream, Gap, Overflow, Reconnect, ServerConfig, ShutdownHandle,
+use esl_blocking::{
+    ClientConfig, Error, EventStream, Gap, Incoming, Overflow, Reconnect, ServerConfig,
+    ShutdownHandle,
 };
-use tokio::runtime::Handle;
+use esl_proto::{Command, Event, EventFormat, Response};
 
 use crate::harness::{
     self, Adapter, CallSession, Item, OverflowKind, Script, Server, Settings, TestError,
 };
 
-pub(crate) struct TokioAdapter {
-    runtime: tokio::runtime::Runtime,
-}
+pub(crate) struct BlockingAdapter;
 
-impl TokioAdapter {
-    pub(crate) fn new() -> TokioAdapter {
-        TokioAdapter {
-            runtime: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a tokio runtime"),
-        }
+impl BlockingAdapter {
+    pub(crate) fn new() -> BlockingAdapter {
+        BlockingAdapter
     }
 }
 
-pub(crate) fn convert(error: Error) -> TestError {
+fn convert(error: Error) -> TestError {
     match error {
         Error::Rejected(text) => TestError::Rejected(text),
         Error::Timeout(_) => TestError::Timeout,
@@ -51,7 +44,7 @@ fn connect_error(error: Error) -> TestError {
     }
 }
 
-pub(crate) fn overflow(kind: OverflowKind) -> Overflow {
+fn overflow(kind: OverflowKind) -> Overflow {
     match kind {
         OverflowKind::DropNewest => Overflow::DropNewest,
         OverflowKind::DropOldest => Overflow::DropOldest,
@@ -59,7 +52,7 @@ pub(crate) fn overflow(kind: OverflowKind) -> Overflow {
     }
 }
 
-pub(crate) fn config(settings: &Settings) -> ClientConfig {
+fn config(settings: &Settings) -> ClientConfig {
     let mut config = ClientConfig::password(settings.password.as_str());
     config.request_timeout = settings.request_timeout;
     config.connect_timeout = Duration::from_secs(5);
@@ -75,7 +68,7 @@ pub(crate) fn config(settings: &Settings) -> ClientConfig {
     config
 }
 
-pub(crate) fn item(incoming: Incoming) -> Item {
+fn item(incoming: Incoming) -> Item {
     match incoming {
         Incoming::Event(event) => Item::Event(event),
         Incoming::Log(_) => Item::Log,
@@ -86,7 +79,7 @@ pub(crate) fn item(incoming: Incoming) -> Item {
 }
 
 /// `api` with an explicit timeout, interpreted like `Handle::api`.
-pub(crate) fn api_text(response: Response) -> Result<String, TestError> {
+fn api_text(response: Response) -> Result<String, TestError> {
     if response.is_ok() {
         Ok(response.text())
     } else {
@@ -94,119 +87,90 @@ pub(crate) fn api_text(response: Response) -> Result<String, TestError> {
     }
 }
 
-impl Adapter for TokioAdapter {
+impl Adapter for BlockingAdapter {
     fn connect(
         &self,
         addr: &str,
         settings: &Settings,
     ) -> Result<Box<dyn harness::Client>, TestError> {
-        let client = self
-            .runtime
-            .block_on(esl_tokio::connect_with(addr, config(settings)))
-            .map_err(connect_error)?;
+        let client = esl_blocking::connect_with(addr, config(settings)).map_err(connect_error)?;
         let events = Mutex::new(client.events());
-        Ok(Box::new(Client {
-            runtime: self.runtime.handle().clone(),
-            client,
-            events,
-        }))
+        Ok(Box::new(Client { client, events }))
     }
 
     fn serve(&self, script: Script, max_calls: usize) -> Box<dyn Server> {
-        let server = self
-            .runtime
-            .block_on(esl_tokio::listen(
-                "127.0.0.1:0",
-                ServerConfig {
-                    max_calls,
-                    ..ServerConfig::default()
-                },
-            ))
-            .expect("listen");
+        let server = esl_blocking::listen(
+            "127.0.0.1:0",
+            ServerConfig {
+                max_calls,
+                ..ServerConfig::default()
+            },
+        )
+        .expect("listen");
         let addr = server.local_addr().expect("address");
         let shutdown = server.shutdown_handle();
-        let runtime = self.runtime.handle().clone();
-        let calls = runtime.clone();
-        let join = self.runtime.spawn(server.run(move |session| {
-            let script = script.clone();
-            let runtime = calls.clone();
-            async move {
-                let result =
-                    tokio::task::spawn_blocking(move || script(&Call { session, runtime })).await;
-                if let Ok(Err(error)) = result {
+        let join = std::thread::spawn(move || {
+            server.run(move |session| {
+                if let Err(error) = script(&Call { session }) {
                     panic!("the call script failed: {error:?}");
                 }
-            }
-        }));
-        Box::new(TokioServer {
+            })
+        });
+        Box::new(BlockingServer {
             addr,
             shutdown,
-            runtime,
             join: Mutex::new(Some(join)),
         })
     }
 }
 
 struct Client {
-    runtime: Handle,
-    client: esl_tokio::Client,
+    client: esl_blocking::Client,
     events: Mutex<EventStream>,
 }
 
 impl harness::Client for Client {
     fn api(&self, command: &str) -> Result<String, TestError> {
-        self.runtime
-            .block_on(self.client.api(command))
-            .map_err(convert)
+        self.client.api(command).map_err(convert)
     }
 
     fn api_within(&self, command: &str, timeout: Duration) -> Result<String, TestError> {
         let response = self
-            .runtime
-            .block_on(self.client.send_timeout(Command::api(command), timeout))
+            .client
+            .send_timeout(Command::api(command), timeout)
             .map_err(convert)?;
         api_text(response)
     }
 
     fn bgapi(&self, command: &str) -> Result<String, TestError> {
-        self.runtime
-            .block_on(async { self.client.bgapi(command).await?.await })
+        self.client
+            .bgapi(command)
+            .and_then(|job| job.wait())
             .map_err(convert)
     }
 
     fn originate(&self, url: &str, target: &str) -> Result<String, TestError> {
-        self.runtime
-            .block_on(self.client.originate(url, target))
-            .map_err(convert)
+        self.client.originate(url, target).map_err(convert)
     }
 
     fn execute(&self, uuid: &str, app: &str, arg: Option<&str>) -> Result<String, TestError> {
-        let done = self
-            .runtime
-            .block_on(self.client.execute(uuid, app, arg))
-            .map_err(convert)?;
+        let done = self.client.execute(uuid, app, arg).map_err(convert)?;
         Ok(done.application_response().unwrap_or_default().into_owned())
     }
 
     fn subscribe(&self, format: EventFormat, events: &[&str]) -> Result<(), TestError> {
-        self.runtime
-            .block_on(self.client.subscribe(format, events))
-            .map_err(convert)
+        self.client.subscribe(format, events).map_err(convert)
     }
 
     fn filter(&self, header: &str, value: &str) -> Result<(), TestError> {
-        self.runtime
-            .block_on(self.client.filter(header, value))
-            .map_err(convert)
+        self.client.filter(header, value).map_err(convert)
     }
 
     fn next(&self, timeout: Duration) -> Option<Item> {
-        let mut events = self.events.lock().unwrap();
-        self.runtime
-            .block_on(async { tokio::time::timeout(timeout, events.recv()).await })
-            .ok()
-            .flatten()
-            .map(item)
+        match self.events.lock().unwrap().recv_timeout(timeout) {
+            Ok(incoming) => Some(item(incoming)),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+        }
     }
 
     fn dropped(&self) -> u64 {
@@ -214,19 +178,20 @@ impl harness::Client for Client {
     }
 
     fn concurrent_api(&self, commands: Vec<String>) -> Vec<Result<String, TestError>> {
-        self.runtime.block_on(async {
-            let tasks: Vec<_> = commands
-                .into_iter()
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = commands
+                .iter()
                 .map(|command| {
-                    let client = self.client.clone();
-                    tokio::spawn(async move { client.api(&command).await })
+                    std::thread::Builder::new()
+                        .stack_size(256 * 1024)
+                        .spawn_scoped(scope, || self.client.api(command).map_err(convert))
+                        .expect("a thread per caller")
                 })
                 .collect();
-            let mut results = Vec::new();
-            for task in tasks {
-                results.push(task.await.expect("task").map_err(convert));
-            }
-            results
+            threads
+                .into_iter()
+                .map(|thread| thread.join().expect("caller thread"))
+                .collect()
         })
     }
 
@@ -235,15 +200,12 @@ impl harness::Client for Client {
     }
 
     fn close(&self) -> Result<(), TestError> {
-        self.runtime
-            .block_on(self.client.clone().close())
-            .map_err(convert)
+        self.client.clone().close().map_err(convert)
     }
 }
 
 struct Call {
-    session: esl_tokio::Session,
-    runtime: Handle,
+    session: esl_blocking::Session,
 }
 
 impl CallSession for Call {
@@ -258,46 +220,34 @@ impl CallSession for Call {
     }
 
     fn answer(&self) -> Result<(), TestError> {
-        self.runtime
-            .block_on(self.session.answer())
-            .map_err(convert)
+        self.session.answer().map_err(convert)
     }
 
     fn playback(&self, file: &str) -> Result<String, TestError> {
-        let done = self
-            .runtime
-            .block_on(self.session.playback(file))
-            .map_err(convert)?;
+        let done = self.session.playback(file).map_err(convert)?;
         Ok(done.application_response().unwrap_or_default().into_owned())
     }
 
     fn set_variable(&self, name: &str, value: &str) -> Result<(), TestError> {
-        self.runtime
-            .block_on(self.session.set_variable(name, value))
-            .map_err(convert)
+        self.session.set_variable(name, value).map_err(convert)
     }
 
     fn get_variable(&self, name: &str) -> Result<Option<String>, TestError> {
-        self.runtime
-            .block_on(self.session.get_variable(name))
-            .map_err(convert)
+        self.session.get_variable(name).map_err(convert)
     }
 
     fn hangup(&self) -> Result<(), TestError> {
-        self.runtime
-            .block_on(self.session.hangup(None))
-            .map_err(convert)
+        self.session.hangup(None).map_err(convert)
     }
 }
 
-struct TokioServer {
+struct BlockingServer {
     addr: SocketAddr,
     shutdown: ShutdownHandle,
-    runtime: Handle,
-    join: Mutex<Option<tokio::task::JoinHandle<esl_tokio::Result<()>>>>,
+    join: Mutex<Option<JoinHandle<esl_blocking::Result<()>>>>,
 }
 
-impl Server for TokioServer {
+impl Server for BlockingServer {
     fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -309,7 +259,9 @@ impl Server for TokioServer {
     fn shutdown(&self) {
         self.shutdown.shutdown();
         if let Some(join) = self.join.lock().unwrap().take() {
-            let _ = self.runtime.block_on(join);
+            join.join()
+                .expect("the server thread")
+                .expect("the server ran");
         }
     }
 }

@@ -1,0 +1,164 @@
+//! Apps: event handlers loaded into a [`Service`](crate::Service) under an id.
+//!
+//! As in switchio: a call originated with an app id carries it in a channel variable
+//! ([`APP_VARIABLE`]), and that call's events go to that app's handlers; events of calls
+//! nobody claimed go to the default app. Each handler runs as its own task, so a handler that
+//! waits (a playback, a bridge) never holds up the events of other calls.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use esl_proto::{Command, Event, EventFormat};
+use futures_util::future::BoxFuture;
+
+use crate::channel::Channel;
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+use crate::runtime::Runtime;
+
+/// The channel variable that names the app a call belongs to (`{esl_app=<id>}` on the
+/// originate; the events then carry `variable_esl_app`).
+pub const APP_VARIABLE: &str = "esl_app";
+
+pub(crate) type HandlerFn<R> = Arc<dyn Fn(CallEvent<R>) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Handlers by event name. Build it with [`App::on`], load it with
+/// [`Service::load`](crate::Service::load).
+pub struct App<R: Runtime> {
+    pub(crate) handlers: Vec<(String, HandlerFn<R>)>,
+}
+
+impl<R: Runtime> Default for App<R> {
+    fn default() -> Self {
+        App {
+            handlers: Vec::new(),
+        }
+    }
+}
+
+impl<R: Runtime> Clone for App<R> {
+    fn clone(&self) -> Self {
+        App {
+            handlers: self.handlers.clone(),
+        }
+    }
+}
+
+impl<R: Runtime> std::fmt::Debug for App<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("events", &self.events())
+            .finish()
+    }
+}
+
+impl<R: Runtime> App<R> {
+    /// An app with no handlers.
+    pub fn new() -> App<R> {
+        App::default()
+    }
+
+    /// Runs `handler` for each event called `event` (a `CUSTOM` subclass such as
+    /// `conference::maintenance` works too) of the calls this app owns.
+    pub fn on<F, Fut>(mut self, event: &str, handler: F) -> App<R>
+    where
+        F: Fn(CallEvent<R>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let handler: HandlerFn<R> = Arc::new(move |call| Box::pin(handler(call)));
+        self.handlers.push((event.to_owned(), handler));
+        self
+    }
+
+    /// The event names it handles, in the order they were added.
+    pub fn events(&self) -> Vec<&str> {
+        self.handlers
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// The `event` command that subscribes to what this app handles; an error if a name
+    /// could not travel on the wire (a line break, an empty name).
+    pub(crate) fn subscription(&self) -> Result<Option<Command>> {
+        if self.handlers.is_empty() {
+            return Ok(None);
+        }
+        let names = subscription_names(self.handlers.iter().map(|(n, _)| n.as_str()));
+        let command = Command::event(EventFormat::Plain, names.iter().map(String::as_str));
+        // Encoding checks every name before anything is loaded.
+        command.to_bytes().map_err(Error::from)?;
+        Ok(Some(command))
+    }
+
+    pub(crate) fn handlers_for<'a>(
+        &'a self,
+        event: &'a Event,
+    ) -> impl Iterator<Item = &'a HandlerFn<R>> + 'a {
+        self.handlers
+            .iter()
+            .filter(move |(name, _)| name == "*" || event.is(name))
+            .map(|(_, handler)| handler)
+    }
+}
+
+/// The names to subscribe to for these handler names: a subclass (`a::b`) needs `CUSTOM`
+/// before it, `*` means `ALL`.
+pub(crate) fn subscription_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |name: &str| {
+        if !out.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            out.push(name.to_owned());
+        }
+    };
+    for name in names {
+        if name == "*" {
+            push("ALL");
+        } else if name.contains("::") {
+            push("CUSTOM");
+            push(name);
+        } else {
+            push(name);
+        }
+    }
+    out
+}
+
+/// What a handler receives: the event, the switch it came from, and the channel it is about.
+pub struct CallEvent<R: Runtime> {
+    /// The event.
+    pub event: Event,
+    /// The name the switch was added under.
+    pub switch: Arc<str>,
+    handle: Handle<R>,
+}
+
+impl<R: Runtime> CallEvent<R> {
+    pub(crate) fn new(event: Event, switch: Arc<str>, handle: Handle<R>) -> CallEvent<R> {
+        CallEvent {
+            event,
+            switch,
+            handle,
+        }
+    }
+
+    /// The channel the event is about (its `Unique-ID`), with commands that go to the
+    /// switch the event came from; `None` for events about no channel.
+    pub fn channel(&self) -> Option<Channel<R>> {
+        Channel::from_event(self.handle.clone(), self.event.clone())
+    }
+
+    /// The connection to the switch the event came from.
+    pub fn handle(&self) -> &Handle<R> {
+        &self.handle
+    }
+}
+
+impl<R: Runtime> std::fmt::Debug for CallEvent<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallEvent")
+            .field("event", &self.event.name().as_str())
+            .field("switch", &self.switch)
+            .finish()
+    }
+}

@@ -1,0 +1,315 @@
+//! One service over many switches: the same apps on every switch, each command sent back to
+//! the switch the event came from (switchy's `Service`, switchio's `Client` + `EventListener`
+//! per slave).
+//!
+//! Each switch has its own [`Client`] with its own reconnect policy, and one task that reads
+//! its event stream and hands each event to the app that owns the call. A switch that goes
+//! down fails only the requests pending on it; the others carry on, and when it comes back its
+//! subscriptions are replayed and its events flow again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use esl_proto::Event;
+
+use crate::app::{subscription_names, App, CallEvent, APP_VARIABLE};
+use crate::client::Client;
+use crate::config::{ClientConfig, Reconnect};
+use crate::error::{Error, Result};
+use crate::events::{Gap, Incoming};
+use crate::handle::{Handle, Job};
+use crate::runtime::Runtime;
+
+/// Many switches, the same apps on each.
+///
+/// ```ignore
+/// let service = Service::new(Tokio);
+/// service.add_switch("fs1", "10.0.0.1:8021", ClientConfig::password("ClueCon")).await?;
+/// service.add_switch("fs2", "10.0.0.2:8021", ClientConfig::password("ClueCon")).await?;
+/// service.load_default("router", router.into_app()).await?;
+/// ```
+pub struct Service<R: Runtime> {
+    inner: Arc<ServiceInner<R>>,
+}
+
+impl<R: Runtime> Clone for Service<R> {
+    fn clone(&self) -> Self {
+        Service {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<R: Runtime> std::fmt::Debug for Service<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("switches", &self.switches())
+            .field("apps", &self.apps())
+            .finish()
+    }
+}
+
+struct ServiceInner<R: Runtime> {
+    runtime: R,
+    switches: Mutex<Vec<Switch<R>>>,
+    apps: RwLock<Apps<R>>,
+}
+
+struct Switch<R: Runtime> {
+    name: Arc<str>,
+    client: Client<R>,
+}
+
+struct Apps<R: Runtime> {
+    by_id: HashMap<String, App<R>>,
+    /// Load order, for the union of subscriptions a new switch gets.
+    order: Vec<String>,
+    default: Option<String>,
+}
+
+impl<R: Runtime> Service<R> {
+    /// A service with no switches and no apps.
+    pub fn new(runtime: R) -> Service<R> {
+        Service {
+            inner: Arc::new(ServiceInner {
+                runtime,
+                switches: Mutex::new(Vec::new()),
+                apps: RwLock::new(Apps {
+                    by_id: HashMap::new(),
+                    order: Vec::new(),
+                    default: None,
+                }),
+            }),
+        }
+    }
+
+    // ---- getters ----
+
+    /// The switches' names, in the order they were added.
+    pub fn switches(&self) -> Vec<String> {
+        self.lock_switches()
+            .iter()
+            .map(|s| s.name.to_string())
+            .collect()
+    }
+
+    /// The loaded apps' ids, in load order.
+    pub fn apps(&self) -> Vec<String> {
+        self.read_apps().order.clone()
+    }
+
+    /// The connection to the switch called `name`.
+    pub fn switch(&self, name: &str) -> Option<Handle<R>> {
+        self.lock_switches()
+            .iter()
+            .find(|s| &*s.name == name)
+            .map(|s| s.client.handle().clone())
+    }
+
+    // ---- switches ----
+
+    /// Connects to a switch and runs the loaded apps on it. Without a reconnect policy in
+    /// `config`, the default [`Reconnect`] is used: a service keeps its switches.
+    pub async fn add_switch(&self, name: &str, addr: &str, mut config: ClientConfig) -> Result<()> {
+        if self.switch(name).is_some() {
+            return Err(Error::Rejected(format!(
+                "a switch called {name} is already added"
+            )));
+        }
+        if config.reconnect.is_none() {
+            config.reconnect = Some(Reconnect::default());
+        }
+        let client = Client::connect(self.inner.runtime.clone(), addr, config).await?;
+        // The stream opens before the subscription, so no event of a loaded app is missed.
+        let mut events = client.events();
+        let names = {
+            let apps = self.read_apps();
+            subscription_names(
+                apps.order
+                    .iter()
+                    .filter_map(|id| apps.by_id.get(id))
+                    .flat_map(|app| app.events()),
+            )
+        };
+        if !names.is_empty() {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            client
+                .subscribe(esl_proto::EventFormat::Plain, &names)
+                .await?;
+        }
+        let name: Arc<str> = Arc::from(name);
+        let handle = client.handle().clone();
+        let inner = self.inner.clone();
+        let switch = name.clone();
+        self.inner.runtime.spawn(async move {
+            while let Some(item) = events.recv().await {
+                match item {
+                    Incoming::Event(event) => inner.dispatch(&switch, &handle, event),
+                    Incoming::Gap(Gap::Reconnected) => {
+                        tracing::info!(switch = %switch, "switch back; subscriptions replayed");
+                    }
+                    Incoming::Gap(Gap::Lost(n)) => {
+                        tracing::warn!(switch = %switch, lost = n, "events dropped: the service is behind");
+                    }
+                    Incoming::Log(_) | Incoming::Notice(_) => {}
+                }
+            }
+            tracing::debug!(switch = %switch, "switch closed");
+        });
+        self.lock_switches().push(Switch { name, client });
+        Ok(())
+    }
+
+    /// Closes every switch's connection.
+    pub async fn close(&self) {
+        let switches: Vec<Switch<R>> = std::mem::take(&mut *self.lock_switches());
+        for switch in switches {
+            let _ = switch.client.close().await;
+        }
+    }
+
+    // ---- apps ----
+
+    /// Loads `app` under `id` on every switch, all or nothing: if the id is taken, an event
+    /// name cannot be sent, or a switch refuses the subscription, nothing is loaded and the
+    /// error says why.
+    pub async fn load(&self, id: &str, app: App<R>) -> Result<()> {
+        // The id travels inside originate's `{...}` variables: one plain word.
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(Error::Rejected(format!(
+                "app id {id:?}: use letters, digits, '_', '-' and '.'"
+            )));
+        }
+        if self.read_apps().by_id.contains_key(id) {
+            return Err(Error::Rejected(format!(
+                "an app called {id} is already loaded"
+            )));
+        }
+        if let Some(command) = app.subscription()? {
+            let handles: Vec<(Arc<str>, Handle<R>)> = self
+                .lock_switches()
+                .iter()
+                .map(|s| (s.name.clone(), s.client.handle().clone()))
+                .collect();
+            for (name, handle) in handles {
+                handle.command(command.clone()).await.map_err(|error| {
+                    Error::Rejected(format!("app {id} not loaded: switch {name}: {error}"))
+                })?;
+            }
+        }
+        let mut apps = self.write_apps();
+        if apps.by_id.contains_key(id) {
+            return Err(Error::Rejected(format!(
+                "an app called {id} is already loaded"
+            )));
+        }
+        apps.by_id.insert(id.to_owned(), app);
+        apps.order.push(id.to_owned());
+        Ok(())
+    }
+
+    /// [`Service::load`], and makes it the app for calls no app claimed.
+    pub async fn load_default(&self, id: &str, app: App<R>) -> Result<()> {
+        self.load(id, app).await?;
+        self.write_apps().default = Some(id.to_owned());
+        Ok(())
+    }
+
+    /// Unloads the app `id`; false if there was none. (Its subscriptions stay: another app
+    /// may share them, and events no app wants are dropped.)
+    pub fn unload(&self, id: &str) -> bool {
+        let mut apps = self.write_apps();
+        apps.order.retain(|o| o != id);
+        if apps.default.as_deref() == Some(id) {
+            apps.default = None;
+        }
+        apps.by_id.remove(id).is_some()
+    }
+
+    // ---- calls ----
+
+    /// `originate` on the switch `switch`, the new call owned by the app `app` (its events
+    /// go to that app). The job resolves to the new channel's uuid with
+    /// [`Job::channel_uuid`], or to the switch's error.
+    pub async fn originate(
+        &self,
+        switch: &str,
+        app: &str,
+        url: &str,
+        target: &str,
+    ) -> Result<Job<R>> {
+        let handle = self
+            .switch(switch)
+            .ok_or_else(|| Error::Rejected(format!("no switch called {switch}")))?;
+        if !self.read_apps().by_id.contains_key(app) {
+            return Err(Error::Rejected(format!("no app called {app}")));
+        }
+        handle.originate_job(&with_app(url, app), target).await
+    }
+
+    // ---- internals ----
+
+    fn lock_switches(&self) -> std::sync::MutexGuard<'_, Vec<Switch<R>>> {
+        self.inner
+            .switches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_apps(&self) -> std::sync::RwLockReadGuard<'_, Apps<R>> {
+        self.inner.apps.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_apps(&self) -> std::sync::RwLockWriteGuard<'_, Apps<R>> {
+        self.inner.apps.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<R: Runtime> ServiceInner<R> {
+    /// Hands `event` to each handler of the app that owns its call, each as a task.
+    fn dispatch(&self, switch: &Arc<str>, handle: &Handle<R>, event: Event) {
+        let apps = self.apps.read().unwrap_or_else(|e| e.into_inner());
+        let owner = event
+            .variable(APP_VARIABLE)
+            .map(|id| id.into_owned())
+            .filter(|id| apps.by_id.contains_key(id))
+            .or_else(|| apps.default.clone());
+        let Some(app) = owner.and_then(|id| apps.by_id.get(&id)) else {
+            return;
+        };
+        for handler in app.handlers_for(&event) {
+            let call = CallEvent::new(event.clone(), switch.clone(), handle.clone());
+            self.runtime.spawn(handler(call));
+        }
+    }
+}
+
+/// `url` with the app's variable set: `{esl_app=<id>}` in front, or merged into the `{...}`
+/// the url already has.
+fn with_app(url: &str, app: &str) -> String {
+    match url.strip_prefix('{') {
+        Some(rest) => format!("{{{APP_VARIABLE}={app},{rest}"),
+        None => format!("{{{APP_VARIABLE}={app}}}{url}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_app;
+
+    #[test]
+    fn the_app_variable_joins_the_originate_variables() {
+        assert_eq!(
+            with_app("loopback/park", "ivr"),
+            "{esl_app=ivr}loopback/park"
+        );
+        assert_eq!(
+            with_app("{origination_caller_id_number=100}loopback/park", "ivr"),
+            "{esl_app=ivr,origination_caller_id_number=100}loopback/park"
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! What can go wrong for a caller.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use esl_proto::{CloseReason, CommandError, RequestError, SendError};
+
+/// An error from a client or session call.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Error {
+    /// The socket could not be opened, or broke.
+    Io(Arc<std::io::Error>),
+    /// Connecting (and authenticating) took longer than the connect timeout.
+    ConnectTimeout(Duration),
+    /// The switch refused the credentials.
+    Auth(String),
+    /// The switch replied with an error (`-ERR ...`, `-USAGE: ...`).
+    Rejected(String),
+    /// No reply within the request's timeout. The late reply, if it comes, is discarded.
+    Timeout(Duration),
+    /// The connection closed before the reply; the request may or may not have run.
+    ConnectionClosed(CloseReason),
+    /// The connection failed with a protocol error.
+    Protocol(esl_proto::Error),
+    /// The command cannot be sent (a line break in a field, too many pending requests...).
+    Command(SendError),
+    /// The channel hung up before the application ran.
+    ChannelGone(String),
+    /// The client or session was closed by the application.
+    Closed,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "socket error: {e}"),
+            Error::ConnectTimeout(d) => write!(f, "could not connect within {d:?}"),
+            Error::Auth(reply) => write!(f, "authentication failed: {reply}"),
+            Error::Rejected(text) => write!(f, "the switch answered: {}", text.trim_end()),
+            Error::Timeout(d) => write!(f, "no reply within {d:?}"),
+            Error::ConnectionClosed(reason) => {
+                write!(f, "connection closed before the reply ({reason})")
+            }
+            Error::Protocol(e) => write!(f, "protocol error: {e}"),
+            Error::Command(e) => write!(f, "cannot send: {e}"),
+            Error::ChannelGone(uuid) => write!(f, "channel {uuid} hung up"),
+            Error::Closed => f.write_str("closed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e.as_ref()),
+            Error::Protocol(e) => Some(e),
+            Error::Command(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::Io(Arc::new(e))
+    }
+}
+
+impl From<SendError> for Error {
+    fn from(e: SendError) -> Error {
+        match e {
+            SendError::Closed => Error::Closed,
+            SendError::Connection(e) => Error::from_protocol(e),
+            other => Error::Command(other),
+        }
+    }
+}
+
+impl From<CommandError> for Error {
+    fn from(e: CommandError) -> Error {
+        Error::Command(SendError::Command(e))
+    }
+}
+
+impl From<RequestError> for Error {
+    fn from(e: RequestError) -> Error {
+        match e {
+            RequestError::Cancelled => Error::Closed,
+            RequestError::ConnectionClosed(reason) => Error::ConnectionClosed(reason),
+            RequestError::ConnectionFailed(e) => Error::from_protocol(e),
+            RequestError::ChannelGone { uuid } => Error::ChannelGone(uuid),
+        }
+    }
+}
+
+impl Error {
+    pub(crate) fn from_protocol(e: esl_proto::Error) -> Error {
+        match e {
+            esl_proto::Error::AuthenticationFailed { reply } => Error::Auth(reply),
+            other => Error::Protocol(other),
+        }
+    }
+
+    /// True for errors after which the same request may succeed on a new connection.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            Error::Io(_) | Error::ConnectionClosed(_) | Error::Protocol(_)
+        )
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

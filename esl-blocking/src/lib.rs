@@ -1,0 +1,112 @@
+//! FreeSWITCH's Event Socket over plain `std::net` and threads, with no async runtime: an
+//! inbound [`Client`] and an [`OutboundServer`] for the switch's `socket` application.
+//!
+//! ```no_run
+//! # fn demo() -> esl_blocking::Result<()> {
+//! let client = esl_blocking::connect("127.0.0.1:8021", "ClueCon")?;
+//! println!("{}", client.api("status")?);
+//! let uuid = client.originate("loopback/park", "&park")?;
+//! client.api(&format!("uuid_kill {uuid}"))?;
+//! client.close()
+//! # }
+//! ```
+//!
+//! Every call blocks the calling thread until its result or its timeout. A [`Client`] is
+//! `Clone + Send + Sync`: any number of threads may send requests on one connection at once,
+//! and each gets its own reply. Run `cargo run -p esl-blocking --example blocking_quickstart`
+//! for a tour against a simulated switch.
+//!
+//! The surface and the semantics are those of the async adapters (`esl-tokio`,
+//! `esl-async-std`), with blocking methods: the same [`ClientConfig`], [`Error`],
+//! [`Incoming`] items and overflow policies, because the protocol decisions are all made by
+//! the same core, [`esl_proto::Connection`].
+//!
+//! # How it works
+//!
+//! Each connection has one reader thread. It owns reading: it feeds what the socket brings
+//! into the core and hands each output to whoever waits for it. A caller queues its command
+//! in the core under a short lock, writes the bytes itself (one writer at a time, in the
+//! order the core queued them), and waits for its result on a slot of its own. No lock is
+//! held across a socket read or write, so the reader keeps reading while another thread
+//! writes, even when the switch is itself blocked writing to this client.
+//!
+//! - Every request has a timeout ([`ClientConfig`]); a request whose caller gave up is
+//!   cancelled in the core, and its late reply is discarded, never given to another.
+//! - When the connection dies, every pending request fails at once with
+//!   [`Error::ConnectionClosed`]; with a [`Reconnect`] policy the reader thread reconnects
+//!   with backoff, replays the subscriptions, filters and log level, and puts a
+//!   [`Gap::Reconnected`] marker in the event streams.
+//! - Event streams are bounded ([`ClientConfig::event_capacity`]) with a stated
+//!   [`Overflow`] policy and a counter of dropped events; an [`EventStream`] is a blocking
+//!   receiver and an [`Iterator`].
+//! - Handlers ([`Handle::on`]) run on the reader thread.
+//! - `bgapi` jobs use a client-chosen `Job-UUID`; `execute` uses a client-chosen
+//!   `Event-UUID`. Both complete when the switch's event says so; the connection subscribes
+//!   to the events it needs if the application did not.
+//! - The outbound server runs each call's handler on a thread of its own, up to
+//!   [`ServerConfig::max_calls`] at once; each call also has its reader thread.
+//!
+//! # What it does not do
+//!
+//! - It does not retry requests: after a reconnect, a request that failed with
+//!   [`Error::ConnectionClosed`] may or may not have run on the switch.
+//! - It has no event loop: two threads per outbound call (handler and reader) suit hundreds
+//!   to a few thousand calls at once; for more, an async adapter serves them on a few
+//!   threads.
+//! - Name resolution in [`Client::connect`] is the system's, outside the connect timeout.
+//! - No TLS (mod_event_socket has none either).
+
+#![forbid(unsafe_code)]
+
+mod client;
+mod config;
+mod error;
+mod events;
+mod handle;
+mod outbound;
+mod reader;
+mod signal;
+mod write;
+
+pub use client::Client;
+pub use config::{ClientConfig, Overflow, Reconnect, ServerConfig, SessionSetup};
+pub use error::{Error, Result};
+pub use events::{EventStream, Gap, Incoming};
+pub use handle::{Handle, HandlerId, Job};
+pub use outbound::{OutboundServer, Session, ShutdownHandle};
+
+pub use esl_proto;
+pub use std::sync::mpsc::RecvTimeoutError;
+
+/// Connects to `addr` and authenticates with `password`, with the default configuration.
+pub fn connect(addr: &str, password: &str) -> Result<Client> {
+    Client::connect(addr, ClientConfig::password(password))
+}
+
+/// Connects to `addr` with `config`.
+pub fn connect_with(addr: &str, config: ClientConfig) -> Result<Client> {
+    Client::connect(addr, config)
+}
+
+/// Listens for the switch's outbound connections on `addr`.
+pub fn listen(addr: &str, config: ServerConfig) -> Result<OutboundServer> {
+    OutboundServer::bind(addr, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Client>();
+        check::<Handle>();
+        check::<Session>();
+        check::<Job>();
+        check::<OutboundServer>();
+        check::<ShutdownHandle>();
+        fn send<T: Send>() {}
+        send::<EventStream>();
+    }
+}
