@@ -106,9 +106,15 @@ impl<R: Runtime> Client<R> {
     /// Says `exit`, waits for the switch's goodbye (at most the request timeout), and closes.
     /// Every request still open fails with [`Error::ConnectionClosed`].
     pub async fn close(self) -> Result<()> {
-        let result = match self.handle.send(Command::Exit).await {
-            Ok(_) | Err(Error::ConnectionClosed(_)) | Err(Error::Closed) => Ok(()),
-            Err(e) => Err(e),
+        // While reconnecting there is nobody to say goodbye to: an `exit` would wait in the
+        // next connection until the request timeout.
+        let result = if !self.handle.is_connected() {
+            Ok(())
+        } else {
+            match self.handle.send(Command::Exit).await {
+                Ok(_) | Err(Error::ConnectionClosed(_)) | Err(Error::Closed) => Ok(()),
+                Err(e) => Err(e),
+            }
         };
         self.handle
             .inner
@@ -137,10 +143,13 @@ async fn supervise<R: Runtime>(inner: Arc<Inner<R>>, stream: R::Stream) {
             break;
         }
         // Requests made from now on wait in the new connection until it is ready.
-        let subscriptions = inner.lock().conn.subscriptions().clone();
-        let fresh = Connection::inbound(inner.config.auth.clone())
-            .with_limits(inner.config.limits)
-            .with_subscriptions(&subscriptions);
+        let fresh = {
+            let old = &inner.lock().conn;
+            Connection::inbound(inner.config.auth.clone())
+                .with_limits(inner.config.limits)
+                .with_subscriptions(old.subscriptions())
+                .with_request_ids_after(old)
+        };
         inner.replace_connection(fresh);
         tracing::warn!(peer = %inner.peer, "connection lost; reconnecting");
         let mut attempt = 0;

@@ -153,7 +153,10 @@ impl Queue {
     /// True while the queue is at capacity (the driver then holds off, with
     /// [`Overflow::Backpressure`]).
     pub(crate) fn is_full(&self) -> bool {
-        self.overflow == Overflow::Backpressure && self.lock().held >= self.capacity
+        // A stream nobody reads any more holds nothing back: its items are never taken.
+        self.overflow == Overflow::Backpressure
+            && !self.is_receiver_gone()
+            && self.lock().held >= self.capacity
     }
 
     /// No more items will come.

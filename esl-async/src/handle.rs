@@ -279,7 +279,12 @@ impl<R: Runtime> Inner<R> {
         let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
         for handler in handlers.iter() {
             if handler.name == "*" || event.is(&handler.name) {
-                (handler.call)(event);
+                // A handler's panic must not take the connection (and every request waiting
+                // on it) down with it.
+                let call = std::panic::AssertUnwindSafe(|| (handler.call)(event));
+                if std::panic::catch_unwind(call).is_err() {
+                    tracing::error!(peer = %self.peer, handler = %handler.name, "event handler panicked");
+                }
             }
         }
     }

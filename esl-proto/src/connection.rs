@@ -363,6 +363,14 @@ impl Connection {
         self
     }
 
+    /// Numbers this connection's requests after `previous`'s, so a [`RequestId`] names one
+    /// request across a reconnect: a caller that gives up on a request of the old connection
+    /// and cancels its id cannot cancel a new request that happens to have the same number.
+    pub fn with_request_ids_after(mut self, previous: &Connection) -> Connection {
+        self.next_id = self.next_id.max(previous.next_id);
+        self
+    }
+
     /// Whether the connection may subscribe to `BACKGROUND_JOB` / `CHANNEL_EXECUTE_COMPLETE`
     /// (or add a filter for them) when a `bgapi` or a waiting `execute` needs them. Events it
     /// receives only for that are not handed to the application. Default: true.

@@ -144,6 +144,30 @@ fn cancelling_a_held_command_means_it_is_never_sent() {
 }
 
 #[test]
+fn a_reconnection_numbers_its_requests_after_the_old_ones() {
+    // A caller still holding an id of the lost connection (a job it never awaited) cancels
+    // it when it gives up; that id must name nothing on the new connection.
+    let mut old = ready();
+    let stale = old.send(Command::api("status")).unwrap();
+    old.receive_eof();
+    outputs(&mut old);
+    let mut fresh =
+        Connection::inbound(Auth::Password("ClueCon".into())).with_request_ids_after(&old);
+    let new = fresh.send(Command::api("status")).unwrap();
+    assert_ne!(new, stale);
+    assert!(new > stale);
+    assert!(!fresh.cancel(stale), "a stale id cancelled a new request");
+    // Without continuing, a new connection numbers from the start again, and the stale id
+    // would cancel whichever new request got its number.
+    let mut restarted = Connection::inbound(Auth::Password("ClueCon".into()));
+    let reused = std::iter::repeat_with(|| restarted.send(Command::api("status")).unwrap())
+        .take(4)
+        .find(|id| *id == stale);
+    assert_eq!(reused, Some(stale));
+    assert!(restarted.cancel(stale));
+}
+
+#[test]
 fn a_client_chosen_job_uuid_resolves_even_if_the_event_beats_the_reply() {
     let mut conn = ready();
     conn.send(Command::event(EventFormat::Plain, ["BACKGROUND_JOB"]))
