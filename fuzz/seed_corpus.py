@@ -3,7 +3,7 @@
 
 framer and connection get each capture's switch-to-client bytes (connection's first byte picks
 inbound with password, inbound manual, or outbound), command_parser the client's bytes, and
-event_* every event body of that format.
+event_* every event body of that format; tracker and router get a few scripts of their own.
 """
 import base64, hashlib, json, pathlib
 
@@ -44,4 +44,10 @@ for capture in sorted(fixtures.glob("*.jsonl")):
         for fmt in (b"plain", b"json", b"xml"):
             if content_type == b"text/event-" + fmt:
                 write("event_" + fmt.decode(), body)
+# The tracker and router read scripts, not ESL: a few hand-made seeds to start from.
+write("tracker", bytes(range(48)))
+write("tracker", b"\x00\x01\x02\x03\x05\x01\x02\x03\x06\x01\x02\x03\x08\x01\x02\x03")
+for seed in (b"00(.*)|011(.*)\x00011441234567\x00inbound", b"2[1-9]{3}$\x002345\x00inbound",
+             b"(?P<n>1)(.*)\x0018005550100\x00outbound", b"([\x00x\x00"):
+    write("router", seed)
 print("corpus written to", here / "corpus")

@@ -182,6 +182,35 @@ fn bare_api(switch: &SimSwitch, calls: usize) -> Duration {
     start.elapsed()
 }
 
+/// A bare pipelined loop: `depth` commands written at once, then their replies read; the
+/// ceiling for many callers (what the simulated switch can answer on one connection).
+fn bare_pipelined(switch: &SimSwitch, calls: usize, depth: usize) -> Duration {
+    let mut socket = TcpStream::connect(switch.addr()).unwrap();
+    socket.set_nodelay(true).unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut read_replies = |socket: &mut TcpStream, need: usize| {
+        // Each api/response is a header block and a body without a blank line.
+        let mut seen = 0;
+        let mut tail: Vec<u8> = Vec::new();
+        while seen < need {
+            let n = socket.read(&mut buf).unwrap();
+            tail.extend_from_slice(&buf[..n]);
+            seen += memchr::memmem::find_iter(&tail, b"\n\n").count();
+            let keep = tail.len().saturating_sub(1);
+            tail.drain(..keep);
+        }
+    };
+    socket.write_all(b"auth ClueCon\n\n").unwrap();
+    read_replies(&mut socket, 2);
+    let batch = b"api eval x\n\n".repeat(depth);
+    let start = Instant::now();
+    for _ in 0..calls / depth {
+        socket.write_all(&batch).unwrap();
+        read_replies(&mut socket, depth);
+    }
+    start.elapsed()
+}
+
 fn api(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -212,6 +241,27 @@ fn api(c: &mut Criterion) {
                 start.elapsed()
             })
         })
+    });
+    // The caller as a task on the runtime, as most applications run it: no thread hand-off
+    // between the caller and the connection's driver.
+    group.bench_function("1-caller/client-task", |b| {
+        b.iter_custom(|iters| {
+            let client = client.clone();
+            runtime.block_on(async move {
+                tokio::spawn(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters * calls as u64 {
+                        std::hint::black_box(client.api("eval x").await.unwrap());
+                    }
+                    start.elapsed()
+                })
+                .await
+                .unwrap()
+            })
+        })
+    });
+    group.bench_function("64-callers/bare-pipelined-ceiling", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| bare_pipelined(&switch, calls, 64)).sum())
     });
     group.bench_function("64-callers/client", |b| {
         b.iter_custom(|iters| {
