@@ -46,6 +46,32 @@
 //! - The outbound server runs each call's handler on a thread of its own, up to
 //!   [`ServerConfig::max_calls`] at once; each call also has its reader thread.
 //!
+//! # Call control
+//!
+//! The call-control layer of the async adapters, with the same names and semantics; every
+//! call blocks, and handlers run on threads instead of tasks.
+//!
+//! - [`Channel`]: the session API over one channel (answer, hangup with a cause, bridge,
+//!   park, playback, broadcast, record start and stop, one or many variables, respond with a
+//!   SIP code, transfer, variable lookup), each waiting for the switch to have done it or in
+//!   a `_nowait` form that returns once the switch accepted it. An outbound [`Session`]
+//!   dereferences to one.
+//! - [`App`]: handlers by event name, loaded into a [`Service`] under an id; a call
+//!   originated with [`Service::originate`] belongs to that app (the [`APP_VARIABLE`]
+//!   channel variable says so), calls nobody claimed go to the default app.
+//! - [`Router`]: guards, regex routes with parameters and stop-on-true (the matching is
+//!   [`esl_proto::route`]); [`Router::into_app`] makes it an app.
+//! - [`Service`]: many switches, each reconnecting on its own, the same apps on all of
+//!   them, every command sent back to the switch its event came from. Each switch has a
+//!   dispatch thread; handlers run on a bounded worker pool
+//!   ([`Service::DEFAULT_WORKERS`] threads and a queue of [`Service::DEFAULT_QUEUE`] by
+//!   default, [`Service::with_pool`] to choose). When the pool is saturated the dispatch
+//!   threads wait, and events wait in the switches' event streams; see
+//!   [the worker pool](Service#the-worker-pool).
+//!
+//! `cargo run -p esl-blocking --example blocking_router` runs switchy's router over three
+//! simulated switches.
+//!
 //! # What it does not do
 //!
 //! - It does not retry requests: after a reconnect, a request that failed with
@@ -58,22 +84,31 @@
 
 #![forbid(unsafe_code)]
 
+mod app;
+mod channel;
 mod client;
 mod config;
 mod error;
 mod events;
 mod handle;
 mod outbound;
+mod pool;
 mod reader;
+mod router;
+mod service;
 mod signal;
 mod write;
 
+pub use app::{App, CallEvent, APP_VARIABLE};
+pub use channel::Channel;
 pub use client::Client;
 pub use config::{ClientConfig, Overflow, Reconnect, ServerConfig, SessionSetup};
 pub use error::{Error, Result};
 pub use events::{EventStream, Gap, Incoming};
 pub use handle::{Handle, HandlerId, Job};
 pub use outbound::{OutboundServer, Session, ShutdownHandle};
+pub use router::{HandlerKey, RouteMatch, Router};
+pub use service::Service;
 
 pub use esl_proto;
 pub use std::sync::mpsc::RecvTimeoutError;
@@ -103,10 +138,15 @@ mod tests {
         check::<Client>();
         check::<Handle>();
         check::<Session>();
+        check::<Channel>();
+        check::<Service>();
+        check::<App>();
+        check::<Router>();
         check::<Job>();
         check::<OutboundServer>();
         check::<ShutdownHandle>();
         fn send<T: Send>() {}
         send::<EventStream>();
+        send::<CallEvent>();
     }
 }

@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::{CallCommand, Command, Connection, Event, Execute, SendMsg};
+use esl_proto::{Command, Connection, Event};
 
+use crate::channel::Channel;
 use crate::client::Owner;
 use crate::config::ServerConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::handle::{Handle, Shared};
 use crate::reader;
 use crate::signal::{self, Signal};
@@ -254,9 +255,7 @@ fn serve_call<F>(
     let uuid = channel.unique_id().unwrap_or_default().into_owned();
     tracing::debug!(channel = %uuid, "call");
     handler(Session {
-        handle,
-        channel: Arc::new(channel),
-        uuid,
+        call: Channel::socket(handle, uuid, Arc::new(channel)),
         _owner: owner,
     });
 }
@@ -264,122 +263,35 @@ fn serve_call<F>(
 /// One call on an outbound connection: the channel's data, and commands for it. Clones share
 /// the connection and may be used from other threads.
 ///
-/// Everything a connection can do is on [`Handle`], which `Session` dereferences to (its
+/// The session API (answer, playback, bridge, variables, ...) is [`Channel`]'s, which
+/// `Session` dereferences to (and `Channel` to the connection's [`Handle`], whose
 /// [`events`](Handle::events) are the call's events, with the default `myevents`). The
 /// connection closes when the handler has returned and the session and its clones are
 /// dropped.
 #[derive(Clone)]
 pub struct Session {
-    handle: Handle,
-    channel: Arc<Event>,
-    uuid: String,
+    call: Channel,
     _owner: Arc<Owner>,
 }
 
 impl Deref for Session {
-    type Target = Handle;
-    fn deref(&self) -> &Handle {
-        &self.handle
+    type Target = Channel;
+    fn deref(&self) -> &Channel {
+        &self.call
     }
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("uuid", &self.uuid).finish()
+        f.debug_struct("Session")
+            .field("uuid", &self.call.uuid())
+            .finish()
     }
 }
 
 impl Session {
     /// The channel's data from the `connect` reply (`Caller-*`, `variable_*`, ...).
     pub fn channel(&self) -> &Event {
-        &self.channel
-    }
-
-    /// The channel's uuid.
-    pub fn uuid(&self) -> &str {
-        &self.uuid
-    }
-
-    /// A channel variable as it was when the call connected.
-    pub fn variable(&self, name: &str) -> Option<String> {
-        self.channel.variable(name).map(|v| v.into_owned())
-    }
-
-    /// A header of the channel data (`Caller-Destination-Number`, ...).
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.channel.header(name).map(|v| v.into_owned())
-    }
-
-    /// True for a call that came into the switch (`Call-Direction: inbound`).
-    pub fn is_inbound(&self) -> bool {
-        self.channel.call_direction().as_deref() == Some("inbound")
-    }
-
-    /// True for a call the switch placed (`Call-Direction: outbound`).
-    pub fn is_outbound(&self) -> bool {
-        self.channel.call_direction().as_deref() == Some("outbound")
-    }
-
-    /// Runs `app` on this call and waits for it to complete.
-    pub fn execute(&self, app: &str, arg: Option<&str>) -> Result<Event> {
-        let mut exec = Execute::new(app, arg.map(str::to_owned));
-        exec.event_uuid = Some(uuid::Uuid::new_v4().to_string());
-        self.handle.execute_with(None, exec)
-    }
-
-    /// Queues `app` on this call and returns once the switch accepted it.
-    pub fn execute_nowait(&self, app: &str, arg: Option<&str>) -> Result<()> {
-        let mut exec = Execute::new(app, arg.map(str::to_owned));
-        exec.wait = false;
-        let command = Command::SendMsg(SendMsg {
-            uuid: None,
-            command: CallCommand::Execute(exec),
-            headers: Vec::new(),
-        });
-        self.handle.command(command)?;
-        Ok(())
-    }
-
-    /// `answer`, once answered.
-    pub fn answer(&self) -> Result<()> {
-        self.execute("answer", None).map(drop)
-    }
-
-    /// `hangup <cause>` (`NORMAL_CLEARING` when `None`), once the channel is down.
-    pub fn hangup(&self, cause: Option<&str>) -> Result<()> {
-        match self.execute("hangup", Some(cause.unwrap_or("NORMAL_CLEARING"))) {
-            Ok(_) | Err(Error::ChannelGone(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// `playback <file>` (a path, or `tone_stream://...`), once played.
-    pub fn playback(&self, file: &str) -> Result<Event> {
-        self.execute("playback", Some(file))
-    }
-
-    /// `park`: returns once the switch parked the channel (park itself lasts until the call
-    /// is moved or ends).
-    pub fn park(&self) -> Result<()> {
-        self.execute_nowait("park", None)
-    }
-
-    /// `bridge <dial string>`, until the bridge ends.
-    pub fn bridge(&self, dial_string: &str) -> Result<Event> {
-        self.execute("bridge", Some(dial_string))
-    }
-
-    /// Sets a channel variable (`set`).
-    pub fn set_variable(&self, name: &str, value: &str) -> Result<()> {
-        self.execute("set", Some(&format!("{name}={value}")))
-            .map(drop)
-    }
-
-    /// The variable's value now (`uuid_getvar`); `None` when unset.
-    pub fn get_variable(&self, name: &str) -> Result<Option<String>> {
-        let value = self
-            .handle
-            .api(&format!("uuid_getvar {} {name}", self.uuid))?;
-        Ok((value != "_undef_").then_some(value))
+        self.call.data()
     }
 }

@@ -467,18 +467,20 @@ fn closing_while_reconnecting_stops_at_once() {
     });
     let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
+    // Before the request: a reply that came first would leave nothing in flight.
+    switch.set_fault(esl_tests::switch::Fault::WithholdReplies);
     let waiting = {
         let client = client.clone();
         std::thread::spawn(move || client.api("status"))
     };
-    switch.set_fault(esl_tests::switch::Fault::WithholdReplies);
     std::thread::sleep(Duration::from_millis(50));
     drop(switch);
     // The request in flight fails at once; the client keeps trying to come back.
-    assert!(matches!(
-        waiting.join().unwrap(),
-        Err(Error::ConnectionClosed(_))
-    ));
+    let result = waiting.join().unwrap();
+    assert!(
+        matches!(result, Err(Error::ConnectionClosed(_))),
+        "{result:?}"
+    );
     wait_until("the client noticed", || !client.is_connected());
     let started = Instant::now();
     client.close().unwrap();

@@ -1,0 +1,177 @@
+//! Apps: event handlers loaded into a [`Service`](crate::Service) under an id.
+//!
+//! As in switchio: a call originated with an app id carries it in a channel variable
+//! ([`APP_VARIABLE`]), and that call's events go to that app's handlers; events of calls
+//! nobody claimed go to the default app. Each handler call runs on a worker of the service's
+//! pool, so a handler that waits (a playback, a bridge) never holds up the events of other
+//! calls while a worker is free.
+
+use std::sync::Arc;
+
+use esl_proto::{Command, Event, EventFormat};
+
+use crate::channel::Channel;
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+
+/// The channel variable that names the app a call belongs to (`{esl_app=<id>}` on the
+/// originate; the events then carry `variable_esl_app`).
+pub const APP_VARIABLE: &str = "esl_app";
+
+pub(crate) type HandlerFn = Arc<dyn Fn(CallEvent) + Send + Sync>;
+
+/// Handlers by event name. Build it with [`App::on`], load it with
+/// [`Service::load`](crate::Service::load). Cheap to clone: clones share the handlers.
+#[derive(Clone, Default)]
+pub struct App {
+    pub(crate) handlers: Vec<(String, HandlerFn)>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("events", &self.events())
+            .finish()
+    }
+}
+
+impl App {
+    /// An app with no handlers.
+    pub fn new() -> App {
+        App::default()
+    }
+
+    /// Runs `handler` for each event called `event` (a `CUSTOM` subclass such as
+    /// `conference::maintenance` works too, and `*` for every event) of the calls this app
+    /// owns. It runs on a worker thread of the service and may block (wait for an
+    /// application, a bridge, a job) for as long as it likes, holding that worker meanwhile.
+    pub fn on<F>(mut self, event: &str, handler: F) -> App
+    where
+        F: Fn(CallEvent) + Send + Sync + 'static,
+    {
+        self.handlers.push((event.to_owned(), Arc::new(handler)));
+        self
+    }
+
+    /// The event names it handles, in the order they were added.
+    pub fn events(&self) -> Vec<&str> {
+        self.handlers
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// The `event` command that subscribes to what this app handles; an error if a name
+    /// could not travel on the wire (a line break, an empty name).
+    pub(crate) fn subscription(&self) -> Result<Option<Command>> {
+        if self.handlers.is_empty() {
+            return Ok(None);
+        }
+        let names = subscription_names(self.handlers.iter().map(|(n, _)| n.as_str()));
+        let command = Command::event(EventFormat::Plain, names.iter().map(String::as_str));
+        // Encoding checks every name before anything is loaded.
+        command.to_bytes().map_err(Error::from)?;
+        Ok(Some(command))
+    }
+
+    /// The handlers for `event`, in the order they were added.
+    pub(crate) fn handlers_for<'a>(
+        &'a self,
+        event: &'a Event,
+    ) -> impl Iterator<Item = &'a HandlerFn> + 'a {
+        self.handlers
+            .iter()
+            .filter(move |(name, _)| name == "*" || event.is(name))
+            .map(|(_, handler)| handler)
+    }
+}
+
+/// The names to subscribe to for these handler names: a subclass (`a::b`) needs `CUSTOM`
+/// before it, `*` means `ALL`.
+pub(crate) fn subscription_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |name: &str| {
+        if !out.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            out.push(name.to_owned());
+        }
+    };
+    for name in names {
+        if name == "*" {
+            push("ALL");
+        } else if name.contains("::") {
+            push("CUSTOM");
+            push(name);
+        } else {
+            push(name);
+        }
+    }
+    out
+}
+
+/// What a handler receives: the event, the switch it came from, and the channel it is about.
+pub struct CallEvent {
+    /// The event.
+    pub event: Event,
+    /// The name the switch was added under.
+    pub switch: Arc<str>,
+    handle: Handle,
+}
+
+impl CallEvent {
+    pub(crate) fn new(event: Event, switch: Arc<str>, handle: Handle) -> CallEvent {
+        CallEvent {
+            event,
+            switch,
+            handle,
+        }
+    }
+
+    /// The channel the event is about (its `Unique-ID`), with commands that go to the
+    /// switch the event came from; `None` for events about no channel.
+    pub fn channel(&self) -> Option<Channel> {
+        Channel::from_event(self.handle.clone(), self.event.clone())
+    }
+
+    /// The connection to the switch the event came from.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl std::fmt::Debug for CallEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallEvent")
+            .field("event", &self.event.name().as_str())
+            .field("switch", &self.switch)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subclasses_subscribe_custom_and_a_star_subscribes_all() {
+        assert_eq!(
+            subscription_names(
+                [
+                    "CHANNEL_PARK",
+                    "conference::maintenance",
+                    "*",
+                    "channel_park"
+                ]
+                .into_iter()
+            ),
+            ["CHANNEL_PARK", "CUSTOM", "conference::maintenance", "ALL"]
+        );
+        let app = App::new()
+            .on("CHANNEL_ANSWER", |_| {})
+            .on("sofia::register", |_| {});
+        assert_eq!(app.events(), ["CHANNEL_ANSWER", "sofia::register"]);
+        assert!(app.subscription().unwrap().is_some());
+        assert!(App::new().subscription().unwrap().is_none());
+        let bad = App::new().on("CHANNEL_PARK\n\napi hupall", |_| {});
+        assert!(bad.subscription().is_err());
+    }
+}

@@ -1,0 +1,311 @@
+//! The worker pool a [`Service`](crate::Service) runs its handlers on: at most `workers`
+//! threads, fed by a queue of at most `capacity` handlers waiting for one.
+//!
+//! Workers are started as they are needed (a handler queued while no worker is idle starts
+//! one, up to the limit) and then stay until the pool is dropped. When every worker is busy
+//! and the queue is full, [`Pool::submit`] waits for room: the thread that submits (a
+//! switch's dispatch thread) stops taking events from its stream, which then fills up to its
+//! capacity before its [`Overflow`](crate::Overflow) policy applies. Nothing is spawned
+//! beyond the limit and nothing is dropped by the pool.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::signal::lock;
+
+/// A handler call waiting for a worker.
+pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// A bounded pool of worker threads. Dropping it lets the workers finish what is queued and
+/// end.
+pub(crate) struct Pool {
+    shared: Arc<PoolShared>,
+}
+
+struct PoolShared {
+    state: Mutex<PoolState>,
+    /// Wakes an idle worker: a job, or the end.
+    work: Condvar,
+    /// Wakes a submitter waiting for room: a job taken, a cancel, the end.
+    room: Condvar,
+    workers: usize,
+    capacity: usize,
+}
+
+#[derive(Default)]
+struct PoolState {
+    queue: VecDeque<Job>,
+    /// Workers started and not ended.
+    spawned: usize,
+    /// Workers waiting for a job.
+    idle: usize,
+    /// Jobs running now.
+    running: usize,
+    /// The most jobs ever running at once.
+    peak: usize,
+    closed: bool,
+}
+
+/// What the pool is doing, for tests.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PoolLoad {
+    /// Worker threads started.
+    pub(crate) workers: usize,
+    /// Jobs running now.
+    pub(crate) running: usize,
+    /// Jobs waiting for a worker.
+    pub(crate) queued: usize,
+    /// The most jobs ever running at once.
+    pub(crate) peak: usize,
+}
+
+impl Pool {
+    /// A pool of at most `workers` threads (at least one) and a queue of at most `capacity`
+    /// jobs (at least one).
+    pub(crate) fn new(workers: usize, capacity: usize) -> Pool {
+        Pool {
+            shared: Arc::new(PoolShared {
+                state: Mutex::new(PoolState::default()),
+                work: Condvar::new(),
+                room: Condvar::new(),
+                workers: workers.max(1),
+                capacity: capacity.max(1),
+            }),
+        }
+    }
+
+    /// The limits: (workers, queue capacity).
+    pub(crate) fn limits(&self) -> (usize, usize) {
+        (self.shared.workers, self.shared.capacity)
+    }
+
+    /// Queues `job` for a worker, waiting while the queue is full. Gives the job back if
+    /// `cancel` is set (then call [`Pool::wake`]) before there is room.
+    pub(crate) fn submit(&self, job: Job, cancel: &AtomicBool) -> Result<(), Job> {
+        let shared = &self.shared;
+        let mut st = lock(&shared.state);
+        while st.queue.len() >= shared.capacity && !st.closed && !cancel.load(Ordering::Acquire) {
+            st = shared.room.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        if st.closed || cancel.load(Ordering::Acquire) {
+            return Err(job);
+        }
+        st.queue.push_back(job);
+        // A worker woken but not yet running still counts as idle: a second job queued
+        // meanwhile starts another worker.
+        let start = st.queue.len() > st.idle && st.spawned < shared.workers;
+        if start {
+            st.spawned += 1;
+        }
+        drop(st);
+        shared.work.notify_one();
+        if start {
+            let worker = shared.clone();
+            let spawned = std::thread::Builder::new()
+                .name("esl-handler".into())
+                .spawn(move || worker.run());
+            if let Err(error) = spawned {
+                // The job stays queued for a running worker, or the next submit retries.
+                lock(&shared.state).spawned -= 1;
+                tracing::error!(%error, "cannot start a handler thread");
+            }
+        }
+        Ok(())
+    }
+
+    /// Wakes the submitters waiting for room, to look at their cancel flag again.
+    pub(crate) fn wake(&self) {
+        // Under the lock: a submitter that has just seen its flag unset is already waiting.
+        let _st = lock(&self.shared.state);
+        self.shared.room.notify_all();
+    }
+
+    /// What the pool is doing now.
+    #[cfg(test)]
+    pub(crate) fn load(&self) -> PoolLoad {
+        let st = lock(&self.shared.state);
+        PoolLoad {
+            workers: st.spawned,
+            running: st.running,
+            queued: st.queue.len(),
+            peak: st.peak,
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        lock(&self.shared.state).closed = true;
+        self.shared.work.notify_all();
+        self.shared.room.notify_all();
+    }
+}
+
+impl PoolShared {
+    /// A worker: runs jobs until the pool is dropped and its queue drained.
+    fn run(&self) {
+        loop {
+            let job = {
+                let mut st = lock(&self.state);
+                loop {
+                    if let Some(job) = st.queue.pop_front() {
+                        st.running += 1;
+                        st.peak = st.peak.max(st.running);
+                        break job;
+                    }
+                    if st.closed {
+                        st.spawned -= 1;
+                        return;
+                    }
+                    st.idle += 1;
+                    st = self.work.wait(st).unwrap_or_else(|e| e.into_inner());
+                    st.idle -= 1;
+                }
+            };
+            // Every waiting submitter looks: one that gives up (its switch is closing) must
+            // not swallow the wake-up another one needs.
+            self.room.notify_all();
+            if catch_unwind(AssertUnwindSafe(job)).is_err() {
+                tracing::warn!("a handler panicked; its worker goes on");
+            }
+            lock(&self.state).running -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Queues `job`, which must be taken.
+    fn put(pool: &Pool, job: Job) {
+        assert!(pool.submit(job, &AtomicBool::new(false)).is_ok(), "queued");
+    }
+
+    /// A job that runs until `release` says so.
+    fn held(release: &Arc<Mutex<mpsc::Receiver<()>>>) -> Job {
+        let release = release.clone();
+        Box::new(move || {
+            let _ = lock(&release).recv();
+        })
+    }
+
+    #[test]
+    fn at_most_workers_run_and_at_most_capacity_wait_then_submit_blocks() {
+        let pool = Arc::new(Pool::new(2, 3));
+        let (tx, rx) = mpsc::channel::<()>();
+        let release = Arc::new(Mutex::new(rx));
+        let never = AtomicBool::new(false);
+        // Two run (one holds the receiver's lock, the other waits for it: both are
+        // running), three wait in the queue.
+        for _ in 0..5 {
+            assert!(pool.submit(held(&release), &never).is_ok());
+        }
+        wait_until("two jobs run", || pool.load().running == 2);
+        assert_eq!(
+            pool.load(),
+            PoolLoad {
+                workers: 2,
+                running: 2,
+                queued: 3,
+                peak: 2
+            }
+        );
+        // The sixth waits for room.
+        let (done_tx, done_rx) = mpsc::channel();
+        let submitter = {
+            let pool = pool.clone();
+            let release = release.clone();
+            std::thread::spawn(move || {
+                let never = AtomicBool::new(false);
+                let queued = pool.submit(held(&release), &never).is_ok();
+                done_tx.send(queued).unwrap();
+            })
+        };
+        assert_eq!(
+            done_rx.recv_timeout(Duration::from_millis(100)),
+            Err(mpsc::RecvTimeoutError::Timeout),
+            "a full pool makes the submitter wait"
+        );
+        // One job ends: a worker takes the next, which makes room for the sixth.
+        tx.send(()).unwrap();
+        assert_eq!(done_rx.recv_timeout(Duration::from_secs(5)), Ok(true));
+        submitter.join().unwrap();
+        for _ in 0..5 {
+            tx.send(()).unwrap();
+        }
+        wait_until("every job ran", || {
+            let load = pool.load();
+            load.running == 0 && load.queued == 0
+        });
+        let load = pool.load();
+        assert_eq!(
+            (load.workers, load.peak),
+            (2, 2),
+            "never more than two workers"
+        );
+    }
+
+    #[test]
+    fn a_waiting_submitter_gives_up_when_cancelled() {
+        let pool = Arc::new(Pool::new(1, 1));
+        let (tx, rx) = mpsc::channel::<()>();
+        let release = Arc::new(Mutex::new(rx));
+        put(&pool, held(&release));
+        wait_until("the first job runs", || pool.load().running == 1);
+        put(&pool, held(&release));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let submitter = {
+            let (pool, cancel) = (pool.clone(), cancel.clone());
+            std::thread::spawn(move || pool.submit(Box::new(|| {}), &cancel).is_err())
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!submitter.is_finished());
+        cancel.store(true, Ordering::Release);
+        pool.wake();
+        assert!(submitter.join().unwrap(), "the job is given back");
+        tx.send(()).unwrap();
+        tx.send(()).unwrap();
+    }
+
+    #[test]
+    fn a_panicking_job_does_not_take_its_worker_down() {
+        let pool = Pool::new(1, 4);
+        let (tx, rx) = mpsc::channel();
+        put(&pool, Box::new(|| panic!("handler bug")));
+        put(&pool, Box::new(move || tx.send(7).unwrap()));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(7));
+        assert_eq!(pool.load().workers, 1);
+    }
+
+    #[test]
+    fn dropping_the_pool_ends_the_workers_after_the_queue() {
+        let pool = Pool::new(2, 8);
+        let shared = pool.shared.clone();
+        let (tx, rx) = mpsc::channel();
+        for n in 0..4 {
+            let tx = tx.clone();
+            put(&pool, Box::new(move || tx.send(n).unwrap()));
+        }
+        drop(pool);
+        let mut got: Vec<i32> = (0..4)
+            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2, 3]);
+        wait_until("the workers end", || lock(&shared.state).spawned == 0);
+    }
+}

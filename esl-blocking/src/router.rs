@@ -1,0 +1,189 @@
+//! The `Router` app: switchy's router over [`esl_proto::route`]'s matching.
+//!
+//! When a call parks (`CHANNEL_PARK`, or the event [`Router::trigger`] names), the router
+//! checks its guards, then runs the handlers of the routes whose pattern matches, in the
+//! order the routes were added, until one returns [`Flow::Stop`]. Each handler gets the
+//! call's [`Channel`] (commands go to the switch the call is on) and a [`RouteMatch`] with
+//! the route's parameters and the pattern's captures. The handlers of one call run one after
+//! another on one worker thread of the service.
+
+use std::sync::Arc;
+
+use esl_proto::route::{self, Flow, Match, Route};
+use esl_proto::RouteError;
+
+use crate::app::App;
+use crate::channel::Channel;
+use crate::error::Result;
+
+type RouteFn = Arc<dyn Fn(Channel, RouteMatch) -> Result<Flow> + Send + Sync>;
+
+/// A handler registered with [`Router::handler`], to attach to routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HandlerKey(usize);
+
+/// A route that matched, owned (handlers run on worker threads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteMatch {
+    /// The route's index in the order routes were added.
+    pub route: usize,
+    /// The header the route matched.
+    pub field: String,
+    params: Vec<(String, String)>,
+    groups: Vec<Option<String>>,
+    names: Vec<Option<String>>,
+}
+
+impl RouteMatch {
+    fn from_match(m: &Match<'_, HandlerKey>) -> RouteMatch {
+        let groups: Vec<Option<String>> = (0..m.captures.len())
+            .map(|i| m.captures.get(i).map(str::to_owned))
+            .collect();
+        RouteMatch {
+            route: m.route,
+            field: m.field.to_owned(),
+            params: m.params.to_vec(),
+            names: m.captures.names().map(|n| n.map(str::to_owned)).collect(),
+            groups,
+        }
+    }
+
+    /// The route's parameter `name` (the last one if given twice).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every parameter of the route, in order.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+
+    /// Capture group `index` (0 is the whole match).
+    pub fn capture(&self, index: usize) -> Option<&str> {
+        self.groups.get(index)?.as_deref()
+    }
+
+    /// The group called `name` (`(?P<name>...)`).
+    pub fn named(&self, name: &str) -> Option<&str> {
+        let index = self.names.iter().position(|n| n.as_deref() == Some(name))?;
+        self.capture(index)
+    }
+
+    /// The numbered groups, 1 and on.
+    pub fn positional(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        self.groups.iter().skip(1).map(Option::as_deref)
+    }
+
+    /// The text the pattern matched.
+    pub fn matched(&self) -> &str {
+        self.capture(0).unwrap_or_default()
+    }
+}
+
+/// Guards, routes and their handlers; [`Router::into_app`] makes it an [`App`].
+pub struct Router {
+    matcher: route::Router<HandlerKey>,
+    handlers: Vec<RouteFn>,
+    trigger: String,
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Router {
+            matcher: route::Router::new(),
+            handlers: Vec::new(),
+            trigger: "CHANNEL_PARK".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("matcher", &self.matcher)
+            .field("trigger", &self.trigger)
+            .finish()
+    }
+}
+
+impl Router {
+    /// A router with no guards and no routes, run on `CHANNEL_PARK`.
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    /// A header value every routed event must have (`Call-Direction` = `inbound`, ...).
+    pub fn guard(&mut self, header: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.matcher.guard(header, value);
+        self
+    }
+
+    /// Routes on `event` instead of `CHANNEL_PARK`.
+    pub fn trigger(&mut self, event: impl Into<String>) -> &mut Self {
+        self.trigger = event.into();
+        self
+    }
+
+    /// Registers a handler; attach it to one or more routes with [`Router::route`]. It
+    /// returns whether to stop routing (`Ok(Flow::Stop)`) or try the next match; an error
+    /// is logged and stops routing the call.
+    pub fn handler<F>(&mut self, handler: F) -> HandlerKey
+    where
+        F: Fn(Channel, RouteMatch) -> Result<Flow> + Send + Sync + 'static,
+    {
+        self.handlers.push(Arc::new(handler));
+        HandlerKey(self.handlers.len() - 1)
+    }
+
+    /// A route: `pattern` (anchored at the start, as Python's `re.match`) on
+    /// `Caller-Destination-Number` unless [`Route::field`] says otherwise, to `handler`. Add
+    /// parameters and per-route guards on the returned route.
+    pub fn route(
+        &mut self,
+        pattern: &str,
+        handler: HandlerKey,
+    ) -> std::result::Result<&mut Route<HandlerKey>, RouteError> {
+        self.matcher.route(pattern, handler)
+    }
+
+    /// The matching half, for inspection.
+    pub fn matcher(&self) -> &route::Router<HandlerKey> {
+        &self.matcher
+    }
+
+    /// The app that routes each call when its trigger event comes.
+    pub fn into_app(self) -> App {
+        let trigger = self.trigger.clone();
+        let router = Arc::new(self);
+        App::new().on(&trigger, move |call| {
+            let Some(channel) = call.channel() else {
+                return;
+            };
+            let matches: Vec<(HandlerKey, RouteMatch)> = router
+                .matcher
+                .iter_matches(&call.event)
+                .map(|m| (*m.handler, RouteMatch::from_match(&m)))
+                .collect();
+            if matches.is_empty() {
+                tracing::debug!(channel = %channel.uuid(), "no route");
+            }
+            for (key, m) in matches {
+                let Some(handler) = router.handlers.get(key.0) else {
+                    continue;
+                };
+                match handler(channel.clone(), m) {
+                    Ok(Flow::Continue) => {}
+                    Ok(Flow::Stop) => break,
+                    Err(error) => {
+                        tracing::warn!(channel = %channel.uuid(), %error, "route handler failed");
+                        break;
+                    }
+                }
+            }
+        })
+    }
+}
