@@ -72,7 +72,7 @@ impl From<SendError> for Error {
     fn from(e: SendError) -> Error {
         match e {
             SendError::Closed => Error::Closed,
-            SendError::Connection(e) => Error::from_protocol(e),
+            SendError::Connection(e) => Error::from(e),
             other => Error::Command(other),
         }
     }
@@ -89,20 +89,23 @@ impl From<RequestError> for Error {
         match e {
             RequestError::Cancelled => Error::Closed,
             RequestError::ConnectionClosed(reason) => Error::ConnectionClosed(reason),
-            RequestError::ConnectionFailed(e) => Error::from_protocol(e),
+            RequestError::ConnectionFailed(e) => Error::from(e),
             RequestError::ChannelGone { uuid } => Error::ChannelGone(uuid),
         }
     }
 }
 
-impl Error {
-    pub(crate) fn from_protocol(e: esl_proto::Error) -> Error {
+impl From<esl_proto::Error> for Error {
+    /// A fatal protocol error; a refused password is [`Error::Auth`].
+    fn from(e: esl_proto::Error) -> Error {
         match e {
             esl_proto::Error::AuthenticationFailed { reply } => Error::Auth(reply),
             other => Error::Protocol(other),
         }
     }
+}
 
+impl Error {
     /// True for errors after which the same request may succeed on a new connection.
     pub fn is_connection_lost(&self) -> bool {
         matches!(

@@ -1,8 +1,7 @@
 //! The event stream: a bounded queue per subscriber, with a stated overflow policy.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -10,6 +9,7 @@ use esl_proto::{DisconnectNotice, Event, LogLine};
 use futures_util::task::AtomicWaker;
 use futures_util::Stream;
 
+use crate::backlog::Backlog;
 use crate::config::Overflow;
 
 /// One item of an event stream.
@@ -35,22 +35,12 @@ pub enum Gap {
     Reconnected,
 }
 
-#[derive(Default)]
-struct Items {
-    queue: VecDeque<Incoming>,
-    /// Items in `queue` that are not gap markers (what the capacity counts).
-    held: usize,
-}
-
 /// The queue behind one [`EventStream`].
 pub(crate) struct Queue {
-    items: Mutex<Items>,
-    capacity: usize,
-    overflow: Overflow,
+    items: Mutex<Backlog>,
     consumer: AtomicWaker,
     /// Wakes the connection's driver when room is made (backpressure).
     driver: Arc<AtomicWaker>,
-    dropped: AtomicU64,
     /// Items were pushed and the consumer not yet woken for them.
     unwoken: AtomicBool,
     closed: AtomicBool,
@@ -60,19 +50,16 @@ pub(crate) struct Queue {
 impl Queue {
     pub(crate) fn new(capacity: usize, overflow: Overflow, driver: Arc<AtomicWaker>) -> Arc<Queue> {
         Arc::new(Queue {
-            items: Mutex::new(Items::default()),
-            capacity: capacity.max(1),
-            overflow,
+            items: Mutex::new(Backlog::new(capacity, overflow)),
             consumer: AtomicWaker::new(),
             driver,
-            dropped: AtomicU64::new(0),
             unwoken: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             receiver_gone: AtomicBool::new(false),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Items> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Backlog> {
         self.items.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -94,7 +81,7 @@ impl Queue {
         }
         let mut items = self.lock();
         for item in batch {
-            self.push_locked(&mut items, item);
+            items.push(item);
         }
         drop(items);
         self.unwoken.store(true, Ordering::Release);
@@ -108,45 +95,9 @@ impl Queue {
         }
     }
 
-    fn push_locked(&self, items: &mut Items, item: Incoming) {
-        if items.held >= self.capacity {
-            match self.overflow {
-                Overflow::DropNewest => {
-                    self.dropped.fetch_add(1, Ordering::Relaxed);
-                    if let Some(Incoming::Gap(Gap::Lost(n))) = items.queue.back_mut() {
-                        *n += 1;
-                    } else {
-                        items.queue.push_back(Incoming::Gap(Gap::Lost(1)));
-                    }
-                    return;
-                }
-                Overflow::DropOldest => {
-                    if let Some(at) = items
-                        .queue
-                        .iter()
-                        .position(|i| !matches!(i, Incoming::Gap(_)))
-                    {
-                        items.queue.remove(at);
-                        items.held -= 1;
-                        self.dropped.fetch_add(1, Ordering::Relaxed);
-                        let at = at.min(items.queue.len());
-                        match items.queue.get_mut(at.saturating_sub(1)) {
-                            Some(Incoming::Gap(Gap::Lost(n))) if at > 0 => *n += 1,
-                            _ => items.queue.insert(at, Incoming::Gap(Gap::Lost(1))),
-                        }
-                    }
-                }
-                // The driver stops reading while full; what one read brought still fits.
-                Overflow::Backpressure => {}
-            }
-        }
-        items.held += 1;
-        items.queue.push_back(item);
-    }
-
     /// A reconnection marker (not counted against the capacity).
     pub(crate) fn push_gap(&self, gap: Gap) {
-        self.lock().queue.push_back(Incoming::Gap(gap));
+        self.lock().push_gap(gap);
         self.consumer.wake();
     }
 
@@ -154,9 +105,7 @@ impl Queue {
     /// [`Overflow::Backpressure`]).
     pub(crate) fn is_full(&self) -> bool {
         // A stream nobody reads any more holds nothing back: its items are never taken.
-        self.overflow == Overflow::Backpressure
-            && !self.is_receiver_gone()
-            && self.lock().held >= self.capacity
+        !self.is_receiver_gone() && self.lock().holds_back()
     }
 
     /// No more items will come.
@@ -171,13 +120,11 @@ impl Queue {
 
     fn pop(&self) -> Option<Incoming> {
         let mut items = self.lock();
-        let item = items.queue.pop_front()?;
-        if !matches!(item, Incoming::Gap(_)) {
-            items.held -= 1;
-            if self.overflow == Overflow::Backpressure && items.held + 1 == self.capacity {
-                drop(items);
-                self.driver.wake();
-            }
+        let held_back = items.holds_back();
+        let item = items.pop()?;
+        if held_back && !items.holds_back() {
+            drop(items);
+            self.driver.wake();
         }
         Some(item)
     }
@@ -219,12 +166,12 @@ impl EventStream {
 
     /// Events dropped so far by the overflow policy.
     pub fn dropped(&self) -> u64 {
-        self.queue.dropped.load(Ordering::Relaxed)
+        self.queue.lock().dropped()
     }
 
     /// Items waiting.
     pub fn len(&self) -> usize {
-        self.queue.lock().queue.len()
+        self.queue.lock().len()
     }
 
     /// True if nothing is waiting.

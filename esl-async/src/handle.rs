@@ -155,7 +155,7 @@ impl<R: Runtime> Inner<R> {
                 }
             }
             if let Some(e) = &fatal {
-                let error = Error::from_protocol(e.clone());
+                let error = Error::from(e.clone());
                 for tx in st.ready.drain(..) {
                     let _ = tx.send(Err(error.clone()));
                 }

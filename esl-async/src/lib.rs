@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod backlog;
 mod channel;
 mod client;
 mod config;
@@ -68,6 +69,7 @@ mod runtime;
 mod service;
 
 pub use app::{App, CallEvent, APP_VARIABLE};
+pub use backlog::Backlog;
 pub use channel::Channel;
 pub use client::Client;
 pub use config::{ClientConfig, Overflow, Reconnect, ServerConfig, SessionSetup};

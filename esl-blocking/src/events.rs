@@ -1,44 +1,22 @@
 //! The event stream: a bounded queue per subscriber, with a stated overflow policy.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use esl_proto::{DisconnectNotice, Event, LogLine};
+use esl_proto::Event;
 
 use crate::config::Overflow;
 use crate::signal::{self, lock, Signal};
 
-/// One item of an event stream.
-#[derive(Debug, Clone)]
-pub enum Incoming {
-    /// An event.
-    Event(Event),
-    /// A log line (after `log <level>`).
-    Log(LogLine),
-    /// A disconnect or linger notice.
-    Notice(DisconnectNotice),
-    /// Something is missing here: events dropped by the overflow policy, or a reconnection
-    /// (events sent while the client was away were never received).
-    Gap(Gap),
-}
+pub use esl_async::{Gap, Incoming};
 
-/// What a [`Incoming::Gap`] stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gap {
-    /// This many events were dropped because the stream was full.
-    Lost(u64),
-    /// The connection was lost and made again; subscriptions were replayed.
-    Reconnected,
-}
+use esl_async::Backlog;
 
-#[derive(Default)]
 struct Items {
-    queue: VecDeque<Incoming>,
-    /// Items in `queue` that are not gap markers (what the capacity counts).
-    held: usize,
+    /// The items and the overflow policy, shared with the async adapters.
+    backlog: Backlog,
     /// No more items will come.
     closed: bool,
     /// The consumer sleeps until woken (a push then wakes it, once).
@@ -57,24 +35,22 @@ pub(crate) struct Queue {
     items: Mutex<Items>,
     /// Wakes the consumer: an item, or the end.
     available: Condvar,
-    capacity: usize,
-    overflow: Overflow,
     /// Wakes the connection's reader thread when room is made (backpressure) or the stream
     /// is dropped.
     reader: Arc<Signal>,
-    dropped: AtomicU64,
     receiver_gone: AtomicBool,
 }
 
 impl Queue {
     pub(crate) fn new(capacity: usize, overflow: Overflow, reader: Arc<Signal>) -> Arc<Queue> {
         Arc::new(Queue {
-            items: Mutex::new(Items::default()),
+            items: Mutex::new(Items {
+                backlog: Backlog::new(capacity, overflow),
+                closed: false,
+                sleeping: false,
+            }),
             available: Condvar::new(),
-            capacity: capacity.max(1),
-            overflow,
             reader,
-            dropped: AtomicU64::new(0),
             receiver_gone: AtomicBool::new(false),
         })
     }
@@ -93,7 +69,7 @@ impl Queue {
         }
         let mut items = lock(&self.items);
         for item in incoming {
-            self.push_one(&mut items, item);
+            items.backlog.push(item);
         }
         // Only a sleeping consumer costs a wake-up: a busy one finds the items itself.
         let wake = items.wake();
@@ -104,47 +80,10 @@ impl Queue {
         true
     }
 
-    fn push_one(&self, items: &mut Items, item: Incoming) {
-        if items.held >= self.capacity {
-            match self.overflow {
-                Overflow::DropNewest => {
-                    self.dropped.fetch_add(1, Ordering::Relaxed);
-                    if let Some(Incoming::Gap(Gap::Lost(n))) = items.queue.back_mut() {
-                        *n += 1;
-                    } else {
-                        items.queue.push_back(Incoming::Gap(Gap::Lost(1)));
-                    }
-                    return;
-                }
-                Overflow::DropOldest => {
-                    if let Some(at) = items
-                        .queue
-                        .iter()
-                        .position(|i| !matches!(i, Incoming::Gap(_)))
-                    {
-                        items.queue.remove(at);
-                        items.held -= 1;
-                        self.dropped.fetch_add(1, Ordering::Relaxed);
-                        let at = at.min(items.queue.len());
-                        match items.queue.get_mut(at.saturating_sub(1)) {
-                            Some(Incoming::Gap(Gap::Lost(n))) if at > 0 => *n += 1,
-                            _ => items.queue.insert(at, Incoming::Gap(Gap::Lost(1))),
-                        }
-                    }
-                }
-                // The reader thread stops reading while full; what one read brought still
-                // fits.
-                Overflow::Backpressure => {}
-            }
-        }
-        items.held += 1;
-        items.queue.push_back(item);
-    }
-
     /// A reconnection marker (not counted against the capacity).
     pub(crate) fn push_gap(&self, gap: Gap) {
         let mut items = lock(&self.items);
-        items.queue.push_back(Incoming::Gap(gap));
+        items.backlog.push_gap(gap);
         let wake = items.wake();
         drop(items);
         if wake {
@@ -155,9 +94,7 @@ impl Queue {
     /// True while the queue is at capacity (the reader thread then holds off, with
     /// [`Overflow::Backpressure`]).
     pub(crate) fn is_full(&self) -> bool {
-        self.overflow == Overflow::Backpressure
-            && !self.receiver_gone.load(Ordering::Acquire)
-            && lock(&self.items).held >= self.capacity
+        !self.receiver_gone.load(Ordering::Acquire) && lock(&self.items).backlog.holds_back()
     }
 
     /// No more items will come.
@@ -171,12 +108,10 @@ impl Queue {
     }
 
     fn take(&self, items: &mut Items) -> Option<Incoming> {
-        let item = items.queue.pop_front()?;
-        if !matches!(item, Incoming::Gap(_)) {
-            items.held -= 1;
-            if self.overflow == Overflow::Backpressure && items.held + 1 == self.capacity {
-                self.reader.notify();
-            }
+        let held_back = items.backlog.holds_back();
+        let item = items.backlog.pop()?;
+        if held_back && !items.backlog.holds_back() {
+            self.reader.notify();
         }
         Some(item)
     }
@@ -201,7 +136,7 @@ impl Queue {
             let (guard, expired) = signal::wait_until(&self.available, items, deadline);
             items = guard;
             items.sleeping = false;
-            if expired && items.queue.is_empty() && !items.closed {
+            if expired && items.backlog.is_empty() && !items.closed {
                 return Err(RecvTimeoutError::Timeout);
             }
         }
@@ -252,12 +187,12 @@ impl EventStream {
 
     /// Events dropped so far by the overflow policy.
     pub fn dropped(&self) -> u64 {
-        self.queue.dropped.load(Ordering::Relaxed)
+        lock(&self.queue.items).backlog.dropped()
     }
 
     /// Items waiting.
     pub fn len(&self) -> usize {
-        lock(&self.queue.items).queue.len()
+        lock(&self.queue.items).backlog.len()
     }
 
     /// True if nothing is waiting.

@@ -269,7 +269,7 @@ impl Shared {
                 }
             }
             if let Some(e) = &fatal {
-                self.settle(&mut st, Err(Error::from_protocol(e.clone())));
+                self.settle(&mut st, Err(Error::from(e.clone())));
             }
             writing = self.take_transmit(&mut st);
         }

@@ -9,7 +9,8 @@
 
 use std::sync::Arc;
 
-use esl_proto::route::{self, Flow, Match, Route};
+pub use esl_proto::route::RouteMatch;
+use esl_proto::route::{self, Flow, Route};
 use esl_proto::RouteError;
 
 use crate::app::App;
@@ -21,68 +22,6 @@ type RouteFn = Arc<dyn Fn(Channel, RouteMatch) -> Result<Flow> + Send + Sync>;
 /// A handler registered with [`Router::handler`], to attach to routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HandlerKey(usize);
-
-/// A route that matched, owned (handlers run on worker threads).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteMatch {
-    /// The route's index in the order routes were added.
-    pub route: usize,
-    /// The header the route matched.
-    pub field: String,
-    params: Vec<(String, String)>,
-    groups: Vec<Option<String>>,
-    names: Vec<Option<String>>,
-}
-
-impl RouteMatch {
-    fn from_match(m: &Match<'_, HandlerKey>) -> RouteMatch {
-        let groups: Vec<Option<String>> = (0..m.captures.len())
-            .map(|i| m.captures.get(i).map(str::to_owned))
-            .collect();
-        RouteMatch {
-            route: m.route,
-            field: m.field.to_owned(),
-            params: m.params.to_vec(),
-            names: m.captures.names().map(|n| n.map(str::to_owned)).collect(),
-            groups,
-        }
-    }
-
-    /// The route's parameter `name` (the last one if given twice).
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every parameter of the route, in order.
-    pub fn params(&self) -> &[(String, String)] {
-        &self.params
-    }
-
-    /// Capture group `index` (0 is the whole match).
-    pub fn capture(&self, index: usize) -> Option<&str> {
-        self.groups.get(index)?.as_deref()
-    }
-
-    /// The group called `name` (`(?P<name>...)`).
-    pub fn named(&self, name: &str) -> Option<&str> {
-        let index = self.names.iter().position(|n| n.as_deref() == Some(name))?;
-        self.capture(index)
-    }
-
-    /// The numbered groups, 1 and on.
-    pub fn positional(&self) -> impl Iterator<Item = Option<&str>> + '_ {
-        self.groups.iter().skip(1).map(Option::as_deref)
-    }
-
-    /// The text the pattern matched.
-    pub fn matched(&self) -> &str {
-        self.capture(0).unwrap_or_default()
-    }
-}
 
 /// Guards, routes and their handlers; [`Router::into_app`] makes it an [`App`].
 pub struct Router {
@@ -166,7 +105,7 @@ impl Router {
             let matches: Vec<(HandlerKey, RouteMatch)> = router
                 .matcher
                 .iter_matches(&call.event)
-                .map(|m| (*m.handler, RouteMatch::from_match(&m)))
+                .map(|m| (*m.handler, RouteMatch::from(&m)))
                 .collect();
             if matches.is_empty() {
                 tracing::debug!(channel = %channel.uuid(), "no route");

@@ -300,6 +300,71 @@ impl<H> Match<'_, H> {
     }
 }
 
+/// A [`Match`] that owns its data, for a handler that runs after the router is borrowed
+/// (as a task or on another thread).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteMatch {
+    /// The route's index in the order routes were added.
+    pub route: usize,
+    /// The header the route matched.
+    pub field: String,
+    params: Vec<(String, String)>,
+    groups: Vec<Option<String>>,
+    names: Vec<Option<String>>,
+}
+
+impl<H> From<&Match<'_, H>> for RouteMatch {
+    fn from(m: &Match<'_, H>) -> RouteMatch {
+        let groups: Vec<Option<String>> = (0..m.captures.len())
+            .map(|i| m.captures.get(i).map(str::to_owned))
+            .collect();
+        RouteMatch {
+            route: m.route,
+            field: m.field.to_owned(),
+            params: m.params.to_vec(),
+            names: m.captures.names().map(|n| n.map(str::to_owned)).collect(),
+            groups,
+        }
+    }
+}
+
+impl RouteMatch {
+    /// The route's parameter `name` (the last one if given twice).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every parameter of the route, in order.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+
+    /// Capture group `index` (0 is the whole match).
+    pub fn capture(&self, index: usize) -> Option<&str> {
+        self.groups.get(index)?.as_deref()
+    }
+
+    /// The group called `name` (`(?P<name>...)`).
+    pub fn named(&self, name: &str) -> Option<&str> {
+        let index = self.names.iter().position(|n| n.as_deref() == Some(name))?;
+        self.capture(index)
+    }
+
+    /// The numbered groups, 1 and on.
+    pub fn positional(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        self.groups.iter().skip(1).map(Option::as_deref)
+    }
+
+    /// The text the pattern matched.
+    pub fn matched(&self) -> &str {
+        self.capture(0).unwrap_or_default()
+    }
+}
+
 /// The groups a pattern captured, by position and by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Captures<'r> {

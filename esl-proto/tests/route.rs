@@ -375,3 +375,34 @@ proptest! {
         esl_proto::fuzzing::router(format!("{pattern}\0{value}\0inbound").as_bytes());
     }
 }
+
+#[test]
+fn an_owned_match_keeps_what_the_handler_reads() {
+    let mut router = Router::new();
+    router
+        .route(r"(?P<country>00|011)(\d+)", "reject")
+        .unwrap()
+        .param("response", "407")
+        .param("response", "403");
+    let park = Event::builder("CHANNEL_PARK")
+        .header("Caller-Destination-Number", "011441234567")
+        .build();
+    let owned: Vec<esl_proto::route::RouteMatch> =
+        router.iter_matches(&park).map(|m| (&m).into()).collect();
+    drop(router);
+    let [m] = owned.as_slice() else {
+        panic!("{owned:?}")
+    };
+    assert_eq!(m.route, 0);
+    assert_eq!(m.field, "Caller-Destination-Number");
+    assert_eq!(m.param("response"), Some("403"));
+    assert_eq!(m.params().len(), 2);
+    assert_eq!(m.named("country"), Some("011"));
+    assert_eq!(m.capture(2), Some("441234567"));
+    assert_eq!(
+        m.positional().collect::<Vec<_>>(),
+        [Some("011"), Some("441234567")]
+    );
+    assert_eq!(m.matched(), "011441234567");
+    assert_eq!(m.named("nope"), None);
+}
