@@ -8,30 +8,29 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use esl_proto::apps::EventHandlers;
 use esl_proto::{Command, Event, EventFormat};
 use futures_util::future::BoxFuture;
 
 use crate::channel::Channel;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::handle::Handle;
 use crate::runtime::Runtime;
 
-/// The channel variable that names the app a call belongs to (`{esl_app=<id>}` on the
-/// originate; the events then carry `variable_esl_app`).
-pub const APP_VARIABLE: &str = "esl_app";
+pub use esl_proto::apps::APP_VARIABLE;
 
 pub(crate) type HandlerFn<R> = Arc<dyn Fn(CallEvent<R>) -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// Handlers by event name. Build it with [`App::on`], load it with
 /// [`Service::load`](crate::Service::load).
 pub struct App<R: Runtime> {
-    pub(crate) handlers: Vec<(String, HandlerFn<R>)>,
+    handlers: EventHandlers<HandlerFn<R>>,
 }
 
 impl<R: Runtime> Default for App<R> {
     fn default() -> Self {
         App {
-            handlers: Vec::new(),
+            handlers: EventHandlers::new(),
         }
     }
 }
@@ -66,62 +65,27 @@ impl<R: Runtime> App<R> {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let handler: HandlerFn<R> = Arc::new(move |call| Box::pin(handler(call)));
-        self.handlers.push((event.to_owned(), handler));
+        self.handlers.add(event, handler);
         self
     }
 
     /// The event names it handles, in the order they were added.
     pub fn events(&self) -> Vec<&str> {
-        self.handlers
-            .iter()
-            .map(|(name, _)| name.as_str())
-            .collect()
+        self.handlers.names()
     }
 
     /// The `event` command that subscribes to what this app handles; an error if a name
     /// could not travel on the wire (a line break, an empty name).
     pub(crate) fn subscription(&self) -> Result<Option<Command>> {
-        if self.handlers.is_empty() {
-            return Ok(None);
-        }
-        let names = subscription_names(self.handlers.iter().map(|(n, _)| n.as_str()));
-        let command = Command::event(EventFormat::Plain, names.iter().map(String::as_str));
-        // Encoding checks every name before anything is loaded.
-        command.to_bytes().map_err(Error::from)?;
-        Ok(Some(command))
+        Ok(self.handlers.subscription(EventFormat::Plain)?)
     }
 
     pub(crate) fn handlers_for<'a>(
         &'a self,
         event: &'a Event,
     ) -> impl Iterator<Item = &'a HandlerFn<R>> + 'a {
-        self.handlers
-            .iter()
-            .filter(move |(name, _)| name == "*" || event.is(name))
-            .map(|(_, handler)| handler)
+        self.handlers.matching(event)
     }
-}
-
-/// The names to subscribe to for these handler names: a subclass (`a::b`) needs `CUSTOM`
-/// before it, `*` means `ALL`.
-pub(crate) fn subscription_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut push = |name: &str| {
-        if !out.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-            out.push(name.to_owned());
-        }
-    };
-    for name in names {
-        if name == "*" {
-            push("ALL");
-        } else if name.contains("::") {
-            push("CUSTOM");
-            push(name);
-        } else {
-            push(name);
-        }
-    }
-    out
 }
 
 /// What a handler receives: the event, the switch it came from, and the channel it is about.

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use esl_proto::Event;
 
-use crate::app::{subscription_names, App, CallEvent, APP_VARIABLE};
+use esl_proto::apps::{check_app_id, subscription_names, with_app};
+
+use crate::app::{App, CallEvent, APP_VARIABLE};
 use crate::client::Client;
 use crate::config::{ClientConfig, Reconnect};
 use crate::error::{Error, Result};
@@ -174,16 +176,7 @@ impl<R: Runtime> Service<R> {
     /// name cannot be sent, or a switch refuses the subscription, nothing is loaded and the
     /// error says why.
     pub async fn load(&self, id: &str, app: App<R>) -> Result<()> {
-        // The id travels inside originate's `{...}` variables: one plain word.
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        {
-            return Err(Error::Rejected(format!(
-                "app id {id:?}: use letters, digits, '_', '-' and '.'"
-            )));
-        }
+        check_app_id(id)?;
         if self.read_apps().by_id.contains_key(id) {
             return Err(Error::Rejected(format!(
                 "an app called {id} is already loaded"
@@ -248,7 +241,7 @@ impl<R: Runtime> Service<R> {
         if !self.read_apps().by_id.contains_key(app) {
             return Err(Error::Rejected(format!("no app called {app}")));
         }
-        handle.originate_job(&with_app(url, app), target).await
+        handle.originate_job(&with_app(url, app)?, target).await
     }
 
     // ---- internals ----
@@ -285,31 +278,5 @@ impl<R: Runtime> ServiceInner<R> {
             let call = CallEvent::new(event.clone(), switch.clone(), handle.clone());
             self.runtime.spawn(handler(call));
         }
-    }
-}
-
-/// `url` with the app's variable set: `{esl_app=<id>}` in front, or merged into the `{...}`
-/// the url already has.
-fn with_app(url: &str, app: &str) -> String {
-    match url.strip_prefix('{') {
-        Some(rest) => format!("{{{APP_VARIABLE}={app},{rest}"),
-        None => format!("{{{APP_VARIABLE}={app}}}{url}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_app;
-
-    #[test]
-    fn the_app_variable_joins_the_originate_variables() {
-        assert_eq!(
-            with_app("loopback/park", "ivr"),
-            "{esl_app=ivr}loopback/park"
-        );
-        assert_eq!(
-            with_app("{origination_caller_id_number=100}loopback/park", "ivr"),
-            "{esl_app=ivr,origination_caller_id_number=100}loopback/park"
-        );
     }
 }

@@ -8,15 +8,14 @@
 
 use std::sync::Arc;
 
+use esl_proto::apps::EventHandlers;
 use esl_proto::{Command, Event, EventFormat};
 
 use crate::channel::Channel;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::handle::Handle;
 
-/// The channel variable that names the app a call belongs to (`{esl_app=<id>}` on the
-/// originate; the events then carry `variable_esl_app`).
-pub const APP_VARIABLE: &str = "esl_app";
+pub use esl_proto::apps::APP_VARIABLE;
 
 pub(crate) type HandlerFn = Arc<dyn Fn(CallEvent) + Send + Sync>;
 
@@ -24,7 +23,7 @@ pub(crate) type HandlerFn = Arc<dyn Fn(CallEvent) + Send + Sync>;
 /// [`Service::load`](crate::Service::load). Cheap to clone: clones share the handlers.
 #[derive(Clone, Default)]
 pub struct App {
-    pub(crate) handlers: Vec<(String, HandlerFn)>,
+    handlers: EventHandlers<HandlerFn>,
 }
 
 impl std::fmt::Debug for App {
@@ -49,29 +48,19 @@ impl App {
     where
         F: Fn(CallEvent) + Send + Sync + 'static,
     {
-        self.handlers.push((event.to_owned(), Arc::new(handler)));
+        self.handlers.add(event, Arc::new(handler));
         self
     }
 
     /// The event names it handles, in the order they were added.
     pub fn events(&self) -> Vec<&str> {
-        self.handlers
-            .iter()
-            .map(|(name, _)| name.as_str())
-            .collect()
+        self.handlers.names()
     }
 
     /// The `event` command that subscribes to what this app handles; an error if a name
     /// could not travel on the wire (a line break, an empty name).
     pub(crate) fn subscription(&self) -> Result<Option<Command>> {
-        if self.handlers.is_empty() {
-            return Ok(None);
-        }
-        let names = subscription_names(self.handlers.iter().map(|(n, _)| n.as_str()));
-        let command = Command::event(EventFormat::Plain, names.iter().map(String::as_str));
-        // Encoding checks every name before anything is loaded.
-        command.to_bytes().map_err(Error::from)?;
-        Ok(Some(command))
+        Ok(self.handlers.subscription(EventFormat::Plain)?)
     }
 
     /// The handlers for `event`, in the order they were added.
@@ -79,33 +68,8 @@ impl App {
         &'a self,
         event: &'a Event,
     ) -> impl Iterator<Item = &'a HandlerFn> + 'a {
-        self.handlers
-            .iter()
-            .filter(move |(name, _)| name == "*" || event.is(name))
-            .map(|(_, handler)| handler)
+        self.handlers.matching(event)
     }
-}
-
-/// The names to subscribe to for these handler names: a subclass (`a::b`) needs `CUSTOM`
-/// before it, `*` means `ALL`.
-pub(crate) fn subscription_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut push = |name: &str| {
-        if !out.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-            out.push(name.to_owned());
-        }
-    };
-    for name in names {
-        if name == "*" {
-            push("ALL");
-        } else if name.contains("::") {
-            push("CUSTOM");
-            push(name);
-        } else {
-            push(name);
-        }
-    }
-    out
 }
 
 /// What a handler receives: the event, the switch it came from, and the channel it is about.
@@ -152,19 +116,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn subclasses_subscribe_custom_and_a_star_subscribes_all() {
-        assert_eq!(
-            subscription_names(
-                [
-                    "CHANNEL_PARK",
-                    "conference::maintenance",
-                    "*",
-                    "channel_park"
-                ]
-                .into_iter()
-            ),
-            ["CHANNEL_PARK", "CUSTOM", "conference::maintenance", "ALL"]
-        );
+    fn an_app_subscribes_to_what_it_handles_and_refuses_names_that_cannot_travel() {
         let app = App::new()
             .on("CHANNEL_ANSWER", |_| {})
             .on("sofia::register", |_| {});

@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use esl_proto::Event;
 
-use crate::app::{subscription_names, App, CallEvent, HandlerFn, APP_VARIABLE};
+use esl_proto::apps::{check_app_id, subscription_names, with_app};
+
+use crate::app::{App, CallEvent, HandlerFn, APP_VARIABLE};
 use crate::client::Client;
 use crate::config::{ClientConfig, Overflow, Reconnect};
 use crate::error::{Error, Result};
@@ -250,16 +252,7 @@ impl Service {
     /// one word of letters, digits, `_`, `-` and `.`, an event name cannot be sent, or a
     /// switch refuses the subscription, nothing is loaded and the error says why.
     pub fn load(&self, id: &str, app: App) -> Result<()> {
-        // The id travels inside originate's `{...}` variables: one plain word.
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        {
-            return Err(Error::Rejected(format!(
-                "app id {id:?}: use letters, digits, '_', '-' and '.'"
-            )));
-        }
+        check_app_id(id)?;
         if self.inner.core.read_apps().by_id.contains_key(id) {
             return Err(duplicate_app(id));
         }
@@ -316,7 +309,7 @@ impl Service {
         if !self.inner.core.read_apps().by_id.contains_key(app) {
             return Err(Error::Rejected(format!("no app called {app}")));
         }
-        handle.originate_job(&with_app(url, app), target)
+        handle.originate_job(&with_app(url, app)?, target)
     }
 
     // ---- internals ----
@@ -431,31 +424,5 @@ impl Core {
             }
         }
         true
-    }
-}
-
-/// `url` with the app's variable set: `{esl_app=<id>}` in front, or merged into the `{...}`
-/// the url already has.
-fn with_app(url: &str, app: &str) -> String {
-    match url.strip_prefix('{') {
-        Some(rest) => format!("{{{APP_VARIABLE}={app},{rest}"),
-        None => format!("{{{APP_VARIABLE}={app}}}{url}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_app;
-
-    #[test]
-    fn the_app_variable_joins_the_originate_variables() {
-        assert_eq!(
-            with_app("loopback/park", "ivr"),
-            "{esl_app=ivr}loopback/park"
-        );
-        assert_eq!(
-            with_app("{origination_caller_id_number=100}loopback/park", "ivr"),
-            "{esl_app=ivr,origination_caller_id_number=100}loopback/park"
-        );
     }
 }

@@ -84,6 +84,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod apps;
 mod command;
 mod connection;
 pub mod dptools;

@@ -1,0 +1,169 @@
+//! What apps need from the protocol, for every adapter: handlers kept by event name, the
+//! `event` subscription they need, and the channel variable that says which app owns a call.
+//!
+//! ```
+//! use esl_proto::apps::{with_app, EventHandlers};
+//! use esl_proto::{Event, EventFormat};
+//!
+//! let mut handlers = EventHandlers::new();
+//! handlers.add("CHANNEL_PARK", "route");
+//! handlers.add("conference::maintenance", "count");
+//! let subscribe = handlers.subscription(EventFormat::Plain)?.unwrap();
+//! assert_eq!(&subscribe.to_bytes()?[..], b"event plain CHANNEL_PARK CUSTOM conference::maintenance\n\n");
+//!
+//! let park = Event::builder("CHANNEL_PARK").build();
+//! assert_eq!(handlers.matching(&park).collect::<Vec<_>>(), [&"route"]);
+//! assert_eq!(with_app("loopback/park", "ivr")?, "{esl_app=ivr}loopback/park");
+//! # Ok::<(), esl_proto::CommandError>(())
+//! ```
+
+use crate::command::Command;
+use crate::error::CommandError;
+use crate::event::{Event, EventFormat};
+
+/// The channel variable that names the app a call belongs to: `{esl_app=<id>}` on the
+/// originate, and the call's events then carry `variable_esl_app`.
+pub const APP_VARIABLE: &str = "esl_app";
+
+/// Handlers of type `F` by event name (`CHANNEL_PARK`, a `CUSTOM` subclass such as
+/// `conference::maintenance`, or `*` for every event), in the order they were added.
+#[derive(Debug, Clone)]
+pub struct EventHandlers<F> {
+    entries: Vec<(String, F)>,
+}
+
+impl<F> Default for EventHandlers<F> {
+    fn default() -> Self {
+        EventHandlers {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<F> EventHandlers<F> {
+    /// No handlers.
+    pub fn new() -> EventHandlers<F> {
+        EventHandlers::default()
+    }
+
+    /// Adds `handler` for events called `name`.
+    pub fn add(&mut self, name: impl Into<String>, handler: F) {
+        self.entries.push((name.into(), handler));
+    }
+
+    /// The event names handled, in the order they were added.
+    pub fn names(&self) -> Vec<&str> {
+        self.entries.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The handlers for `event`, in the order they were added.
+    pub fn matching<'a>(&'a self, event: &'a Event) -> impl Iterator<Item = &'a F> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(name, _)| name == "*" || event.is(name))
+            .map(|(_, handler)| handler)
+    }
+
+    /// The `event` command that subscribes to every name handled (`None` without
+    /// handlers); an error if a name could not travel on the wire.
+    pub fn subscription(&self, format: EventFormat) -> Result<Option<Command>, CommandError> {
+        if self.entries.is_empty() {
+            return Ok(None);
+        }
+        let names = subscription_names(self.entries.iter().map(|(n, _)| n.as_str()));
+        let command = Command::event(format, names.iter().map(String::as_str));
+        // Encoding checks every name, so a bad one is refused before anything is sent.
+        command.to_bytes()?;
+        Ok(Some(command))
+    }
+}
+
+/// The names to subscribe to for these handler names, each once: a subclass (`a::b`) needs
+/// `CUSTOM` before it (`event plain CUSTOM a::b`), `*` means `ALL`.
+pub fn subscription_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |name: &str| {
+        if !out.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            out.push(name.to_owned());
+        }
+    };
+    for name in names {
+        if name == "*" {
+            push("ALL");
+        } else if name.contains("::") {
+            push("CUSTOM");
+            push(name);
+        } else {
+            push(name);
+        }
+    }
+    out
+}
+
+/// `url` with [`APP_VARIABLE`] set to `app`: `{esl_app=<app>}` in front, or merged into the
+/// `{...}` the url already has. The id travels inside the originate's variable list, so it
+/// must be a plain word: letters, digits, `_`, `-`, `.` ([`CommandError::Malformed`]
+/// otherwise).
+pub fn with_app(url: &str, app: &str) -> Result<String, CommandError> {
+    check_app_id(app)?;
+    Ok(match url.strip_prefix('{') {
+        Some(rest) => format!("{{{APP_VARIABLE}={app},{rest}"),
+        None => format!("{{{APP_VARIABLE}={app}}}{url}"),
+    })
+}
+
+/// Whether `id` can name an app (see [`with_app`]).
+pub fn check_app_id(id: &str) -> Result<(), CommandError> {
+    let plain = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if plain {
+        Ok(())
+    } else {
+        Err(CommandError::Malformed {
+            field: "app id",
+            reason: "use letters, digits, '_', '-' and '.'",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_variable_joins_the_originate_variables() {
+        assert_eq!(
+            with_app("loopback/park", "ivr").unwrap(),
+            "{esl_app=ivr}loopback/park"
+        );
+        assert_eq!(
+            with_app("{origination_caller_id_number=100}loopback/park", "ivr").unwrap(),
+            "{esl_app=ivr,origination_caller_id_number=100}loopback/park"
+        );
+        for bad in ["", "a,b", "a b", "a}b", "a\nb"] {
+            assert!(with_app("loopback/park", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn subscriptions_name_each_event_once_and_custom_subclasses_properly() {
+        assert_eq!(
+            subscription_names(["CHANNEL_PARK", "a::b", "channel_park", "c::d", "*"]),
+            ["CHANNEL_PARK", "CUSTOM", "a::b", "c::d", "ALL"]
+        );
+        let mut bad = EventHandlers::new();
+        bad.add("CHANNEL_PARK\n\napi hupall", ());
+        assert!(bad.subscription(EventFormat::Plain).is_err());
+        assert!(EventHandlers::<()>::new()
+            .subscription(EventFormat::Plain)
+            .unwrap()
+            .is_none());
+    }
+}
