@@ -805,7 +805,7 @@ impl Connection {
                 let event = event.map(|parsing| {
                     parsing.map(|parsing| match &shared {
                         Some(shared) => parsing.finish(shared),
-                        None => parsing.finish(&Arc::from(Vec::new())),
+                        None => parsing.finish(&Arc::new(Vec::new())),
                     })
                 });
                 (message, event)

@@ -89,7 +89,7 @@ pub(crate) enum Parsing {
 
 impl Parsing {
     /// The event, once its arena is `shared`.
-    pub(crate) fn finish(self, shared: &Arc<[Span]>) -> Event {
+    pub(crate) fn finish(self, shared: &Arc<Vec<Span>>) -> Event {
         match self {
             Parsing::Done(event) => event,
             Parsing::Indexed {

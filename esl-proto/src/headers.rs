@@ -41,7 +41,7 @@ enum Index {
     /// share one buffer: the events a connection hands to another thread then cost that
     /// thread no `free` each (a free per event, against the allocator of the thread that
     /// parsed it, was the largest cost of a client's event stream).
-    Shared(Arc<[Span]>, Range<u32>),
+    Shared(Arc<Vec<Span>>, Range<u32>),
 }
 
 /// An ordered multimap of headers: case-insensitive lookup, duplicates kept in order.
@@ -66,7 +66,7 @@ impl Headers {
     /// Headers whose index is `range` of `shared` (see [`SpanArena`]).
     pub(crate) fn from_shared(
         buf: Bytes,
-        shared: Arc<[Span]>,
+        shared: Arc<Vec<Span>>,
         range: Range<u32>,
         encoding: ValueEncoding,
     ) -> Headers {
@@ -393,10 +393,11 @@ impl SpanArena {
     }
 
     /// Everything indexed so far, in one shared allocation; the arena starts again empty.
-    pub(crate) fn share(&mut self) -> Arc<[Span]> {
-        let shared = Arc::from(self.spans.as_slice());
-        self.spans.clear();
-        shared
+    pub(crate) fn share(&mut self) -> Arc<Vec<Span>> {
+        // The index moves into the Arc as it is (no copy); the next read's starts at the
+        // size this one needed, so it rarely grows.
+        let next = Vec::with_capacity(self.spans.len());
+        Arc::new(std::mem::replace(&mut self.spans, next))
     }
 }
 
