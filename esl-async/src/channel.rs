@@ -14,7 +14,7 @@ use esl_proto::dptools::{Dptools, GetVar, Leg, TransferLeg};
 use esl_proto::{CallCommand, Command, CommandError, Event, SendMsg};
 
 use crate::error::{Error, Result};
-use crate::handle::Handle;
+use crate::handle::{interpret, Handle};
 use crate::runtime::Runtime;
 
 /// One channel on one switch, and the commands that control it.
@@ -325,12 +325,6 @@ impl<R: Runtime> Channel<R> {
         &self,
         command: std::result::Result<Command, CommandError>,
     ) -> Result<String> {
-        let response = self.handle.send(command?).await?;
-        let text = response.text();
-        if response.is_ok() {
-            Ok(text)
-        } else {
-            Err(Error::Rejected(text))
-        }
+        interpret(self.handle.send(command?).await?).map(|r| r.text())
     }
 }

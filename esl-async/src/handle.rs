@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use esl_proto::apps::EventHandlers;
 use esl_proto::{
     ApiResponse, CallCommand, CloseReason, Command, Connection, Event, EventFormat, Execute,
     Output, Ready, Reply, RequestId, Response, SendMsg, Stats, Subscriptions,
@@ -38,16 +39,8 @@ struct Waiter {
 
 type HandlerFn = dyn Fn(&Event) + Send + Sync;
 
-struct Handler {
-    id: u64,
-    /// An event name, a CUSTOM subclass, or `*` for every event.
-    name: String,
-    call: Arc<HandlerFn>,
-}
-
 /// Names a handler registered with [`Handle::on`], to remove it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HandlerId(u64);
+pub use esl_proto::apps::HandlerId;
 
 pub(crate) struct Locked {
     pub(crate) conn: Connection,
@@ -65,8 +58,7 @@ pub(crate) struct Inner<R: Runtime> {
     /// Wakes the driver: bytes to send, room in a queue, or a close.
     pub(crate) wake: Arc<AtomicWaker>,
     queues: Mutex<Vec<Arc<Queue>>>,
-    handlers: RwLock<Vec<Handler>>,
-    next_handler: AtomicU64,
+    handlers: RwLock<EventHandlers<Arc<HandlerFn>>>,
     /// The application closed it (no reconnect, no more requests).
     pub(crate) shutting_down: AtomicBool,
     /// The driver has stopped for good.
@@ -97,8 +89,7 @@ impl<R: Runtime> Inner<R> {
             }),
             wake: Arc::new(AtomicWaker::new()),
             queues: Mutex::new(Vec::new()),
-            handlers: RwLock::new(Vec::new()),
-            next_handler: AtomicU64::new(1),
+            handlers: RwLock::new(EventHandlers::new()),
             shutting_down: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             peer,
@@ -178,10 +169,14 @@ impl<R: Runtime> Inner<R> {
                 }
                 Work::Incoming(item) => batch.push(item),
                 Work::Nothing => {}
-                other => {
+                Work::Accept(tx) => {
                     // A reply must not overtake the events that came before it.
                     self.fan_out(std::mem::take(&mut batch));
-                    self.deliver(other);
+                    let _ = tx.send(Step::Accepted);
+                }
+                Work::Complete(waiter, result) => {
+                    self.fan_out(std::mem::take(&mut batch));
+                    complete(waiter, result);
                 }
             }
         }
@@ -251,40 +246,20 @@ impl<R: Runtime> Inner<R> {
         }
     }
 
-    fn deliver(&self, work: Work) {
-        match work {
-            Work::Nothing => {}
-            Work::Accept(tx) => {
-                let _ = tx.send(Step::Accepted);
-            }
-            Work::Complete(mut waiter, result) => match waiter.first.take() {
-                Some(first) => {
-                    let _ = first.send(Step::Done(result));
-                }
-                None => {
-                    if let Some(last) = waiter.last.take() {
-                        let _ = last.send(result);
-                    }
-                }
-            },
-            Work::Event(event) => {
-                self.call_handlers(&event);
-                self.fan_out(vec![Incoming::Event(event)]);
-            }
-            Work::Incoming(item) => self.fan_out(vec![item]),
-        }
-    }
-
     fn call_handlers(&self, event: &Event) {
-        let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
-        for handler in handlers.iter() {
-            if handler.name == "*" || event.is(&handler.name) {
-                // A handler's panic must not take the connection (and every request waiting
-                // on it) down with it.
-                let call = std::panic::AssertUnwindSafe(|| (handler.call)(event));
-                if std::panic::catch_unwind(call).is_err() {
-                    tracing::error!(peer = %self.peer, handler = %handler.name, "event handler panicked");
-                }
+        let matching: Vec<Arc<HandlerFn>> = self
+            .handlers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .matching(event)
+            .cloned()
+            .collect();
+        // Called without the lock, so a handler may add or remove handlers.
+        for handler in matching {
+            // A handler's panic must not take the connection (and every request waiting on
+            // it) down with it.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(event))).is_err() {
+                tracing::error!(peer = %self.peer, event = %event.name().as_str(), "event handler panicked");
             }
         }
     }
@@ -379,6 +354,20 @@ enum Work {
     Incoming(Incoming),
 }
 
+/// Hands a finished request its result: to whichever receiver is still waiting.
+fn complete(mut waiter: Waiter, result: Result<Response>) {
+    match waiter.first.take() {
+        Some(first) => {
+            let _ = first.send(Step::Done(result));
+        }
+        None => {
+            if let Some(last) = waiter.last.take() {
+                let _ = last.send(result);
+            }
+        }
+    }
+}
+
 /// A request just queued. Nothing awaits between queuing it and handing its receivers to
 /// [`within`], which cancels the request if its caller stops waiting.
 struct Pending {
@@ -425,7 +414,7 @@ async fn within<R: Runtime, T>(
     }
 }
 
-fn interpret(response: Response) -> Result<Response> {
+pub(crate) fn interpret(response: Response) -> Result<Response> {
     if response.is_ok() {
         Ok(response)
     } else {
@@ -636,17 +625,11 @@ impl<R: Runtime> Handle<R> {
     /// Handlers run on the connection's driver, before the event reaches the streams: keep
     /// them short, and spawn anything that waits.
     pub fn on(&self, name: &str, handler: impl Fn(&Event) + Send + Sync + 'static) -> HandlerId {
-        let id = self.inner.next_handler.fetch_add(1, Ordering::Relaxed);
         self.inner
             .handlers
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .push(Handler {
-                id,
-                name: name.to_owned(),
-                call: Arc::new(handler),
-            });
-        HandlerId(id)
+            .add(name, Arc::new(handler))
     }
 
     /// Removes a handler.
@@ -655,7 +638,7 @@ impl<R: Runtime> Handle<R> {
             .handlers
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|h| h.id != id.0);
+            .remove(id);
     }
 
     /// What the application subscribed to (replayed after a reconnect).
@@ -720,22 +703,15 @@ impl<R: Runtime> Job<R> {
 
     /// The command's output; `-ERR ...` / `-USAGE ...` outputs are [`Error::Rejected`].
     pub async fn output(self) -> Result<String> {
-        let event = self.event().await?;
-        let text = event.body_text().unwrap_or_default().into_owned();
-        if text.starts_with("-ERR") || text.starts_with("-USAGE") {
-            Err(Error::Rejected(text))
-        } else {
-            Ok(text)
-        }
+        interpret(Response::Job(self.event().await?)).map(|r| r.text())
     }
 
     /// For an `originate` job: the new channel's uuid (`+OK <uuid>`), or the switch's cause.
     pub async fn channel_uuid(self) -> Result<String> {
-        let text = self.output().await?;
-        match text.trim().strip_prefix("+OK ") {
-            Some(uuid) => Ok(uuid.trim().to_owned()),
-            None => Err(Error::Rejected(text)),
-        }
+        let response = interpret(Response::Job(self.event().await?))?;
+        response
+            .originated_uuid()
+            .ok_or_else(|| Error::Rejected(response.text()))
     }
 }
 

@@ -15,7 +15,7 @@ use esl_proto::dptools::{Dptools, GetVar, Leg, TransferLeg};
 use esl_proto::{CallCommand, Command, CommandError, Event, SendMsg};
 
 use crate::error::{Error, Result};
-use crate::handle::Handle;
+use crate::handle::{interpret, Handle};
 
 /// One channel on one switch, and the commands that control it.
 ///
@@ -308,12 +308,6 @@ impl Channel {
     }
 
     fn api_command(&self, command: std::result::Result<Command, CommandError>) -> Result<String> {
-        let response = self.handle.send(command?)?;
-        let text = response.text();
-        if response.is_ok() {
-            Ok(text)
-        } else {
-            Err(Error::Rejected(text))
-        }
+        interpret(self.handle.send(command?)?).map(|r| r.text())
     }
 }

@@ -12,11 +12,12 @@
 
 use std::collections::HashMap;
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
+use esl_proto::apps::EventHandlers;
 use esl_proto::{
     ApiResponse, CallCommand, CloseReason, Command, Connection, Event, EventFormat, Execute,
     Output, Ready, Reply, RequestId, Response, SendMsg, Stats, Subscriptions,
@@ -30,16 +31,8 @@ use crate::write::{Flushed, WriteGuard, WriteLock};
 
 type HandlerFn = dyn Fn(&Event) + Send + Sync;
 
-struct Handler {
-    id: u64,
-    /// An event name, a CUSTOM subclass, or `*` for every event.
-    name: String,
-    call: Arc<HandlerFn>,
-}
-
 /// Names a handler registered with [`Handle::on`], to remove it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HandlerId(u64);
+pub use esl_proto::apps::HandlerId;
 
 pub(crate) struct Locked {
     pub(crate) conn: Connection,
@@ -61,8 +54,7 @@ pub(crate) struct Shared {
     /// Wakes the reader thread: room in a queue, a stream dropped, shutting down.
     pub(crate) wake: Arc<Signal>,
     queues: Mutex<Vec<Arc<Queue>>>,
-    handlers: RwLock<Vec<Handler>>,
-    next_handler: AtomicU64,
+    handlers: RwLock<EventHandlers<Arc<HandlerFn>>>,
     /// The application closed it (no reconnect, no more requests).
     shutting_down: AtomicBool,
     /// The reader thread has stopped for good.
@@ -96,8 +88,7 @@ impl Shared {
             socket: Mutex::new(None),
             wake: Arc::new(Signal::default()),
             queues: Mutex::new(Vec::new()),
-            handlers: RwLock::new(Vec::new()),
-            next_handler: AtomicU64::new(1),
+            handlers: RwLock::new(EventHandlers::new()),
             shutting_down: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             done: Signal::default(),
@@ -401,14 +392,13 @@ impl Shared {
     }
 
     fn run_handlers(&self, event: &Event) {
-        let matching: Vec<Arc<HandlerFn>> = {
-            let handlers = self.handlers.read().unwrap_or_else(|e| e.into_inner());
-            handlers
-                .iter()
-                .filter(|h| h.name == "*" || event.is(&h.name))
-                .map(|h| h.call.clone())
-                .collect()
-        };
+        let matching: Vec<Arc<HandlerFn>> = self
+            .handlers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .matching(event)
+            .cloned()
+            .collect();
         // Called without the lock held, so a handler may add or remove handlers.
         for handler in matching {
             let call = std::panic::AssertUnwindSafe(|| handler(event));
@@ -550,7 +540,7 @@ struct Pending {
     slot: Arc<Slot>,
 }
 
-fn interpret(response: Response) -> Result<Response> {
+pub(crate) fn interpret(response: Response) -> Result<Response> {
     if response.is_ok() {
         Ok(response)
     } else {
@@ -748,17 +738,11 @@ impl Handle {
     /// keep them short, and hand anything that waits (a request on this connection, above
     /// all) to another thread. A handler that panics is logged and skipped.
     pub fn on(&self, name: &str, handler: impl Fn(&Event) + Send + Sync + 'static) -> HandlerId {
-        let id = self.shared.next_handler.fetch_add(1, Ordering::Relaxed);
         self.shared
             .handlers
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .push(Handler {
-                id,
-                name: name.to_owned(),
-                call: Arc::new(handler),
-            });
-        HandlerId(id)
+            .add(name, Arc::new(handler))
     }
 
     /// Removes a handler.
@@ -767,7 +751,7 @@ impl Handle {
             .handlers
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|h| h.id != id.0);
+            .remove(id);
     }
 
     /// What the application subscribed to (replayed after a reconnect).
@@ -843,7 +827,7 @@ impl Job {
     /// [`Job::wait`] within `timeout`. On [`Error::Timeout`] the job is cancelled: its
     /// result, if it comes later, is discarded.
     pub fn wait_timeout(self, timeout: Duration) -> Result<String> {
-        output_of(self.event_within(timeout)?)
+        interpret(Response::Job(self.event_within(timeout)?)).map(|r| r.text())
     }
 
     /// The command's output: the same as [`Job::wait`].
@@ -853,20 +837,11 @@ impl Job {
 
     /// For an `originate` job: the new channel's uuid (`+OK <uuid>`), or the switch's cause.
     pub fn channel_uuid(self) -> Result<String> {
-        let text = self.output()?;
-        match text.trim().strip_prefix("+OK ") {
-            Some(uuid) => Ok(uuid.trim().to_owned()),
-            None => Err(Error::Rejected(text)),
-        }
-    }
-}
-
-fn output_of(event: Event) -> Result<String> {
-    let text = event.body_text().unwrap_or_default().into_owned();
-    if text.starts_with("-ERR") || text.starts_with("-USAGE") {
-        Err(Error::Rejected(text))
-    } else {
-        Ok(text)
+        let timeout = self.shared.config.job_timeout;
+        let response = interpret(Response::Job(self.event_within(timeout)?))?;
+        response
+            .originated_uuid()
+            .ok_or_else(|| Error::Rejected(response.text()))
     }
 }
 

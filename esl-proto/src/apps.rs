@@ -25,17 +25,23 @@ use crate::event::{Event, EventFormat};
 /// originate, and the call's events then carry `variable_esl_app`.
 pub const APP_VARIABLE: &str = "esl_app";
 
+/// Names a handler in an [`EventHandlers`], to remove it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HandlerId(u64);
+
 /// Handlers of type `F` by event name (`CHANNEL_PARK`, a `CUSTOM` subclass such as
 /// `conference::maintenance`, or `*` for every event), in the order they were added.
 #[derive(Debug, Clone)]
 pub struct EventHandlers<F> {
-    entries: Vec<(String, F)>,
+    entries: Vec<(HandlerId, String, F)>,
+    next: u64,
 }
 
 impl<F> Default for EventHandlers<F> {
     fn default() -> Self {
         EventHandlers {
             entries: Vec::new(),
+            next: 1,
         }
     }
 }
@@ -47,13 +53,23 @@ impl<F> EventHandlers<F> {
     }
 
     /// Adds `handler` for events called `name`.
-    pub fn add(&mut self, name: impl Into<String>, handler: F) {
-        self.entries.push((name.into(), handler));
+    pub fn add(&mut self, name: impl Into<String>, handler: F) -> HandlerId {
+        let id = HandlerId(self.next);
+        self.next += 1;
+        self.entries.push((id, name.into(), handler));
+        id
+    }
+
+    /// Removes the handler `id`; false if there was none.
+    pub fn remove(&mut self, id: HandlerId) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|(i, _, _)| *i != id);
+        self.entries.len() != before
     }
 
     /// The event names handled, in the order they were added.
     pub fn names(&self) -> Vec<&str> {
-        self.entries.iter().map(|(n, _)| n.as_str()).collect()
+        self.entries.iter().map(|(_, n, _)| n.as_str()).collect()
     }
 
     /// True if there are none.
@@ -65,8 +81,8 @@ impl<F> EventHandlers<F> {
     pub fn matching<'a>(&'a self, event: &'a Event) -> impl Iterator<Item = &'a F> + 'a {
         self.entries
             .iter()
-            .filter(move |(name, _)| name == "*" || event.is(name))
-            .map(|(_, handler)| handler)
+            .filter(move |(_, name, _)| name == "*" || event.is(name))
+            .map(|(_, _, handler)| handler)
     }
 
     /// The `event` command that subscribes to every name handled (`None` without
@@ -75,7 +91,7 @@ impl<F> EventHandlers<F> {
         if self.entries.is_empty() {
             return Ok(None);
         }
-        let names = subscription_names(self.entries.iter().map(|(n, _)| n.as_str()));
+        let names = subscription_names(self.entries.iter().map(|(_, n, _)| n.as_str()));
         let command = Command::event(format, names.iter().map(String::as_str));
         // Encoding checks every name, so a bad one is refused before anything is sent.
         command.to_bytes()?;
@@ -150,6 +166,20 @@ mod tests {
         for bad in ["", "a,b", "a b", "a}b", "a\nb"] {
             assert!(with_app("loopback/park", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn handlers_come_off_by_id_and_the_rest_keep_their_order() {
+        let mut handlers = EventHandlers::new();
+        let a = handlers.add("CHANNEL_PARK", 'a');
+        handlers.add("*", 'b');
+        handlers.add("channel_park", 'c');
+        let park = Event::builder("CHANNEL_PARK").build();
+        assert_eq!(handlers.matching(&park).collect::<String>(), "abc");
+        assert!(handlers.remove(a));
+        assert!(!handlers.remove(a));
+        assert_eq!(handlers.matching(&park).collect::<String>(), "bc");
+        assert_eq!(handlers.names(), ["*", "channel_park"]);
     }
 
     #[test]

@@ -95,6 +95,14 @@ impl Response {
         }
     }
 
+    /// For the output of an `originate` (its job, or `api originate`): the new channel's
+    /// uuid, from `+OK <uuid>`.
+    pub fn originated_uuid(&self) -> Option<String> {
+        let text = self.text();
+        let uuid = text.trim().strip_prefix("+OK ")?.trim();
+        (!uuid.is_empty()).then(|| uuid.to_owned())
+    }
+
     /// False when the switch reported an error (`-ERR ...`, `-USAGE ...`).
     pub fn is_ok(&self) -> bool {
         match self {

@@ -275,7 +275,9 @@ pub fn tracker(data: &[u8]) {
     }
 }
 
-/// The tables of a tracker agree with each other and stay within their bounds.
+/// The tables of a tracker agree with each other and stay within their bounds. Panics when
+/// they do not: a panic is how a harness reports a broken invariant to the fuzzer (the
+/// tracker itself never panics on any event).
 pub fn check_tracker(tracker: &crate::track::Tracker) {
     let config = tracker.config();
     assert!(tracker.channel_count() <= config.max_channels);

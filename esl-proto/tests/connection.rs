@@ -628,3 +628,22 @@ fn outbound_sends_connect_first_and_holds_commands_until_the_channel_data() {
         "internal-only events hidden"
     );
 }
+
+#[test]
+fn an_originate_output_names_the_new_channel_or_nothing() {
+    let job = |body: &str| Response::Job(job_event("j", body));
+    assert_eq!(
+        job("+OK 0a83ac5e-9592-4e59-84c7-7064de14660d\n")
+            .originated_uuid()
+            .as_deref(),
+        Some("0a83ac5e-9592-4e59-84c7-7064de14660d")
+    );
+    for failed in [
+        "-ERR NO_ROUTE_DESTINATION\n",
+        "+OK\n",
+        "",
+        "-USAGE: <call url>\n",
+    ] {
+        assert_eq!(job(failed).originated_uuid(), None, "{failed:?}");
+    }
+}

@@ -101,6 +101,39 @@ pub(crate) struct Channel {
 }
 
 impl Channel {
+    /// A channel just created, ringing, with nothing run yet; each kind of leg sets the
+    /// rest with struct update syntax.
+    fn new(uuid: &str, name: String, outbound: bool, dest: String) -> Channel {
+        Channel {
+            uuid: uuid.to_owned(),
+            name,
+            outbound,
+            state: "CS_NEW",
+            call_state: "DOWN",
+            answer_state: "ringing",
+            dest,
+            cid_name: String::new(),
+            cid_num: String::new(),
+            callee_name: String::new(),
+            callee_num: String::new(),
+            created: clock::now_micros(),
+            answered: 0,
+            hangup_time: 0,
+            vars: Vec::new(),
+            other: None,
+            bridged: None,
+            apps: Vec::new(),
+            parked: false,
+            queue: VecDeque::new(),
+            dialplan: VecDeque::new(),
+            cause: None,
+            hung_up: false,
+            held_by: Vec::new(),
+            destroy_pending: false,
+            conference: None,
+        }
+    }
+
     fn state_number(&self) -> &'static str {
         match self.state {
             "CS_NEW" => "0",
@@ -813,13 +846,7 @@ impl State {
             let name = format!("loopback/{ext}-{suffix}");
             self.next_session += 1;
             let mut ch = Channel {
-                uuid: uuid.to_owned(),
-                name: name.clone(),
-                outbound,
                 state: "CS_NONE",
-                call_state: "DOWN",
-                answer_state: "ringing",
-                dest: ext.clone(),
                 cid_name: if outbound {
                     String::new()
                 } else {
@@ -833,8 +860,6 @@ impl State {
                 },
                 callee_num: if outbound { String::new() } else { ext.clone() },
                 created: now,
-                answered: 0,
-                hangup_time: 0,
                 vars: vec![
                     (
                         "direction".into(),
@@ -842,7 +867,7 @@ impl State {
                     ),
                     ("uuid".into(), uuid.to_owned()),
                     ("session_id".into(), self.next_session.to_string()),
-                    ("channel_name".into(), name),
+                    ("channel_name".into(), name.clone()),
                     ("read_codec".into(), "L16".into()),
                     ("read_rate".into(), "8000".into()),
                     ("write_codec".into(), "L16".into()),
@@ -854,16 +879,7 @@ impl State {
                     ),
                 ],
                 other: Some(other.to_owned()),
-                bridged: None,
-                apps: Vec::new(),
-                parked: false,
-                queue: VecDeque::new(),
-                dialplan: VecDeque::new(),
-                cause: None,
-                hung_up: false,
-                held_by: Vec::new(),
-                destroy_pending: false,
-                conference: None,
+                ..Channel::new(uuid, name, outbound, ext.clone())
             };
             if outbound {
                 ch.set_var("is_outbound", "true");
@@ -1016,42 +1032,20 @@ impl State {
         let domain = "sim.invalid";
         let name = format!("sofia/internal/{from}@{domain}");
         let mut ch = Channel {
-            uuid: uuid.clone(),
-            name: name.clone(),
-            outbound: false,
-            state: "CS_NEW",
-            call_state: "DOWN",
-            answer_state: "ringing",
-            dest: to.to_owned(),
             cid_name: from.to_owned(),
             cid_num: from.to_owned(),
-            callee_name: String::new(),
-            callee_num: String::new(),
-            created: clock::now_micros(),
-            answered: 0,
-            hangup_time: 0,
             vars: vec![
                 ("direction".into(), "inbound".into()),
                 ("uuid".into(), uuid.clone()),
                 ("session_id".into(), self.next_session.to_string()),
-                ("channel_name".into(), name),
+                ("channel_name".into(), name.clone()),
                 ("sip_from_user".into(), from.to_owned()),
                 ("sip_to_user".into(), to.to_owned()),
                 ("sip_req_user".into(), to.to_owned()),
                 ("sip_req_uri".into(), format!("{to}@{domain}")),
                 ("sip_req_host".into(), domain.to_owned()),
             ],
-            other: None,
-            bridged: None,
-            apps: Vec::new(),
-            parked: false,
-            queue: VecDeque::new(),
-            dialplan: VecDeque::new(),
-            cause: None,
-            hung_up: false,
-            held_by: Vec::new(),
-            destroy_pending: false,
-            conference: None,
+            ..Channel::new(&uuid, name, false, to.to_owned())
         };
         for (k, v) in vars {
             ch.set_var(k, v);
@@ -1394,48 +1388,26 @@ impl State {
             .next()
             .unwrap_or(dialstring)
             .to_owned();
-        let now = clock::now_micros();
         self.next_session += 1;
         let Some(origin) = self.channels.get(uuid) else {
             return;
         };
-        let cid_num = origin.cid_num.clone();
-        let cid_name = origin.cid_name.clone();
+        let name = dialstring
+            .split('@')
+            .next()
+            .unwrap_or(dialstring)
+            .to_owned();
         let ch = Channel {
-            uuid: far.clone(),
-            name: dialstring
-                .split('@')
-                .next()
-                .unwrap_or(dialstring)
-                .to_owned(),
-            outbound: true,
             state: "CS_INIT",
-            call_state: "DOWN",
-            answer_state: "ringing",
-            dest,
-            cid_name,
-            cid_num,
-            callee_name: String::new(),
-            callee_num: String::new(),
-            created: now,
-            answered: 0,
-            hangup_time: 0,
+            cid_name: origin.cid_name.clone(),
+            cid_num: origin.cid_num.clone(),
             vars: vec![
                 ("direction".into(), "outbound".into()),
                 ("uuid".into(), far.clone()),
                 ("dialed_string".into(), dialstring.to_owned()),
             ],
-            other: None,
             bridged: Some(uuid.to_owned()),
-            apps: Vec::new(),
-            parked: false,
-            queue: VecDeque::new(),
-            dialplan: VecDeque::new(),
-            cause: None,
-            hung_up: false,
-            held_by: Vec::new(),
-            destroy_pending: false,
-            conference: None,
+            ..Channel::new(&far, name, true, dest)
         };
         self.channels.insert(far.clone(), ch);
         self.sessions_since_startup += 1;
