@@ -243,6 +243,22 @@ fn a_job_without_subscription_subscribes_and_hides_what_the_application_did_not_
     assert_eq!(conn.stats().internal_replies, 1);
     // The application's own state did not change.
     assert!(conn.subscriptions().is_empty());
+    // No request needs the subscription any more: it is withdrawn, and events that were on
+    // their way meanwhile are still not the application's.
+    assert_eq!(sent(&mut conn), [Command::nixevent(["BACKGROUND_JOB"])]);
+    assert!(conn.library_subscriptions().is_empty());
+    conn.receive(&server::encode_event(
+        &job_event("late", "x"),
+        EventFormat::Plain,
+    ));
+    conn.receive(&server::encode_command_reply("+OK events disabled"));
+    conn.receive(&server::encode_event(
+        &job_event("after", "x"),
+        EventFormat::Plain,
+    ));
+    let out = outputs(&mut conn);
+    assert_eq!(conn.stats().hidden_events, 3);
+    assert!(matches!(&out[..], [Output::Event(e)] if e.job_uuid().as_deref() == Some("after")));
 }
 
 #[test]
@@ -533,6 +549,12 @@ fn a_new_connection_replays_the_old_ones_subscriptions_before_held_commands() {
         level: Some(esl_proto::LogLevel::Info),
     })
     .unwrap();
+    // What the switch accepted is what a reconnect replays.
+    for _ in 0..3 {
+        old.receive(&server::encode_command_reply("+OK"));
+    }
+    outputs(&mut old);
+    assert!(!old.subscriptions().is_empty());
     let mut new = Connection::inbound(Auth::Password("ClueCon".into()))
         .with_subscriptions(old.subscriptions());
     new.send(Command::api("status")).unwrap();
@@ -554,6 +576,12 @@ fn a_new_connection_replays_the_old_ones_subscriptions_before_held_commands() {
             Command::api("status"),
         ]
     );
+    // They are the application's again once the switch accepts them.
+    assert!(new.subscriptions().is_empty());
+    for _ in 0..3 {
+        new.receive(&server::encode_command_reply("+OK"));
+    }
+    outputs(&mut new);
     assert_eq!(new.subscriptions(), old.subscriptions());
 }
 
