@@ -57,9 +57,8 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 pub use esl_async::{
-    esl_proto, CallEvent, ClientConfig, Error, EventStream, Gap, HandlerId, HandlerKey, Incoming,
-    Overflow, Reconnect, Result, RouteMatch, ServerConfig, SessionSetup, ShutdownHandle,
-    APP_VARIABLE,
+    esl_proto, CallEvent, ClientConfig, Error, Gap, HandlerId, HandlerKey, Incoming, Overflow,
+    Reconnect, Result, RouteMatch, ServerConfig, SessionSetup, ShutdownHandle, APP_VARIABLE,
 };
 #[cfg(feature = "smol")]
 pub use smol;
@@ -178,6 +177,8 @@ impl esl_async::Listener for SmolListener {
     }
 }
 
+/// A stream of events (async-std; `EventStream<Smol>` on smol).
+pub type EventStream<R = AsyncStd> = esl_async::EventStream<R>;
 /// An inbound connection (async-std; `Client<Smol>` on smol).
 pub type Client<R = AsyncStd> = esl_async::Client<R>;
 /// The request API of a connection.

@@ -13,9 +13,9 @@ use esl_proto::{Command, Event, EventFormat};
 use futures_util::future::BoxFuture;
 
 use crate::channel::Channel;
-use crate::error::Result;
 use crate::handle::Handle;
 use crate::runtime::Runtime;
+use esl_proto::client::Result;
 
 pub use esl_proto::apps::APP_VARIABLE;
 

@@ -1,30 +1,28 @@
 //! Call control over one channel: the session API, the same for a channel seen on an inbound
 //! connection (addressed by uuid) and for the call of an outbound socket.
 //!
-//! Each command is built by [`esl_proto::dptools`], so what reaches the wire (and what is
-//! refused before it does) is decided in the core. Applications run with `sendmsg execute`
-//! and a client-chosen `Event-UUID`; the waiting forms return when the switch's
-//! `CHANNEL_EXECUTE_COMPLETE` for that execution arrives, the `_nowait` forms when the switch
-//! has accepted the command.
+//! What each method sends, what it waits for and what its result means is
+//! [`esl_proto::client::ChannelCalls`]'s; a method here runs one of its calls.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
-use esl_proto::dptools::{Dptools, GetVar, Leg, TransferLeg};
-use esl_proto::{CallCommand, Command, CommandError, Event, SendMsg};
+use esl_proto::client::{ChannelCall, ChannelCalls, Result};
+use esl_proto::dptools::{Leg, TransferLeg};
+use esl_proto::Event;
 
-use crate::error::{Error, Result};
-use crate::handle::{interpret, Handle};
+use crate::handle::Handle;
 use crate::runtime::Runtime;
 
 /// One channel on one switch, and the commands that control it.
 ///
 /// Commands go to the switch through the connection this channel came from, which is how a
 /// [`Service`](crate::Service) sends each command back to the switch that owns the call.
-/// Dereferences to that connection's [`Handle`].
+/// Dereferences to that connection's [`Handle`]. Every waiting method is cancel-safe in
+/// [`Handle`]'s sense.
 pub struct Channel<R: Runtime> {
     handle: Handle<R>,
-    tools: Dptools,
+    calls: ChannelCalls,
     uuid: String,
     data: Arc<Event>,
 }
@@ -33,7 +31,7 @@ impl<R: Runtime> Clone for Channel<R> {
     fn clone(&self) -> Self {
         Channel {
             handle: self.handle.clone(),
-            tools: self.tools.clone(),
+            calls: self.calls.clone(),
             uuid: self.uuid.clone(),
             data: self.data.clone(),
         }
@@ -63,24 +61,24 @@ impl<R: Runtime> Channel<R> {
         let uuid = event.unique_id()?.into_owned();
         Some(Channel {
             handle,
-            tools: Dptools::new(uuid.as_str()),
+            calls: ChannelCalls::new(&uuid),
             uuid,
             data: Arc::new(event),
         })
     }
 
-    /// The channel `uuid`, controlled through `handle`, with no data yet.
+    /// The channel `uuid` (one the application already knows), controlled through `handle`,
+    /// with no data yet.
     pub fn new(handle: Handle<R>, uuid: impl Into<String>) -> Channel<R> {
         let uuid = uuid.into();
+        let data = Event::builder("CHANNEL_DATA")
+            .header("Unique-ID", uuid.as_str())
+            .build();
         Channel {
             handle,
-            tools: Dptools::new(uuid.as_str()),
-            data: Arc::new(
-                Event::builder("CHANNEL_DATA")
-                    .header("Unique-ID", uuid.as_str())
-                    .build(),
-            ),
+            calls: ChannelCalls::new(&uuid),
             uuid,
+            data: Arc::new(data),
         }
     }
 
@@ -88,7 +86,7 @@ impl<R: Runtime> Channel<R> {
     pub(crate) fn socket(handle: Handle<R>, uuid: String, data: Arc<Event>) -> Channel<R> {
         Channel {
             handle,
-            tools: Dptools::socket_channel(),
+            calls: ChannelCalls::socket(&uuid),
             uuid,
             data,
         }
@@ -125,63 +123,46 @@ impl<R: Runtime> Channel<R> {
 
     /// True for a call that came into the switch (`Call-Direction: inbound`).
     pub fn is_inbound(&self) -> bool {
-        self.direction().as_deref() == Some("inbound")
+        self.data.is_inbound()
     }
 
     /// True for a call the switch placed (`Call-Direction: outbound`).
     pub fn is_outbound(&self) -> bool {
-        self.direction().as_deref() == Some("outbound")
-    }
-
-    fn direction(&self) -> Option<String> {
-        // Channel events and the connect reply carry `Call-Direction`; the variable is there
-        // on every channel.
-        self.data
-            .call_direction()
-            .or_else(|| self.data.variable("direction"))
-            .map(|d| d.into_owned())
+        self.data.is_outbound()
     }
 
     // ---- applications, waiting for completion ----
 
     /// Runs `app` and waits for its `CHANNEL_EXECUTE_COMPLETE`, which is returned.
     pub async fn execute(&self, app: &str, arg: Option<&str>) -> Result<Event> {
-        self.wait(Ok(Command::execute(
-            self.tools.uuid().map(str::to_owned),
-            app,
-            arg.map(str::to_owned),
-        )))
-        .await
+        self.run(self.calls.execute(app, arg)).await
     }
 
     /// `answer`, once answered.
     pub async fn answer(&self) -> Result<()> {
-        self.wait(self.tools.answer()).await.map(drop)
+        self.run(self.calls.answer()).await
     }
 
-    /// `hangup <cause>` (`NORMAL_CLEARING` when `None`), once the channel is down.
+    /// `hangup <cause>` (`NORMAL_CLEARING` when `None`), once the channel is down; `Ok` for
+    /// a channel already gone.
     pub async fn hangup(&self, cause: Option<&str>) -> Result<()> {
-        let hangup = self.execute("hangup", Some(cause.unwrap_or("NORMAL_CLEARING")));
-        match hangup.await {
-            Ok(_) | Err(Error::ChannelGone(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.run(self.calls.hangup(cause)).await
     }
 
     /// `bridge <dial string>` until the bridge ends (build the dial string for a profile, a
     /// gateway or a proxy with [`DialString`](esl_proto::dptools::DialString)).
     pub async fn bridge(&self, dial: impl AsRef<str>) -> Result<Event> {
-        self.wait(self.tools.bridge(dial)).await
+        self.run(self.calls.bridge(dial.as_ref())).await
     }
 
     /// `playback <path>`, once played.
     pub async fn playback(&self, path: &str) -> Result<Event> {
-        self.wait(self.tools.playback(path)).await
+        self.run(self.calls.playback(path)).await
     }
 
     /// `set <name>=<value>`, once set.
     pub async fn set_variable(&self, name: &str, value: &str) -> Result<()> {
-        self.wait(self.tools.set(name, value)).await.map(drop)
+        self.run(self.calls.set_variable(name, value)).await
     }
 
     /// Sets several variables with one `multiset`, once set. Values `multiset` cannot carry
@@ -192,12 +173,12 @@ impl<R: Runtime> Channel<R> {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        self.wait(self.tools.multiset(vars)).await.map(drop)
+        self.run(self.calls.set_variables(vars)).await
     }
 
     /// `respond <code> [<reason>]`: a SIP response before answer (`407`, `486 Busy Here`).
     pub async fn respond(&self, code: u16, reason: Option<&str>) -> Result<()> {
-        self.wait(self.tools.respond(code, reason)).await.map(drop)
+        self.run(self.calls.respond(code, reason)).await
     }
 
     /// `transfer <extension> [<dialplan> [<context>]]`, once the channel left what it was
@@ -208,54 +189,47 @@ impl<R: Runtime> Channel<R> {
         dialplan: Option<&str>,
         context: Option<&str>,
     ) -> Result<()> {
-        self.wait(self.tools.transfer(extension, dialplan, context))
+        self.run(self.calls.transfer(extension, dialplan, context))
             .await
-            .map(drop)
     }
 
     // ---- applications, not waiting ----
 
     /// Queues `app` and returns once the switch accepted it.
     pub async fn execute_nowait(&self, app: &str, arg: Option<&str>) -> Result<()> {
-        self.queue(Ok(Command::execute(
-            self.tools.uuid().map(str::to_owned),
-            app,
-            arg.map(str::to_owned),
-        )))
-        .await
+        self.run(self.calls.execute_nowait(app, arg)).await
     }
 
     /// `park`: returns once the switch accepted it (park lasts until the call moves or ends).
     pub async fn park(&self) -> Result<()> {
-        self.queue(self.tools.park()).await
+        self.run(self.calls.park()).await
     }
 
     /// `bridge` without waiting for the bridge to end.
     pub async fn bridge_nowait(&self, dial: impl AsRef<str>) -> Result<()> {
-        self.queue(self.tools.bridge(dial)).await
+        self.run(self.calls.bridge_nowait(dial.as_ref())).await
     }
 
     /// `playback` without waiting for it to finish.
     pub async fn playback_nowait(&self, path: &str) -> Result<()> {
-        self.queue(self.tools.playback(path)).await
+        self.run(self.calls.playback_nowait(path)).await
     }
 
-    // ---- API commands (need a uuid; they work on any connection) ----
+    // ---- API commands (by uuid; they work on any connection) ----
 
     /// `uuid_broadcast`: plays `path` (or runs `app::args`) on the channel, to `leg`.
     pub async fn broadcast(&self, path: &str, leg: Option<Leg>) -> Result<String> {
-        self.api_command(self.on_uuid().broadcast(path, leg)).await
+        self.run(self.calls.broadcast(path, leg)).await
     }
 
     /// `uuid_record <uuid> start <path> [<limit>]`.
     pub async fn record_start(&self, path: &str, limit_secs: Option<u32>) -> Result<String> {
-        self.api_command(self.on_uuid().record_start(path, limit_secs))
-            .await
+        self.run(self.calls.record_start(path, limit_secs)).await
     }
 
     /// `uuid_record <uuid> stop <path>` (`all` for every recording of the channel).
     pub async fn record_stop(&self, path: &str) -> Result<String> {
-        self.api_command(self.on_uuid().record_stop(path)).await
+        self.run(self.calls.record_stop(path)).await
     }
 
     /// `uuid_transfer`: moves this leg, its bridged leg, or both, to `extension`.
@@ -266,65 +240,21 @@ impl<R: Runtime> Channel<R> {
         dialplan: Option<&str>,
         context: Option<&str>,
     ) -> Result<String> {
-        self.api_command(
-            self.on_uuid()
-                .uuid_transfer(leg, extension, dialplan, context),
-        )
-        .await
+        self.run(self.calls.uuid_transfer(leg, extension, dialplan, context))
+            .await
     }
 
     /// The variable's value now (`uuid_getvar`); `None` when unset.
     pub async fn get_variable(&self, name: &str) -> Result<Option<String>> {
-        let command = self.on_uuid().getvar(name)?;
-        let response = self.handle.send(command).await?;
-        match GetVar::parse(&response.text()) {
-            GetVar::Value(value) => Ok(Some(value)),
-            GetVar::Unset => Ok(None),
-            GetVar::Failed(text) => Err(Error::Rejected(text)),
-        }
+        self.run(self.calls.get_variable(name)).await
     }
 
-    // ---- internals ----
-
-    /// API commands name the channel even on an outbound socket.
-    fn on_uuid(&self) -> Dptools {
-        Dptools::new(self.uuid.as_str())
-    }
-
-    async fn wait(&self, command: std::result::Result<Command, CommandError>) -> Result<Event> {
-        match command? {
-            Command::SendMsg(SendMsg {
-                uuid,
-                command: CallCommand::Execute(mut exec),
-                ..
-            }) => {
-                exec.wait = true;
-                exec.event_uuid = Some(uuid::Uuid::new_v4().to_string());
-                self.handle.execute_with(uuid, exec).await
-            }
-            other => Err(Error::Rejected(format!(
-                "not an application: {}",
-                String::from_utf8_lossy(&other.to_bytes()?).trim_end()
-            ))),
-        }
-    }
-
-    async fn queue(&self, command: std::result::Result<Command, CommandError>) -> Result<()> {
-        let mut command = command?;
-        if let Command::SendMsg(SendMsg {
-            command: CallCommand::Execute(exec),
-            ..
-        }) = &mut command
-        {
-            exec.wait = false;
-        }
-        self.handle.command(command).await.map(drop)
-    }
-
-    async fn api_command(
-        &self,
-        command: std::result::Result<Command, CommandError>,
-    ) -> Result<String> {
-        interpret(self.handle.send(command?).await?).map(|r| r.text())
+    async fn run<T>(&self, call: Result<ChannelCall<T>>) -> Result<T> {
+        let call = call?;
+        let result = self
+            .handle
+            .request(call.command.clone(), call.expect, None)
+            .await;
+        call.finish(result)
     }
 }

@@ -1,30 +1,26 @@
 //! The inbound client: connect to a switch's event socket and talk to it.
 
 use std::ops::Deref;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
-use esl_proto::{Command, Connection};
-use futures_util::future::{self, Either};
+use esl_proto::client::{ClientConfig, Engine, Result};
+use futures_util::future;
 use tracing::Instrument;
 
-use crate::config::ClientConfig;
-use crate::driver::{Driver, Ended};
-use crate::error::{Error, Result};
-use crate::events::Gap;
-use crate::handle::{Handle, Inner};
+use crate::driver::Driver;
+use crate::handle::Handle;
 use crate::runtime::Runtime;
+use crate::shared::Shared;
 
-/// Closes the connection when the last clone of what owns it is dropped.
+/// Closes the connection (politely: `exit` first) when the last clone of what owns it is
+/// dropped.
 pub(crate) struct Owner<R: Runtime> {
-    pub(crate) inner: Arc<Inner<R>>,
+    pub(crate) shared: Arc<Shared<R>>,
 }
 
 impl<R: Runtime> Drop for Owner<R> {
     fn drop(&mut self) {
-        self.inner.shutting_down.store(true, Ordering::Release);
-        self.inner.wake.wake();
+        self.shared.close();
     }
 }
 
@@ -62,120 +58,42 @@ impl<R: Runtime> std::fmt::Debug for Client<R> {
     }
 }
 
-async fn within<R: Runtime, T>(
-    runtime: &R,
-    limit: Duration,
-    fut: impl std::future::Future<Output = T> + Unpin,
-) -> Option<T> {
-    match future::select(fut, runtime.sleep(limit)).await {
-        Either::Left((value, _)) => Some(value),
-        Either::Right(_) => None,
-    }
-}
-
 impl<R: Runtime> Client<R> {
     /// Connects to `addr` (`host:port`), authenticates, and returns once the switch accepted
-    /// the credentials. Fails with [`Error::Io`] if the switch is unreachable,
-    /// [`Error::Auth`] if it refuses the credentials, [`Error::ConnectTimeout`] if it takes
-    /// too long.
+    /// the credentials. Fails with [`Error::Io`](crate::Error::Io) if the switch is
+    /// unreachable, [`Error::Auth`](crate::Error::Auth) if it refuses the credentials,
+    /// [`Error::ConnectTimeout`](crate::Error::ConnectTimeout) if it takes too long.
     pub async fn connect(runtime: R, addr: &str, config: ClientConfig) -> Result<Client<R>> {
-        let limit = config.connect_timeout;
-        let stream = within(&runtime, limit, runtime.connect(addr.to_owned()))
-            .await
-            .ok_or(Error::ConnectTimeout(limit))??;
-        let conn = Connection::inbound(config.auth.clone()).with_limits(config.limits);
-        let inner = Inner::new(runtime.clone(), config, conn, addr.to_owned());
-        let ready = inner.ready();
+        let engine = Engine::inbound(config, runtime.now());
+        let shared = Shared::new(runtime.clone(), addr.to_owned(), engine);
         let span = tracing::info_span!("esl.connection", peer = %addr);
-        runtime.spawn(supervise(inner.clone(), stream).instrument(span));
+        runtime.spawn(Driver::new(shared.clone(), None).instrument(span));
         let client = Client {
-            handle: Handle::new(inner.clone()),
-            _owner: Arc::new(Owner { inner }),
+            handle: Handle::new(shared.clone()),
+            _owner: Arc::new(Owner {
+                shared: shared.clone(),
+            }),
         };
-        match within(&runtime, limit, ready).await {
-            Some(Ok(Ok(_))) => {
-                tracing::debug!(peer = %addr, "connected");
-                Ok(client)
-            }
-            Some(Ok(Err(e))) => Err(e),
-            Some(Err(_)) => Err(Error::Closed),
-            None => Err(Error::ConnectTimeout(limit)),
-        }
+        // On failure the client is dropped here, which stops the driver.
+        future::poll_fn(|cx| shared.ready.poll_done(cx)).await?;
+        tracing::debug!(peer = %addr, "connected");
+        Ok(client)
     }
 
     /// Says `exit`, waits for the switch's goodbye (at most the request timeout), and closes.
-    /// Every request still open fails with [`Error::ConnectionClosed`].
+    /// Every request still open fails with
+    /// [`Error::ConnectionClosed`](crate::Error::ConnectionClosed), and no reconnect follows,
+    /// whatever the socket does meanwhile. While reconnecting there is nobody to say goodbye
+    /// to: it just stops.
     pub async fn close(self) -> Result<()> {
-        // While reconnecting there is nobody to say goodbye to: an `exit` would wait in the
-        // next connection until the request timeout.
-        let result = if !self.handle.is_connected() {
-            Ok(())
-        } else {
-            match self.handle.send(Command::Exit).await {
-                Ok(_) | Err(Error::ConnectionClosed(_)) | Err(Error::Closed) => Ok(()),
-                Err(e) => Err(e),
-            }
-        };
-        self.handle
-            .inner
-            .shutting_down
-            .store(true, Ordering::Release);
-        self.handle.inner.wake.wake();
-        result
+        let shared = self.handle.shared.clone();
+        shared.close();
+        future::poll_fn(|cx| shared.ended.poll_peek(cx)).await;
+        Ok(())
     }
 
     /// The [`Handle`] of this client.
     pub fn handle(&self) -> &Handle<R> {
         &self.handle
     }
-}
-
-/// Runs the connection, and reconnects it per the policy when it is lost.
-async fn supervise<R: Runtime>(inner: Arc<Inner<R>>, stream: R::Stream) {
-    let mut stream = stream;
-    loop {
-        let ended = Driver::new(inner.clone(), stream).await;
-        let policy = inner.config.reconnect.clone();
-        let Some(policy) = policy.filter(|_| ended == Ended::Lost) else {
-            break;
-        };
-        if inner.shutting_down.load(Ordering::Acquire) {
-            break;
-        }
-        // Requests made from now on wait in the new connection until it is ready.
-        let fresh = {
-            let old = &inner.lock().conn;
-            Connection::inbound(inner.config.auth.clone())
-                .with_limits(inner.config.limits)
-                .with_subscriptions(old.subscriptions())
-                .with_request_ids_after(old)
-        };
-        inner.replace_connection(fresh);
-        tracing::warn!(peer = %inner.peer, "connection lost; reconnecting");
-        let mut attempt = 0;
-        let next = loop {
-            if inner.shutting_down.load(Ordering::Acquire) {
-                break None;
-            }
-            if policy.max_attempts.is_some_and(|max| attempt >= max) {
-                tracing::error!(peer = %inner.peer, attempts = attempt, "giving up reconnecting");
-                break None;
-            }
-            inner.runtime.sleep(policy.delay(attempt)).await;
-            let connect = inner.runtime.connect(inner.peer.clone());
-            match within(&inner.runtime, inner.config.connect_timeout, connect).await {
-                Some(Ok(stream)) => break Some(stream),
-                Some(Err(error)) => tracing::debug!(peer = %inner.peer, %error, "reconnect failed"),
-                None => tracing::debug!(peer = %inner.peer, "reconnect timed out"),
-            }
-            attempt += 1;
-        };
-        let Some(next) = next else { break };
-        tracing::info!(peer = %inner.peer, "reconnected");
-        inner.mark_gap(Gap::Reconnected);
-        stream = next;
-    }
-    inner.finished.store(true, Ordering::Release);
-    inner.close_connection();
-    inner.close_streams();
 }

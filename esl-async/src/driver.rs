@@ -1,126 +1,246 @@
-//! The driver: one future per connection that moves bytes between the socket and the
-//! protocol core. It writes what the core queued, reads what arrived, and hands each output
-//! to whoever waits for it. Callers wake it when they queue a command; event streams wake it
-//! when they make room (backpressure).
+//! The driver: one future per client or session that moves bytes between the socket and the
+//! engine, sleeps until the engine's next deadline, opens the sockets the engine asks for,
+//! and hands each of the engine's actions to whoever waits for it. It decides nothing.
 
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
+use esl_proto::client::{Action, Error, StreamId};
 use futures_io::{AsyncRead, AsyncWrite};
+use futures_util::future::BoxFuture;
+use futures_util::task::AtomicWaker;
 
-use crate::handle::Inner;
 use crate::runtime::Runtime;
+use crate::shared::{ClientEngine, HandlerFn, Shared, Waiter};
 
 /// Reads per poll before yielding, so a firehose of events cannot starve other tasks.
 const BUDGET: usize = 32;
 
-/// Bytes per read: one chunk of events handed to the core at a time.
+/// Bytes per read: one chunk of events handed to the engine at a time.
 const READ_SIZE: usize = 64 * 1024;
 
-/// How a connection's driver ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ended {
-    /// The peer closed, the socket failed, or the protocol broke.
-    Lost,
-    /// The application closed it.
-    Closed,
-}
+type EngineAction = Action<Waiter, HandlerFn>;
 
 pub(crate) struct Driver<R: Runtime> {
-    inner: Arc<Inner<R>>,
-    stream: R::Stream,
+    shared: Arc<Shared<R>>,
+    stream: Option<R::Stream>,
+    connecting: Option<BoxFuture<'static, io::Result<R::Stream>>>,
+    sleep: Option<(Instant, BoxFuture<'static, ()>)>,
     buf: Box<[u8]>,
     writing: Option<(Bytes, usize)>,
+    actions: Vec<EngineAction>,
+    woken: Vec<StreamId>,
+    wakers: Vec<Arc<AtomicWaker>>,
+    done: bool,
 }
 
 impl<R: Runtime> Driver<R> {
-    pub(crate) fn new(inner: Arc<Inner<R>>, stream: R::Stream) -> Driver<R> {
+    /// A driver for `shared`'s engine, on `stream` if the socket is already open (outbound).
+    pub(crate) fn new(shared: Arc<Shared<R>>, stream: Option<R::Stream>) -> Driver<R> {
         Driver {
-            inner,
+            shared,
             stream,
+            connecting: None,
+            sleep: None,
             buf: vec![0; READ_SIZE].into_boxed_slice(),
             writing: None,
+            actions: Vec::new(),
+            woken: Vec::new(),
+            wakers: Vec::new(),
+            done: false,
         }
     }
 
-    /// Writes queued bytes until the socket would block. `Err(())` if the socket failed.
-    fn flush(&mut self, cx: &mut Context<'_>) -> Result<bool, ()> {
+    /// Runs `f` on the engine under the lock, then takes its actions and the streams to wake;
+    /// they are handed out by [`Driver::deliver`] once the lock is released.
+    fn engine<T>(&mut self, f: impl FnOnce(&mut ClientEngine, Instant) -> T) -> T {
+        let now = self.shared.runtime.now();
+        let mut state = self.shared.lock();
+        let value = f(&mut state.engine, now);
+        while let Some(action) = state.engine.poll_action() {
+            self.actions.push(action);
+        }
+        state.engine.take_woken(&mut self.woken);
+        for id in self.woken.drain(..) {
+            if let Some((_, waker)) = state.stream_wakers.iter().find(|(s, _)| *s == id) {
+                self.wakers.push(waker.clone());
+            }
+        }
+        value
+    }
+
+    /// Hands out what the engine decided, in order.
+    fn deliver(&mut self) {
+        for action in std::mem::take(&mut self.actions) {
+            match action {
+                Action::Accepted(waiter) => waiter.accept(),
+                Action::Done(waiter, result) => waiter.complete(result),
+                Action::Event { event, handlers } => {
+                    for handler in handlers {
+                        // A handler's panic must not take the connection (and every request
+                        // waiting on it) down with it.
+                        let call = std::panic::AssertUnwindSafe(|| handler(&event));
+                        if std::panic::catch_unwind(call).is_err() {
+                            tracing::error!(peer = %self.shared.peer, event = %event.name().as_str(), "event handler panicked");
+                        }
+                    }
+                }
+                Action::Ready(ready) => self.shared.ready.complete(Ok(ready)),
+                Action::Connect => {
+                    self.connecting = Some(self.shared.runtime.connect(self.shared.peer.clone()));
+                }
+                Action::Disconnect => {
+                    self.stream = None;
+                    self.writing = None;
+                    self.connecting = None;
+                }
+                Action::Finished(result) => {
+                    self.shared
+                        .ready
+                        .complete(Err(result.err().unwrap_or(Error::Closed)));
+                    self.done = true;
+                }
+                _ => {}
+            }
+        }
+        for waker in self.wakers.drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// Writes what the engine queued until the socket would block.
+    fn flush(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = false;
         loop {
+            let Some(stream) = self.stream.as_mut() else {
+                return Ok(progress);
+            };
             if self.writing.is_none() {
-                self.writing = self.inner.lock().conn.poll_transmit().map(|b| (b, 0));
+                self.writing = self.shared.lock().engine.poll_transmit().map(|b| (b, 0));
             }
             let Some((bytes, offset)) = self.writing.as_mut() else {
                 return Ok(progress);
             };
-            match Pin::new(&mut self.stream).poll_write(cx, &bytes[*offset..]) {
-                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Err(()),
+            match Pin::new(&mut *stream).poll_write(cx, &bytes[*offset..]) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(n)) => {
                     *offset += n;
                     progress = true;
                     if *offset == bytes.len() {
                         self.writing = None;
-                        let _ = Pin::new(&mut self.stream).poll_flush(cx);
+                        let _ = Pin::new(stream).poll_flush(cx);
                     }
                 }
+                Poll::Ready(Err(error)) => return Err(error),
                 Poll::Pending => return Ok(progress),
             }
         }
     }
-}
 
-impl<R: Runtime> Future for Driver<R> {
-    type Output = Ended;
+    /// One round: connect, write, read, time. True if anything happened.
+    fn round(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        if let Some(connecting) = self.connecting.as_mut() {
+            if let Poll::Ready(result) = connecting.as_mut().poll(cx) {
+                self.connecting = None;
+                progress = true;
+                match result {
+                    Ok(stream) => {
+                        self.stream = Some(stream);
+                        self.engine(|e, now| e.connected(now));
+                    }
+                    Err(error) => self.engine(|e, now| e.connect_failed(now, error)),
+                }
+                self.deliver();
+            }
+        }
+        match self.flush(cx) {
+            Ok(wrote) => progress |= wrote,
+            Err(error) => {
+                self.stream = None;
+                self.engine(|e, now| e.receive_error(now, error));
+                self.deliver();
+                return true;
+            }
+        }
+        let wants_read = self.stream.is_some() && self.shared.lock().engine.wants_read();
+        if let (true, Some(stream)) = (wants_read, self.stream.as_mut()) {
+            match Pin::new(stream).poll_read(cx, &mut self.buf) {
+                Poll::Ready(Ok(0)) => {
+                    self.stream = None;
+                    self.engine(|e, now| e.receive_eof(now));
+                    progress = true;
+                }
+                Poll::Ready(Ok(n)) => {
+                    let buf = std::mem::take(&mut self.buf);
+                    self.engine(|e, now| e.receive(now, &buf[..n]));
+                    self.buf = buf;
+                    progress = true;
+                }
+                Poll::Ready(Err(error)) if error.kind() == io::ErrorKind::Interrupted => {
+                    progress = true;
+                }
+                Poll::Ready(Err(error)) => {
+                    self.stream = None;
+                    self.engine(|e, now| e.receive_error(now, error));
+                    progress = true;
+                }
+                Poll::Pending => {}
+            }
+            self.deliver();
+        }
+        progress | self.timer(cx)
+    }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ended> {
-        let this = &mut *self;
-        let turn = this.turn(cx);
-        // Once per turn, whatever it read: events already parsed are never held back.
-        this.inner.wake_streams();
-        turn
+    /// Sleeps until the engine's next deadline; when it comes, tells the engine.
+    fn timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let deadline = self.shared.lock().engine.poll_timeout();
+        let Some(deadline) = deadline else {
+            self.sleep = None;
+            return false;
+        };
+        let now = self.shared.runtime.now();
+        let due = now >= deadline || {
+            if self.sleep.as_ref().is_none_or(|(at, _)| *at != deadline) {
+                let sleep = self.shared.runtime.sleep(deadline - now);
+                self.sleep = Some((deadline, sleep));
+            }
+            let (_, sleep) = self.sleep.as_mut().expect("set above");
+            sleep.as_mut().poll(cx).is_ready()
+        };
+        if !due {
+            return false;
+        }
+        self.sleep = None;
+        self.engine(|e, now| e.handle_timeout(now));
+        self.deliver();
+        true
     }
 }
 
-impl<R: Runtime> Driver<R> {
-    /// Writes and reads until the socket would block or the budget is spent.
-    fn turn(&mut self, cx: &mut Context<'_>) -> Poll<Ended> {
-        let this = self;
+impl<R: Runtime> Future for Driver<R> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
         // Registered before looking at any state, so a wake after the look is not lost.
-        this.inner.wake.register(cx.waker());
+        this.shared.driver.register(cx.waker());
+        // What callers asked for since the last turn (a close, a cancel) has actions too.
+        this.engine(|_, _| ());
+        this.deliver();
         for _ in 0..BUDGET {
-            if this.inner.shutting_down.load(Ordering::Acquire) {
-                // Whatever is queued (an `exit`) goes out first.
-                let _ = this.flush(cx);
-                let _ = Pin::new(&mut this.stream).poll_close(cx);
-                return Poll::Ready(Ended::Closed);
+            if this.done {
+                this.shared.finished.store(true, Ordering::Release);
+                this.shared.ended.complete(());
+                return Poll::Ready(());
             }
-            let mut progress = match this.flush(cx) {
-                Ok(progress) => progress,
-                Err(()) => {
-                    this.inner.process(None);
-                    return Poll::Ready(Ended::Lost);
-                }
-            };
-            if !this.inner.backpressure() {
-                match Pin::new(&mut this.stream).poll_read(cx, &mut this.buf) {
-                    Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
-                        this.inner.process(None);
-                        return Poll::Ready(Ended::Lost);
-                    }
-                    Poll::Ready(Ok(n)) => {
-                        if this.inner.process(Some(&this.buf[..n])).is_some() {
-                            return Poll::Ready(Ended::Lost);
-                        }
-                        progress = true;
-                    }
-                    Poll::Pending => {}
-                }
-            }
-            if !progress {
+            if !this.round(cx) {
                 return Poll::Pending;
             }
         }

@@ -12,11 +12,13 @@
 //!
 //! # How it works
 //!
-//! Each connection has one driver future (no task per event, no lock held across a round
-//! trip): callers queue commands into the sans-IO [`esl_proto::Connection`] under a short
-//! lock and wake the driver, which writes them, reads replies and events, and hands each
-//! result to the request waiting for it. Replies are paired strictly in order, so any number
-//! of tasks can pipeline requests on one connection.
+//! Every decision is made by the sans-IO client engine, [`esl_proto::client::Engine`]:
+//! what a reply means, when a request times out, which stream gets an event, when to
+//! reconnect, how an outbound session is set up. This crate is the engine plus futures-io:
+//! each connection has one driver future (no task per event, no lock held across a round
+//! trip) that reads into the engine, writes what it queued, sleeps until its next deadline,
+//! opens the sockets it asks for, and wakes the tasks its results are for. Any number of
+//! tasks pipeline requests on one connection.
 //!
 //! - Every request has a timeout ([`ClientConfig`]); a request whose caller gave up is
 //!   cancelled in the core, and its late reply is discarded, never given to another.
@@ -55,26 +57,26 @@
 #![forbid(unsafe_code)]
 
 mod app;
-mod backlog;
 mod channel;
 mod client;
-mod config;
 mod driver;
-mod error;
 mod events;
 mod handle;
 mod outbound;
 mod router;
 mod runtime;
 mod service;
+mod shared;
+mod slot;
 
 pub use app::{App, CallEvent, APP_VARIABLE};
-pub use backlog::Backlog;
 pub use channel::Channel;
 pub use client::Client;
-pub use config::{ClientConfig, Overflow, Reconnect, ServerConfig, SessionSetup};
-pub use error::{Error, Result};
-pub use events::{EventStream, Gap, Incoming};
+pub use esl_proto::client::{
+    ClientConfig, Error, Expect, Gap, Incoming, Overflow, Reconnect, Result, ServerConfig,
+    SessionSetup,
+};
+pub use events::EventStream;
 pub use handle::{Handle, HandlerId, Job};
 pub use outbound::{OutboundServer, Session, ShutdownHandle};
 pub use router::{HandlerKey, RouteMatch, Router};

@@ -8,18 +8,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::{Command, Connection, Event};
+use esl_proto::client::{Engine, Result, ServerConfig};
+use esl_proto::Event;
 use futures_util::future::{self, Either};
 use futures_util::task::AtomicWaker;
 use tracing::Instrument;
 
 use crate::channel::Channel;
 use crate::client::Owner;
-use crate::config::ServerConfig;
 use crate::driver::Driver;
-use crate::error::{Error, Result};
-use crate::handle::{Handle, Inner};
+use crate::handle::Handle;
 use crate::runtime::{Listener, Runtime};
+use crate::shared::Shared;
 
 #[derive(Default)]
 struct ServerState {
@@ -177,66 +177,28 @@ async fn serve_call<R, F, Fut>(
     Fut: Future<Output = ()> + Send + 'static,
 {
     let _done = CallDone(state);
-    let conn = Connection::outbound().with_limits(config.session.limits);
-    let inner = Inner::new(
-        runtime.clone(),
-        config.session.clone(),
-        conn,
-        peer.to_string(),
-    );
-    let ready = inner.ready();
-    let driver = Driver::new(inner.clone(), stream);
-    let finished = inner.clone();
-    runtime.spawn(
-        async move {
-            driver.await;
-            finished.finished.store(true, Ordering::Release);
-            finished.close_connection();
-            finished.close_streams();
-        }
-        .in_current_span(),
-    );
+    // The engine sends `connect`, then the session's setup; it is ready once both are
+    // accepted, or ends (and the socket closes) if either fails or takes too long.
+    let engine = Engine::outbound(&config, runtime.now());
+    let shared = Shared::new(runtime.clone(), peer.to_string(), engine);
+    runtime.spawn(Driver::new(shared.clone(), Some(stream)).in_current_span());
     let owner = Arc::new(Owner {
-        inner: inner.clone(),
+        shared: shared.clone(),
     });
-    let limit = config.session.connect_timeout;
-    let channel = match future::select(ready, runtime.sleep(limit)).await {
-        Either::Left((Ok(Ok(ready)), _)) => ready
-            .channel
-            .unwrap_or_else(|| Event::builder("CHANNEL_DATA").build()),
-        Either::Left((Ok(Err(error)), _)) => {
-            tracing::warn!(%error, "outbound handshake failed");
-            return;
-        }
-        Either::Left((Err(_), _)) => return,
-        Either::Right(_) => {
-            tracing::warn!(?limit, "no connect reply");
+    let ready = match future::poll_fn(|cx| shared.ready.poll_done(cx)).await {
+        Ok(ready) => ready,
+        Err(error) => {
+            tracing::warn!(%error, "outbound session not set up");
             return;
         }
     };
-    let handle = Handle::new(inner.clone());
-    let setup = async {
-        if config.setup.myevents {
-            handle
-                .command(Command::MyEvents {
-                    uuid: None,
-                    format: None,
-                })
-                .await?;
-        }
-        if config.setup.linger {
-            handle.command(Command::Linger { seconds: None }).await?;
-        }
-        Ok::<(), Error>(())
-    };
-    if let Err(error) = setup.await {
-        tracing::warn!(%error, "session setup failed");
-        return;
-    }
+    let channel = ready
+        .channel
+        .unwrap_or_else(|| Event::builder("CHANNEL_DATA").build());
     let uuid = channel.unique_id().unwrap_or_default().into_owned();
     tracing::debug!(channel = %uuid, "call");
     let session = Session {
-        call: Channel::socket(handle.clone(), uuid, Arc::new(channel)),
+        call: Channel::socket(Handle::new(shared), uuid, Arc::new(channel)),
         _owner: owner,
     };
     handler(session).await;
@@ -280,6 +242,11 @@ impl<R: Runtime> std::fmt::Debug for Session<R> {
 impl<R: Runtime> Session<R> {
     /// The channel's data from the `connect` reply (`Caller-*`, `variable_*`, ...).
     pub fn channel(&self) -> &Event {
+        self.call.data()
+    }
+
+    /// The channel's data from the `connect` reply: the same as [`Session::channel`].
+    pub fn connect_data(&self) -> &Event {
         self.call.data()
     }
 }

@@ -16,8 +16,8 @@ use futures_util::future::BoxFuture;
 
 use crate::app::App;
 use crate::channel::Channel;
-use crate::error::Result;
 use crate::runtime::Runtime;
+use esl_proto::client::Result;
 
 type RouteFn<R> =
     Arc<dyn Fn(Channel<R>, RouteMatch) -> BoxFuture<'static, Result<Flow>> + Send + Sync>;

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::future::BoxFuture;
@@ -29,6 +29,12 @@ pub trait Runtime: Clone + Send + Sync + 'static {
 
     /// Completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+
+    /// The time now, on the clock [`Runtime::sleep`] follows. The system's monotonic clock
+    /// unless the runtime has one of its own (virtual time in tests).
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 /// A listening socket.

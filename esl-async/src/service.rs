@@ -7,18 +7,14 @@
 //! down fails only the requests pending on it; the others carry on, and when it comes back its
 //! subscriptions are replayed and its events flow again.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use esl_proto::apps::{subscription_names, with_app, AppTable};
+use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Reconnect, Result};
 use esl_proto::Event;
 
-use esl_proto::apps::{check_app_id, subscription_names, with_app};
-
-use crate::app::{App, CallEvent, APP_VARIABLE};
+use crate::app::{App, CallEvent};
 use crate::client::Client;
-use crate::config::{ClientConfig, Reconnect};
-use crate::error::{Error, Result};
-use crate::events::{Gap, Incoming};
 use crate::handle::{Handle, Job};
 use crate::runtime::Runtime;
 
@@ -54,19 +50,12 @@ impl<R: Runtime> std::fmt::Debug for Service<R> {
 struct ServiceInner<R: Runtime> {
     runtime: R,
     switches: Mutex<Vec<Switch<R>>>,
-    apps: RwLock<Apps<R>>,
+    apps: RwLock<AppTable<App<R>>>,
 }
 
 struct Switch<R: Runtime> {
     name: Arc<str>,
     client: Client<R>,
-}
-
-struct Apps<R: Runtime> {
-    by_id: HashMap<String, App<R>>,
-    /// Load order, for the union of subscriptions a new switch gets.
-    order: Vec<String>,
-    default: Option<String>,
 }
 
 impl<R: Runtime> Service<R> {
@@ -76,11 +65,7 @@ impl<R: Runtime> Service<R> {
             inner: Arc::new(ServiceInner {
                 runtime,
                 switches: Mutex::new(Vec::new()),
-                apps: RwLock::new(Apps {
-                    by_id: HashMap::new(),
-                    order: Vec::new(),
-                    default: None,
-                }),
+                apps: RwLock::new(AppTable::new()),
             }),
         }
     }
@@ -97,7 +82,7 @@ impl<R: Runtime> Service<R> {
 
     /// The loaded apps' ids, in load order.
     pub fn apps(&self) -> Vec<String> {
-        self.read_apps().order.clone()
+        self.read_apps().ids()
     }
 
     /// The connection to the switch called `name`.
@@ -124,15 +109,7 @@ impl<R: Runtime> Service<R> {
         let client = Client::connect(self.inner.runtime.clone(), addr, config).await?;
         // The stream opens before the subscription, so no event of a loaded app is missed.
         let mut events = client.events();
-        let names = {
-            let apps = self.read_apps();
-            subscription_names(
-                apps.order
-                    .iter()
-                    .filter_map(|id| apps.by_id.get(id))
-                    .flat_map(|app| app.events()),
-            )
-        };
+        let names = subscription_names(self.read_apps().apps().flat_map(|app| app.events()));
         if !names.is_empty() {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             client
@@ -176,12 +153,9 @@ impl<R: Runtime> Service<R> {
     /// name cannot be sent, or a switch refuses the subscription, nothing is loaded and the
     /// error says why.
     pub async fn load(&self, id: &str, app: App<R>) -> Result<()> {
-        check_app_id(id)?;
-        if self.read_apps().by_id.contains_key(id) {
-            return Err(Error::Rejected(format!(
-                "an app called {id} is already loaded"
-            )));
-        }
+        self.read_apps()
+            .check(id)
+            .map_err(|e| Error::Rejected(e.to_string()))?;
         if let Some(command) = app.subscription()? {
             let handles: Vec<(Arc<str>, Handle<R>)> = self
                 .lock_switches()
@@ -194,33 +168,22 @@ impl<R: Runtime> Service<R> {
                 })?;
             }
         }
-        let mut apps = self.write_apps();
-        if apps.by_id.contains_key(id) {
-            return Err(Error::Rejected(format!(
-                "an app called {id} is already loaded"
-            )));
-        }
-        apps.by_id.insert(id.to_owned(), app);
-        apps.order.push(id.to_owned());
-        Ok(())
+        self.write_apps()
+            .insert(id, app)
+            .map_err(|e| Error::Rejected(e.to_string()))
     }
 
     /// [`Service::load`], and makes it the app for calls no app claimed.
     pub async fn load_default(&self, id: &str, app: App<R>) -> Result<()> {
         self.load(id, app).await?;
-        self.write_apps().default = Some(id.to_owned());
+        self.write_apps().set_default(id);
         Ok(())
     }
 
     /// Unloads the app `id`; false if there was none. (Its subscriptions stay: another app
     /// may share them, and events no app wants are dropped.)
     pub fn unload(&self, id: &str) -> bool {
-        let mut apps = self.write_apps();
-        apps.order.retain(|o| o != id);
-        if apps.default.as_deref() == Some(id) {
-            apps.default = None;
-        }
-        apps.by_id.remove(id).is_some()
+        self.write_apps().remove(id).is_some()
     }
 
     // ---- calls ----
@@ -238,7 +201,7 @@ impl<R: Runtime> Service<R> {
         let handle = self
             .switch(switch)
             .ok_or_else(|| Error::Rejected(format!("no switch called {switch}")))?;
-        if !self.read_apps().by_id.contains_key(app) {
+        if self.read_apps().get(app).is_none() {
             return Err(Error::Rejected(format!("no app called {app}")));
         }
         handle.originate_job(&with_app(url, app)?, target).await
@@ -253,11 +216,11 @@ impl<R: Runtime> Service<R> {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    fn read_apps(&self) -> std::sync::RwLockReadGuard<'_, Apps<R>> {
+    fn read_apps(&self) -> std::sync::RwLockReadGuard<'_, AppTable<App<R>>> {
         self.inner.apps.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write_apps(&self) -> std::sync::RwLockWriteGuard<'_, Apps<R>> {
+    fn write_apps(&self) -> std::sync::RwLockWriteGuard<'_, AppTable<App<R>>> {
         self.inner.apps.write().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -266,12 +229,7 @@ impl<R: Runtime> ServiceInner<R> {
     /// Hands `event` to each handler of the app that owns its call, each as a task.
     fn dispatch(&self, switch: &Arc<str>, handle: &Handle<R>, event: Event) {
         let apps = self.apps.read().unwrap_or_else(|e| e.into_inner());
-        let owner = event
-            .variable(APP_VARIABLE)
-            .map(|id| id.into_owned())
-            .filter(|id| apps.by_id.contains_key(id))
-            .or_else(|| apps.default.clone());
-        let Some(app) = owner.and_then(|id| apps.by_id.get(&id)) else {
+        let Some(app) = apps.owner(&event) else {
             return;
         };
         for handler in app.handlers_for(&event) {

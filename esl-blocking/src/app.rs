@@ -12,8 +12,8 @@ use esl_proto::apps::EventHandlers;
 use esl_proto::{Command, Event, EventFormat};
 
 use crate::channel::Channel;
-use crate::error::Result;
 use crate::handle::Handle;
+use esl_proto::client::Result;
 
 pub use esl_proto::apps::APP_VARIABLE;
 

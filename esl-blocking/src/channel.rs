@@ -1,34 +1,40 @@
 //! Call control over one channel: the session API, the same for a channel seen on an inbound
 //! connection (addressed by uuid) and for the call of an outbound socket.
 //!
-//! Each command is built by [`esl_proto::dptools`], so what reaches the wire (and what is
-//! refused before it does) is decided in the core. Applications run with `sendmsg execute`
-//! and a client-chosen `Event-UUID`; the waiting forms return when the switch's
-//! `CHANNEL_EXECUTE_COMPLETE` for that execution arrives, the `_nowait` forms when the switch
-//! has accepted the command. Every call blocks the calling thread; any number of threads may
-//! control the same channel at once.
+//! What each method sends, what it waits for and what its result means is
+//! [`esl_proto::client::ChannelCalls`]'s; a method here runs one of its calls.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
-use esl_proto::dptools::{Dptools, GetVar, Leg, TransferLeg};
-use esl_proto::{CallCommand, Command, CommandError, Event, SendMsg};
+use esl_proto::client::{ChannelCall, ChannelCalls, Result};
+use esl_proto::dptools::{Leg, TransferLeg};
+use esl_proto::Event;
 
-use crate::error::{Error, Result};
-use crate::handle::{interpret, Handle};
+use crate::handle::Handle;
 
 /// One channel on one switch, and the commands that control it.
 ///
 /// Commands go to the switch through the connection this channel came from, which is how a
 /// [`Service`](crate::Service) sends each command back to the switch that owns the call.
 /// Dereferences to that connection's [`Handle`]. Cheap to clone; clones may be used from
-/// other threads.
-#[derive(Clone)]
+/// other threads. Every method blocks the calling thread until its result.
 pub struct Channel {
     handle: Handle,
-    tools: Dptools,
+    calls: ChannelCalls,
     uuid: String,
     data: Arc<Event>,
+}
+
+impl Clone for Channel {
+    fn clone(&self) -> Self {
+        Channel {
+            handle: self.handle.clone(),
+            calls: self.calls.clone(),
+            uuid: self.uuid.clone(),
+            data: self.data.clone(),
+        }
+    }
 }
 
 impl Deref for Channel {
@@ -54,24 +60,24 @@ impl Channel {
         let uuid = event.unique_id()?.into_owned();
         Some(Channel {
             handle,
-            tools: Dptools::new(uuid.as_str()),
+            calls: ChannelCalls::new(&uuid),
             uuid,
             data: Arc::new(event),
         })
     }
 
-    /// The channel `uuid`, controlled through `handle`, with no data yet.
+    /// The channel `uuid` (one the application already knows), controlled through `handle`,
+    /// with no data yet.
     pub fn new(handle: Handle, uuid: impl Into<String>) -> Channel {
         let uuid = uuid.into();
+        let data = Event::builder("CHANNEL_DATA")
+            .header("Unique-ID", uuid.as_str())
+            .build();
         Channel {
             handle,
-            tools: Dptools::new(uuid.as_str()),
-            data: Arc::new(
-                Event::builder("CHANNEL_DATA")
-                    .header("Unique-ID", uuid.as_str())
-                    .build(),
-            ),
+            calls: ChannelCalls::new(&uuid),
             uuid,
+            data: Arc::new(data),
         }
     }
 
@@ -79,7 +85,7 @@ impl Channel {
     pub(crate) fn socket(handle: Handle, uuid: String, data: Arc<Event>) -> Channel {
         Channel {
             handle,
-            tools: Dptools::socket_channel(),
+            calls: ChannelCalls::socket(&uuid),
             uuid,
             data,
         }
@@ -116,62 +122,46 @@ impl Channel {
 
     /// True for a call that came into the switch (`Call-Direction: inbound`).
     pub fn is_inbound(&self) -> bool {
-        self.direction().as_deref() == Some("inbound")
+        self.data.is_inbound()
     }
 
     /// True for a call the switch placed (`Call-Direction: outbound`).
     pub fn is_outbound(&self) -> bool {
-        self.direction().as_deref() == Some("outbound")
-    }
-
-    fn direction(&self) -> Option<String> {
-        // Channel events and the connect reply carry `Call-Direction`; the variable is there
-        // on every channel.
-        self.data
-            .call_direction()
-            .or_else(|| self.data.variable("direction"))
-            .map(|d| d.into_owned())
+        self.data.is_outbound()
     }
 
     // ---- applications, waiting for completion ----
 
     /// Runs `app` and waits for its `CHANNEL_EXECUTE_COMPLETE`, which is returned.
     pub fn execute(&self, app: &str, arg: Option<&str>) -> Result<Event> {
-        self.wait(Ok(Command::execute(
-            self.tools.uuid().map(str::to_owned),
-            app,
-            arg.map(str::to_owned),
-        )))
+        self.run(self.calls.execute(app, arg))
     }
 
     /// `answer`, once answered.
     pub fn answer(&self) -> Result<()> {
-        self.wait(self.tools.answer()).map(drop)
+        self.run(self.calls.answer())
     }
 
-    /// `hangup <cause>` (`NORMAL_CLEARING` when `None`), once the channel is down.
+    /// `hangup <cause>` (`NORMAL_CLEARING` when `None`), once the channel is down; `Ok` for
+    /// a channel already gone.
     pub fn hangup(&self, cause: Option<&str>) -> Result<()> {
-        match self.execute("hangup", Some(cause.unwrap_or("NORMAL_CLEARING"))) {
-            Ok(_) | Err(Error::ChannelGone(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.run(self.calls.hangup(cause))
     }
 
     /// `bridge <dial string>` until the bridge ends (build the dial string for a profile, a
-    /// gateway or a proxy with [`DialString`](esl_proto::dptools::DialString)). The calling
-    /// thread waits for the whole bridged call.
+    /// gateway or a proxy with [`DialString`](esl_proto::dptools::DialString)).
     pub fn bridge(&self, dial: impl AsRef<str>) -> Result<Event> {
-        self.wait(self.tools.bridge(dial))
+        self.run(self.calls.bridge(dial.as_ref()))
     }
 
     /// `playback <path>`, once played.
     pub fn playback(&self, path: &str) -> Result<Event> {
-        self.wait(self.tools.playback(path))
+        self.run(self.calls.playback(path))
     }
 
     /// `set <name>=<value>`, once set.
     pub fn set_variable(&self, name: &str, value: &str) -> Result<()> {
-        self.wait(self.tools.set(name, value)).map(drop)
+        self.run(self.calls.set_variable(name, value))
     }
 
     /// Sets several variables with one `multiset`, once set. Values `multiset` cannot carry
@@ -182,12 +172,12 @@ impl Channel {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        self.wait(self.tools.multiset(vars)).map(drop)
+        self.run(self.calls.set_variables(vars))
     }
 
     /// `respond <code> [<reason>]`: a SIP response before answer (`407`, `486 Busy Here`).
     pub fn respond(&self, code: u16, reason: Option<&str>) -> Result<()> {
-        self.wait(self.tools.respond(code, reason)).map(drop)
+        self.run(self.calls.respond(code, reason))
     }
 
     /// `transfer <extension> [<dialplan> [<context>]]`, once the channel left what it was
@@ -198,51 +188,46 @@ impl Channel {
         dialplan: Option<&str>,
         context: Option<&str>,
     ) -> Result<()> {
-        self.wait(self.tools.transfer(extension, dialplan, context))
-            .map(drop)
+        self.run(self.calls.transfer(extension, dialplan, context))
     }
 
     // ---- applications, not waiting ----
 
     /// Queues `app` and returns once the switch accepted it.
     pub fn execute_nowait(&self, app: &str, arg: Option<&str>) -> Result<()> {
-        self.queue(Ok(Command::execute(
-            self.tools.uuid().map(str::to_owned),
-            app,
-            arg.map(str::to_owned),
-        )))
+        self.run(self.calls.execute_nowait(app, arg))
     }
 
     /// `park`: returns once the switch accepted it (park lasts until the call moves or ends).
     pub fn park(&self) -> Result<()> {
-        self.queue(self.tools.park())
+        self.run(self.calls.park())
     }
 
     /// `bridge` without waiting for the bridge to end.
     pub fn bridge_nowait(&self, dial: impl AsRef<str>) -> Result<()> {
-        self.queue(self.tools.bridge(dial))
+        self.run(self.calls.bridge_nowait(dial.as_ref()))
     }
 
     /// `playback` without waiting for it to finish.
     pub fn playback_nowait(&self, path: &str) -> Result<()> {
-        self.queue(self.tools.playback(path))
+        self.run(self.calls.playback_nowait(path))
     }
 
-    // ---- API commands (need a uuid; they work on any connection) ----
+    // ---- API commands (by uuid; they work on any connection) ----
 
     /// `uuid_broadcast`: plays `path` (or runs `app::args`) on the channel, to `leg`.
     pub fn broadcast(&self, path: &str, leg: Option<Leg>) -> Result<String> {
-        self.api_command(self.on_uuid().broadcast(path, leg))
+        self.run(self.calls.broadcast(path, leg))
     }
 
     /// `uuid_record <uuid> start <path> [<limit>]`.
     pub fn record_start(&self, path: &str, limit_secs: Option<u32>) -> Result<String> {
-        self.api_command(self.on_uuid().record_start(path, limit_secs))
+        self.run(self.calls.record_start(path, limit_secs))
     }
 
     /// `uuid_record <uuid> stop <path>` (`all` for every recording of the channel).
     pub fn record_stop(&self, path: &str) -> Result<String> {
-        self.api_command(self.on_uuid().record_stop(path))
+        self.run(self.calls.record_stop(path))
     }
 
     /// `uuid_transfer`: moves this leg, its bridged leg, or both, to `extension`.
@@ -253,61 +238,17 @@ impl Channel {
         dialplan: Option<&str>,
         context: Option<&str>,
     ) -> Result<String> {
-        self.api_command(
-            self.on_uuid()
-                .uuid_transfer(leg, extension, dialplan, context),
-        )
+        self.run(self.calls.uuid_transfer(leg, extension, dialplan, context))
     }
 
     /// The variable's value now (`uuid_getvar`); `None` when unset.
     pub fn get_variable(&self, name: &str) -> Result<Option<String>> {
-        let command = self.on_uuid().getvar(name)?;
-        let response = self.handle.send(command)?;
-        match GetVar::parse(&response.text()) {
-            GetVar::Value(value) => Ok(Some(value)),
-            GetVar::Unset => Ok(None),
-            GetVar::Failed(text) => Err(Error::Rejected(text)),
-        }
+        self.run(self.calls.get_variable(name))
     }
 
-    // ---- internals ----
-
-    /// API commands name the channel even on an outbound socket.
-    fn on_uuid(&self) -> Dptools {
-        Dptools::new(self.uuid.as_str())
-    }
-
-    fn wait(&self, command: std::result::Result<Command, CommandError>) -> Result<Event> {
-        match command? {
-            Command::SendMsg(SendMsg {
-                uuid,
-                command: CallCommand::Execute(mut exec),
-                ..
-            }) => {
-                exec.wait = true;
-                exec.event_uuid = Some(uuid::Uuid::new_v4().to_string());
-                self.handle.execute_with(uuid, exec)
-            }
-            other => Err(Error::Rejected(format!(
-                "not an application: {}",
-                String::from_utf8_lossy(&other.to_bytes()?).trim_end()
-            ))),
-        }
-    }
-
-    fn queue(&self, command: std::result::Result<Command, CommandError>) -> Result<()> {
-        let mut command = command?;
-        if let Command::SendMsg(SendMsg {
-            command: CallCommand::Execute(exec),
-            ..
-        }) = &mut command
-        {
-            exec.wait = false;
-        }
-        self.handle.command(command).map(drop)
-    }
-
-    fn api_command(&self, command: std::result::Result<Command, CommandError>) -> Result<String> {
-        interpret(self.handle.send(command?)?).map(|r| r.text())
+    fn run<T>(&self, call: Result<ChannelCall<T>>) -> Result<T> {
+        let call = call?;
+        let result = self.handle.request(call.command.clone(), call.expect, None);
+        call.finish(result)
     }
 }

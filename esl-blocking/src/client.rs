@@ -2,33 +2,25 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Instant;
 
-use esl_proto::{Command, Connection};
+use esl_proto::client::{ClientConfig, Engine, Result};
 
-use crate::config::ClientConfig;
-use crate::error::{Error, Result};
-use crate::handle::{Handle, Shared};
-use crate::reader;
-use crate::signal;
+use crate::conn::{Conn, Owner};
+use crate::handle::Handle;
+use crate::pool::Pool;
+use crate::reactor::Reactor;
+use crate::strand::Strand;
 
-/// Closes the connection when the last clone of what owns it is dropped.
-pub(crate) struct Owner {
-    pub(crate) shared: Arc<Shared>,
-}
-
-impl Drop for Owner {
-    fn drop(&mut self) {
-        // The reader thread is not joined here: the last handle may be dropped by a handler,
-        // on that very thread. It ends on its own as soon as it sees the socket shut.
-        self.shared.begin_shutdown();
-    }
-}
+/// Worker threads that run one client's event handlers at most.
+const HANDLER_WORKERS: usize = 4;
 
 /// A connection to a switch's event socket (inbound). Clones share the connection and may
 /// be used from any number of threads at once; it closes when the last clone is dropped or
 /// [`Client::close`] is called.
 ///
-/// Everything a connection can do is on [`Handle`], which `Client` dereferences to.
+/// One reactor thread owns the socket; callers block on their own result. Everything a
+/// connection can do is on [`Handle`], which `Client` dereferences to.
 #[derive(Clone)]
 pub struct Client {
     handle: Handle,
@@ -53,46 +45,50 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// Connects to `addr` (`host:port`), authenticates, and returns once the switch accepted
-    /// the credentials. Fails with [`Error::Io`] if the switch is unreachable,
-    /// [`Error::Auth`] if it refuses the credentials, [`Error::ConnectTimeout`] if it takes
-    /// too long (name resolution aside: it uses the system resolver, which has its own
-    /// timeouts).
+    /// the credentials. Fails with [`Error::Io`](crate::Error::Io) if the switch is
+    /// unreachable, [`Error::Auth`](crate::Error::Auth) if it refuses the credentials,
+    /// [`Error::ConnectTimeout`](crate::Error::ConnectTimeout) if it takes too long (name
+    /// resolution aside: it uses the system resolver, which has its own timeouts).
     pub fn connect(addr: &str, config: ClientConfig) -> Result<Client> {
-        let limit = config.connect_timeout;
-        let deadline = signal::deadline(limit);
-        let stream = reader::open(addr, limit)?;
-        let conn = Connection::inbound(config.auth.clone()).with_limits(config.limits);
-        let reconnect = config.reconnect.clone();
-        let shared = Shared::new(config, conn, addr.to_owned());
+        let capacity = config.event_capacity;
+        let mut reactor = Reactor::new()?;
+        let notifier = reactor.reserve();
+        let pool = Arc::new(Pool::new(HANDLER_WORKERS, 1));
+        let engine = Engine::inbound(config, Instant::now());
+        let conn = Conn::new(
+            addr.to_owned(),
+            engine,
+            notifier.clone(),
+            Strand::new(pool, capacity),
+        );
+        reactor.insert(&notifier, conn.clone(), None, None)?;
         let span = tracing::info_span!("esl.connection", peer = %addr);
-        reader::spawn(shared.clone(), stream, span, reconnect)?;
+        std::thread::Builder::new()
+            .name("esl-reactor".into())
+            .spawn(move || {
+                let _entered = span.entered();
+                reactor.run(|reactor| reactor.len() == 0);
+            })?;
         let client = Client {
-            handle: Handle::new(shared.clone()),
-            _owner: Arc::new(Owner { shared }),
+            handle: Handle::new(conn.clone()),
+            _owner: Arc::new(Owner { conn: conn.clone() }),
         };
-        // On failure the client is dropped here, which stops the reader thread.
-        client.handle.shared.wait_ready(deadline, limit)?;
+        // On failure the client is dropped here; the reactor ends with the connection.
+        conn.ready.wait_done()?;
         tracing::debug!(peer = %addr, "connected");
         Ok(client)
     }
 
-    /// Says `exit`, waits for the switch's goodbye (at most the request timeout), closes the
-    /// socket and waits for the reader thread to end. Every request still open, from any
-    /// thread, fails with [`Error::ConnectionClosed`]; every event stream ends. While the
-    /// client is reconnecting there is nobody to say goodbye to: it just stops.
+    /// Says `exit`, waits for the switch's goodbye (at most the request timeout) and closes.
+    /// Every request still open, from any thread, fails with
+    /// [`Error::ConnectionClosed`](crate::Error::ConnectionClosed); every event stream ends;
+    /// no reconnect follows, whatever the socket does meanwhile. While the client is
+    /// reconnecting there is nobody to say goodbye to: it just stops.
     pub fn close(self) -> Result<()> {
-        let result = if self.handle.is_connected() {
-            match self.handle.send(Command::Exit) {
-                Ok(_) | Err(Error::ConnectionClosed(_)) | Err(Error::Closed) => Ok(()),
-                Err(e) => Err(e),
-            }
-        } else {
-            Ok(())
-        };
-        let shared = &self.handle.shared;
-        shared.begin_shutdown();
-        shared.join_reader(shared.config.request_timeout);
-        result
+        let conn = self.handle.shared.clone();
+        conn.close();
+        conn.ended.wait_peek();
+        Ok(())
     }
 
     /// The [`Handle`] of this client.

@@ -23,29 +23,34 @@
 //!
 //! # How it works
 //!
-//! Each connection has one reader thread. It owns reading: it feeds what the socket brings
-//! into the core and hands each output to whoever waits for it. A caller queues its command
-//! in the core under a short lock, writes the bytes itself (one writer at a time, in the
-//! order the core queued them), and waits for its result on a slot of its own. No lock is
-//! held across a socket read or write, so the reader keeps reading while another thread
-//! writes, even when the switch is itself blocked writing to this client.
+//! Every decision is made by the sans-IO client engine, [`esl_proto::client::Engine`],
+//! the same one the async adapters run: what a reply means, when a request times out, which
+//! stream gets an event, when to reconnect, how an outbound session is set up. This crate
+//! is the engine plus `std` sockets under [`mio`]:
+//!
+//! - One **reactor thread** owns every socket of a client (or, for an
+//!   [`OutboundServer`], the listener and every call's socket, on the thread that calls
+//!   [`OutboundServer::run`]): it reads into the engine, writes what the engine queued,
+//!   sleeps until the engine's next deadline, and opens the sockets it asks for.
+//! - **Callers block on their own result**, never on the socket: a request is handed to the
+//!   engine under a short lock and its result is handed back by the reactor.
+//! - **User code runs on a bounded worker pool**, never on the reactor: event handlers
+//!   ([`Handle::on`]) run one at a time per connection, in order; outbound handlers run
+//!   there too.
 //!
 //! - Every request has a timeout ([`ClientConfig`]); a request whose caller gave up is
-//!   cancelled in the core, and its late reply is discarded, never given to another.
+//!   cancelled in the engine, and its late reply is discarded, never given to another.
 //! - When the connection dies, every pending request fails at once with
-//!   [`Error::ConnectionClosed`]; with a [`Reconnect`] policy the reader thread reconnects
-//!   with backoff, replays the subscriptions, filters and log level, and puts a
-//!   [`Gap::Reconnected`] marker in the event streams.
+//!   [`Error::ConnectionClosed`] (or [`Error::Io`] with the socket's error); with a
+//!   [`Reconnect`] policy the engine reconnects with backoff, replays the subscriptions,
+//!   filters and log level, and puts a [`Gap::Reconnected`] marker in the event streams.
 //! - Event streams are bounded ([`ClientConfig::event_capacity`]) with a stated
 //!   [`Overflow`] policy and a counter of dropped events; an [`EventStream`] is a blocking
 //!   receiver and an [`Iterator`].
-//! - Handlers ([`Handle::on`]) run on the reader thread.
-//! - `bgapi` jobs use a client-chosen `Job-UUID`; `execute` uses a client-chosen
-//!   `Event-UUID`. Both complete when the switch's event says so; the connection subscribes
-//!   to the events it needs if the application did not.
-//! - The outbound server runs each call's handler on a thread of its own, up to
-//!   [`ServerConfig::max_calls`] at once; each call also has its reader thread.
-//!
+//! - `bgapi` jobs use a `Job-UUID` and `execute` an `Event-UUID` the engine chooses; both
+//!   complete when the switch's event says so, and the connection subscribes to the events
+//!   it needs if the application did not, for as long as it needs them.
+
 //! # Call control
 //!
 //! The call-control layer of the async adapters, with the same names and semantics; every
@@ -76,10 +81,7 @@
 //!
 //! - It does not retry requests: after a reconnect, a request that failed with
 //!   [`Error::ConnectionClosed`] may or may not have run on the switch.
-//! - It has no event loop: two threads per outbound call (handler and reader) suit hundreds
-//!   to a few thousand calls at once; for more, an async adapter serves them on a few
-//!   threads.
-//! - Name resolution in [`Client::connect`] is the system's, outside the connect timeout.
+//! - Name resolution is the system's, on the reactor thread, outside the connect timeout.
 //! - No TLS (mod_event_socket has none either).
 
 #![forbid(unsafe_code)]
@@ -87,24 +89,26 @@
 mod app;
 mod channel;
 mod client;
-mod config;
-mod error;
+mod conn;
 mod events;
 mod handle;
 mod outbound;
 mod pool;
-mod reader;
+mod reactor;
 mod router;
+mod server;
 mod service;
 mod signal;
-mod write;
+mod strand;
 
 pub use app::{App, CallEvent, APP_VARIABLE};
 pub use channel::Channel;
 pub use client::Client;
-pub use config::{ClientConfig, Overflow, Reconnect, ServerConfig, SessionSetup};
-pub use error::{Error, Result};
-pub use events::{EventStream, Gap, Incoming};
+pub use esl_proto::client::{
+    ClientConfig, Error, Expect, Gap, Incoming, Overflow, Reconnect, Result, ServerConfig,
+    SessionSetup,
+};
+pub use events::EventStream;
 pub use handle::{Handle, HandlerId, Job};
 pub use outbound::{OutboundServer, Session, ShutdownHandle};
 pub use router::{HandlerKey, RouteMatch, Router};

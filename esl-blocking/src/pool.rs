@@ -1,8 +1,9 @@
-//! The worker pool a [`Service`](crate::Service) runs its handlers on: at most `workers`
-//! threads, fed by a queue of at most `capacity` handlers waiting for one.
+//! The worker pool user code runs on: event handlers (through each connection's strand),
+//! outbound session handlers, and a [`Service`](crate::Service)'s handlers. At most
+//! `workers` threads, fed by a queue of at most `capacity` jobs waiting for one.
 //!
-//! Workers are started as they are needed (a handler queued while no worker is idle starts
-//! one, up to the limit) and then stay until the pool is dropped. When every worker is busy
+//! Workers are started as they are needed (a job queued while no worker is idle starts one,
+//! up to the limit) and end after 30 s without work. When every worker is busy
 //! and the queue is full, [`Pool::submit`] waits for room: the thread that submits (a
 //! switch's dispatch thread) stops taking events from its stream, which then fills up to its
 //! capacity before its [`Overflow`](crate::Overflow) policy applies. Nothing is spawned
@@ -14,6 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::signal::lock;
+
+/// How long a worker waits for work before its thread ends.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A handler call waiting for a worker.
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -103,17 +107,41 @@ impl Pool {
         drop(st);
         shared.work.notify_one();
         if start {
-            let worker = shared.clone();
-            let spawned = std::thread::Builder::new()
-                .name("esl-handler".into())
-                .spawn(move || worker.run());
-            if let Err(error) = spawned {
-                // The job stays queued for a running worker, or the next submit retries.
-                lock(&shared.state).spawned -= 1;
-                tracing::error!(%error, "cannot start a handler thread");
-            }
+            self.start_worker();
         }
         Ok(())
+    }
+
+    /// Queues `job` whatever the queue holds, never waiting: for the reactor, which must not
+    /// block. Its callers bound what they queue themselves (one strand per connection).
+    pub(crate) fn execute(&self, job: Job) {
+        let shared = &self.shared;
+        let mut st = lock(&shared.state);
+        if st.closed {
+            return;
+        }
+        st.queue.push_back(job);
+        let start = st.queue.len() > st.idle && st.spawned < shared.workers;
+        if start {
+            st.spawned += 1;
+        }
+        drop(st);
+        shared.work.notify_one();
+        if start {
+            self.start_worker();
+        }
+    }
+
+    fn start_worker(&self) {
+        let worker = self.shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("esl-handler".into())
+            .spawn(move || worker.run());
+        if let Err(error) = spawned {
+            // The job stays queued for a running worker, or the next submit retries.
+            lock(&self.shared.state).spawned -= 1;
+            tracing::error!(%error, "cannot start a handler thread");
+        }
     }
 
     /// Wakes the submitters waiting for room, to look at their cancel flag again.
@@ -161,8 +189,18 @@ impl PoolShared {
                         return;
                     }
                     st.idle += 1;
-                    st = self.work.wait(st).unwrap_or_else(|e| e.into_inner());
+                    let (guard, waited) = self
+                        .work
+                        .wait_timeout(st, KEEP_ALIVE)
+                        .unwrap_or_else(|e| e.into_inner());
+                    st = guard;
                     st.idle -= 1;
+                    // A worker idle for long gives its thread back; one starts again when
+                    // work comes.
+                    if waited.timed_out() && st.queue.is_empty() {
+                        st.spawned -= 1;
+                        return;
+                    }
                 }
             };
             // Every waiting submitter looks: one that gives up (its switch is closing) must

@@ -15,7 +15,7 @@ use esl_proto::RouteError;
 
 use crate::app::App;
 use crate::channel::Channel;
-use crate::error::Result;
+use esl_proto::client::Result;
 
 type RouteFn = Arc<dyn Fn(Channel, RouteMatch) -> Result<Flow> + Send + Sync>;
 

@@ -8,22 +8,19 @@
 //! pending on it; the others carry on, and when it comes back its subscriptions are replayed
 //! and its events flow again.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use esl_proto::apps::{subscription_names, with_app, AppTable};
+use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Overflow, Reconnect, Result};
 use esl_proto::Event;
 
-use esl_proto::apps::{check_app_id, subscription_names, with_app};
-
-use crate::app::{App, CallEvent, HandlerFn, APP_VARIABLE};
+use crate::app::{App, CallEvent, HandlerFn};
 use crate::client::Client;
-use crate::config::{ClientConfig, Overflow, Reconnect};
-use crate::error::{Error, Result};
-use crate::events::{EventStream, Gap, Incoming};
+use crate::events::EventStream;
 use crate::handle::{Handle, Job};
 use crate::pool::Pool;
 use crate::signal::lock;
@@ -98,7 +95,7 @@ struct ServiceInner {
 /// What the dispatch threads share: the apps and the pool. Not the switches, so dropping
 /// the last [`Service`] closes them even with no [`Service::close`].
 struct Core {
-    apps: RwLock<Apps>,
+    apps: RwLock<AppTable<App>>,
     pool: Pool,
 }
 
@@ -109,13 +106,6 @@ struct Switch {
     closing: Arc<AtomicBool>,
     dispatcher: Option<JoinHandle<()>>,
     core: Arc<Core>,
-}
-
-struct Apps {
-    by_id: HashMap<String, App>,
-    /// Load order, for the union of subscriptions a new switch gets.
-    order: Vec<String>,
-    default: Option<String>,
 }
 
 impl Service {
@@ -138,11 +128,7 @@ impl Service {
             inner: Arc::new(ServiceInner {
                 switches: Mutex::new(Vec::new()),
                 core: Arc::new(Core {
-                    apps: RwLock::new(Apps {
-                        by_id: HashMap::new(),
-                        order: Vec::new(),
-                        default: None,
-                    }),
+                    apps: RwLock::new(AppTable::new()),
                     pool: Pool::new(workers, queue),
                 }),
             }),
@@ -161,7 +147,7 @@ impl Service {
 
     /// The loaded apps' ids, in load order.
     pub fn apps(&self) -> Vec<String> {
-        self.inner.core.read_apps().order.clone()
+        self.inner.core.read_apps().ids()
     }
 
     /// The connection to the switch called `name`.
@@ -193,15 +179,13 @@ impl Service {
         let client = Client::connect(addr, config)?;
         // The stream opens before the subscription, so no event of a loaded app is missed.
         let events = client.events();
-        let names = {
-            let apps = self.inner.core.read_apps();
-            subscription_names(
-                apps.order
-                    .iter()
-                    .filter_map(|id| apps.by_id.get(id))
-                    .flat_map(|app| app.events()),
-            )
-        };
+        let names = subscription_names(
+            self.inner
+                .core
+                .read_apps()
+                .apps()
+                .flat_map(|app| app.events()),
+        );
         if !names.is_empty() {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             client.subscribe(esl_proto::EventFormat::Plain, &names)?;
@@ -252,10 +236,11 @@ impl Service {
     /// one word of letters, digits, `_`, `-` and `.`, an event name cannot be sent, or a
     /// switch refuses the subscription, nothing is loaded and the error says why.
     pub fn load(&self, id: &str, app: App) -> Result<()> {
-        check_app_id(id)?;
-        if self.inner.core.read_apps().by_id.contains_key(id) {
-            return Err(duplicate_app(id));
-        }
+        self.inner
+            .core
+            .read_apps()
+            .check(id)
+            .map_err(|e| Error::Rejected(e.to_string()))?;
         if let Some(command) = app.subscription()? {
             let handles: Vec<(Arc<str>, Handle)> = self
                 .lock_switches()
@@ -268,19 +253,17 @@ impl Service {
                 })?;
             }
         }
-        let mut apps = self.inner.core.write_apps();
-        if apps.by_id.contains_key(id) {
-            return Err(duplicate_app(id));
-        }
-        apps.by_id.insert(id.to_owned(), app);
-        apps.order.push(id.to_owned());
-        Ok(())
+        self.inner
+            .core
+            .write_apps()
+            .insert(id, app)
+            .map_err(|e| Error::Rejected(e.to_string()))
     }
 
     /// [`Service::load`], and makes it the app for calls no app claimed.
     pub fn load_default(&self, id: &str, app: App) -> Result<()> {
         self.load(id, app)?;
-        self.inner.core.write_apps().default = Some(id.to_owned());
+        self.inner.core.write_apps().set_default(id);
         Ok(())
     }
 
@@ -288,12 +271,7 @@ impl Service {
     /// may share them, and events no app wants are dropped.) Handler calls already queued
     /// still run.
     pub fn unload(&self, id: &str) -> bool {
-        let mut apps = self.inner.core.write_apps();
-        apps.order.retain(|o| o != id);
-        if apps.default.as_deref() == Some(id) {
-            apps.default = None;
-        }
-        apps.by_id.remove(id).is_some()
+        self.inner.core.write_apps().remove(id).is_some()
     }
 
     // ---- calls ----
@@ -306,7 +284,7 @@ impl Service {
         let handle = self
             .switch(switch)
             .ok_or_else(|| Error::Rejected(format!("no switch called {switch}")))?;
-        if !self.inner.core.read_apps().by_id.contains_key(app) {
+        if self.inner.core.read_apps().get(app).is_none() {
             return Err(Error::Rejected(format!("no app called {app}")));
         }
         handle.originate_job(&with_app(url, app)?, target)
@@ -321,10 +299,6 @@ impl Service {
 
 fn duplicate_switch(name: &str) -> Error {
     Error::Rejected(format!("a switch called {name} is already added"))
-}
-
-fn duplicate_app(id: &str) -> Error {
-    Error::Rejected(format!("an app called {id} is already loaded"))
 }
 
 impl Switch {
@@ -355,11 +329,11 @@ impl Drop for Switch {
 }
 
 impl Core {
-    fn read_apps(&self) -> RwLockReadGuard<'_, Apps> {
+    fn read_apps(&self) -> RwLockReadGuard<'_, AppTable<App>> {
         self.apps.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write_apps(&self) -> RwLockWriteGuard<'_, Apps> {
+    fn write_apps(&self) -> RwLockWriteGuard<'_, AppTable<App>> {
         self.apps.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -402,13 +376,7 @@ impl Core {
     ) -> bool {
         // Taken out of the lock: queueing may wait, and loading needs the lock to write.
         let handlers: Vec<HandlerFn> = {
-            let apps = self.read_apps();
-            let owner = event
-                .variable(APP_VARIABLE)
-                .map(|id| id.into_owned())
-                .filter(|id| apps.by_id.contains_key(id))
-                .or_else(|| apps.default.clone());
-            match owner.and_then(|id| apps.by_id.get(&id)) {
+            match self.read_apps().owner(&event) {
                 Some(app) => app.handlers_for(&event).cloned().collect(),
                 None => return true,
             }

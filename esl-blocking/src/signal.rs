@@ -1,12 +1,8 @@
-//! Small blocking primitives: a wake-up signal without lost wake-ups, and the slot a
-//! request's result is handed over in.
+//! Small blocking primitives: a wake-up signal without lost wake-ups, and the slot a result
+//! is handed over in.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-use esl_proto::Response;
-
-use crate::error::Result;
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
@@ -61,9 +57,9 @@ impl Signal {
         self.changed.notify_all();
     }
 
-    /// Waits until the generation is past `seen`, or `timeout` passed.
-    pub(crate) fn wait_past(&self, seen: u64, timeout: Duration) {
-        let deadline = deadline(timeout);
+    /// Waits until the generation is past `seen`, or `deadline` passed (for ever without
+    /// one).
+    pub(crate) fn wait_past(&self, seen: u64, deadline: Option<Instant>) {
         let mut generation = lock(&self.generation);
         while *generation == seen {
             let (guard, expired) = wait_until(&self.changed, generation, deadline);
@@ -76,67 +72,89 @@ impl Signal {
 }
 
 /// The first thing a request hears: accepted (a job or execute is under way), or its end.
-pub(crate) enum Step {
+pub(crate) enum Step<T> {
     Accepted,
-    Done(Result<Response>),
+    Done(T),
 }
 
-#[derive(Default)]
-struct SlotState {
+struct SlotState<T> {
     accepted: bool,
-    result: Option<Result<Response>>,
+    result: Option<T>,
 }
 
-/// Where one request's result is handed from the reader thread to the thread waiting for it.
-#[derive(Default)]
-pub(crate) struct Slot {
-    state: Mutex<SlotState>,
+/// Where one result is handed from the reactor to the thread waiting for it.
+pub(crate) struct Slot<T> {
+    state: Mutex<SlotState<T>>,
     changed: Condvar,
 }
 
-impl Slot {
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot {
+            state: Mutex::new(SlotState {
+                accepted: false,
+                result: None,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+}
+
+impl<T> Slot<T> {
     /// The switch accepted the request; its result comes later.
     pub(crate) fn accept(&self) {
         lock(&self.state).accepted = true;
         self.changed.notify_all();
     }
 
-    /// The request ended.
-    pub(crate) fn complete(&self, result: Result<Response>) {
-        lock(&self.state).result = Some(result);
+    /// The result, once: a later one is ignored.
+    pub(crate) fn complete(&self, result: T) {
+        let mut state = lock(&self.state);
+        if state.result.is_none() {
+            state.result = Some(result);
+        }
+        drop(state);
         self.changed.notify_all();
     }
 
-    /// Accepted or done, whichever comes first; `None` if `deadline` passed first.
-    pub(crate) fn wait_first(&self, deadline: Option<Instant>) -> Option<Step> {
+    /// Accepted or done, whichever comes first.
+    pub(crate) fn wait_first(&self) -> Step<T> {
         let mut state = lock(&self.state);
         loop {
-            if state.accepted {
-                return Some(Step::Accepted);
+            // Accepted first, even when the result came in the same breath: the result is
+            // then waiting for the next step.
+            if std::mem::take(&mut state.accepted) {
+                return Step::Accepted;
             }
             if let Some(result) = state.result.take() {
-                return Some(Step::Done(result));
+                return Step::Done(result);
             }
-            let (guard, expired) = wait_until(&self.changed, state, deadline);
-            state = guard;
-            if expired && !state.accepted && state.result.is_none() {
-                return None;
-            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
         }
     }
 
-    /// The result; `None` if `deadline` passed first.
-    pub(crate) fn wait_last(&self, deadline: Option<Instant>) -> Option<Result<Response>> {
+    /// The result.
+    pub(crate) fn wait_done(&self) -> T {
         let mut state = lock(&self.state);
         loop {
             if let Some(result) = state.result.take() {
-                return Some(result);
+                return result;
             }
-            let (guard, expired) = wait_until(&self.changed, state, deadline);
-            state = guard;
-            if expired && state.result.is_none() {
-                return None;
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The result, left in place for other waiters.
+    pub(crate) fn wait_peek(&self) -> T
+    where
+        T: Clone,
+    {
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(result) = &state.result {
+                return result.clone();
             }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
         }
     }
 }

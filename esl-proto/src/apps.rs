@@ -149,6 +149,119 @@ pub fn check_app_id(id: &str) -> Result<(), CommandError> {
     }
 }
 
+/// The apps of a service, by id, with the rule that says which app owns a call.
+///
+/// As in switchio: a call originated for an app carries its id in [`APP_VARIABLE`], and its
+/// events go to that app; the events of calls no loaded app claims go to the default app,
+/// if there is one.
+///
+/// ```
+/// use esl_proto::apps::AppTable;
+/// use esl_proto::Event;
+///
+/// let mut apps = AppTable::new();
+/// apps.insert("ivr", "IVR").unwrap();
+/// apps.insert("router", "ROUTER").unwrap();
+/// apps.set_default("router");
+/// assert!(apps.insert("ivr", "again").is_err());
+///
+/// let owned = Event::builder("CHANNEL_PARK").header("variable_esl_app", "ivr").build();
+/// let stranger = Event::builder("CHANNEL_PARK").build();
+/// assert_eq!(apps.owner(&owned), Some(&"IVR"));
+/// assert_eq!(apps.owner(&stranger), Some(&"ROUTER"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct AppTable<A> {
+    by_id: Vec<(String, A)>,
+    default: Option<String>,
+}
+
+impl<A> Default for AppTable<A> {
+    fn default() -> Self {
+        AppTable {
+            by_id: Vec::new(),
+            default: None,
+        }
+    }
+}
+
+impl<A> AppTable<A> {
+    /// No apps.
+    pub fn new() -> AppTable<A> {
+        AppTable::default()
+    }
+
+    /// Whether `id` can be loaded: a plain word no loaded app has.
+    pub fn check(&self, id: &str) -> Result<(), AppError> {
+        check_app_id(id).map_err(AppError::InvalidId)?;
+        if self.get(id).is_some() {
+            return Err(AppError::AlreadyLoaded(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Loads `app` under `id` (see [`AppTable::check`]).
+    pub fn insert(&mut self, id: &str, app: A) -> Result<(), AppError> {
+        self.check(id)?;
+        self.by_id.push((id.to_owned(), app));
+        Ok(())
+    }
+
+    /// Makes `id` the app for calls no app claimed; false if no app has that id.
+    pub fn set_default(&mut self, id: &str) -> bool {
+        let known = self.get(id).is_some();
+        if known {
+            self.default = Some(id.to_owned());
+        }
+        known
+    }
+
+    /// Unloads `id`, returning it.
+    pub fn remove(&mut self, id: &str) -> Option<A> {
+        let at = self.by_id.iter().position(|(i, _)| i == id)?;
+        if self.default.as_deref() == Some(id) {
+            self.default = None;
+        }
+        Some(self.by_id.remove(at).1)
+    }
+
+    /// The app loaded under `id`.
+    pub fn get(&self, id: &str) -> Option<&A> {
+        self.by_id.iter().find(|(i, _)| i == id).map(|(_, a)| a)
+    }
+
+    /// The ids, in load order.
+    pub fn ids(&self) -> Vec<String> {
+        self.by_id.iter().map(|(i, _)| i.clone()).collect()
+    }
+
+    /// The apps, in load order.
+    pub fn apps(&self) -> impl Iterator<Item = &A> {
+        self.by_id.iter().map(|(_, a)| a)
+    }
+
+    /// The app that owns the call `event` is about: the one its [`APP_VARIABLE`] names if
+    /// loaded, else the default app.
+    pub fn owner(&self, event: &Event) -> Option<&A> {
+        event
+            .variable(APP_VARIABLE)
+            .and_then(|id| self.get(&id))
+            .or_else(|| self.default.as_deref().and_then(|id| self.get(id)))
+    }
+}
+
+/// Why an app cannot be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The id cannot travel in a channel variable.
+    #[error("invalid app id: {0}")]
+    InvalidId(CommandError),
+    /// An app with this id is loaded already.
+    #[error("an app called {0} is already loaded")]
+    AlreadyLoaded(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,6 +91,15 @@ impl Dptools {
         self.uuid.as_deref()
     }
 
+    /// Any application: `app` with `arg` (checked like every other field).
+    pub fn execute_app(&self, app: &str, arg: Option<&str>) -> Result<Command, CommandError> {
+        let arg = match arg {
+            Some(a) => Some(self::arg("argument", a)?.to_owned()),
+            None => None,
+        };
+        self.execute(word("application", app)?, arg)
+    }
+
     /// `answer`
     pub fn answer(&self) -> Result<Command, CommandError> {
         self.execute("answer", None)

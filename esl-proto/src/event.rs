@@ -249,6 +249,21 @@ impl Event {
         self.header("Call-Direction")
     }
 
+    /// True for a call that came into the switch. Channel events and the outbound `connect`
+    /// reply carry `Call-Direction`; `variable_direction` is there on every channel.
+    pub fn is_inbound(&self) -> bool {
+        self.direction().as_deref() == Some("inbound")
+    }
+
+    /// True for a call the switch placed (see [`Event::is_inbound`]).
+    pub fn is_outbound(&self) -> bool {
+        self.direction().as_deref() == Some("outbound")
+    }
+
+    fn direction(&self) -> Option<Cow<'_, str>> {
+        self.call_direction().or_else(|| self.variable("direction"))
+    }
+
     /// `Hangup-Cause`, or `variable_hangup_cause` when only that is present.
     pub fn hangup_cause(&self) -> Option<Cow<'_, str>> {
         self.header("Hangup-Cause")

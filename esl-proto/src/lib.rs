@@ -85,6 +85,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apps;
+pub mod client;
 mod command;
 mod connection;
 pub mod dptools;

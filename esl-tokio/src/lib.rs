@@ -26,9 +26,8 @@ use futures_util::future::BoxFuture;
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
 pub use esl_async::{
-    esl_proto, CallEvent, ClientConfig, Error, EventStream, Gap, HandlerId, HandlerKey, Incoming,
-    Overflow, Reconnect, Result, RouteMatch, ServerConfig, SessionSetup, ShutdownHandle,
-    APP_VARIABLE,
+    esl_proto, CallEvent, ClientConfig, Error, Gap, HandlerId, HandlerKey, Incoming, Overflow,
+    Reconnect, Result, RouteMatch, ServerConfig, SessionSetup, ShutdownHandle, APP_VARIABLE,
 };
 
 /// tokio, as [`esl_async`] needs it.
@@ -84,6 +83,8 @@ impl esl_async::Listener for TokioListener {
     }
 }
 
+/// A stream of events on tokio.
+pub type EventStream = esl_async::EventStream<Tokio>;
 /// An inbound connection on tokio.
 pub type Client = esl_async::Client<Tokio>;
 /// The request API of a connection on tokio.

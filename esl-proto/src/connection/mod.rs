@@ -205,6 +205,12 @@ impl Connection {
         self.coverage.added_names().collect()
     }
 
+    /// True while subscriptions given to [`Connection::with_subscriptions`] are still to be
+    /// sent or answered: until then [`Connection::subscriptions`] holds only part of them.
+    pub fn is_replaying(&self) -> bool {
+        !self.replay.is_empty() || self.requests.has_unanswered_replay()
+    }
+
     /// Requests sent or held, waiting for their reply.
     pub fn pending_requests(&self) -> usize {
         self.requests.len()

@@ -215,6 +215,11 @@ impl Requests {
         })
     }
 
+    /// True if a replayed subscription waits for its reply.
+    pub(super) fn has_unanswered_replay(&self) -> bool {
+        self.sent.iter().any(|p| matches!(p.kind, Kind::Replay(_)))
+    }
+
     /// The subscription commands sent and not yet answered, oldest first.
     pub(super) fn unanswered_subscriptions(&self) -> impl Iterator<Item = &Command> {
         self.sent.iter().filter_map(|p| match &p.kind {

@@ -171,7 +171,7 @@ impl<E: Executor> Adapter for AsyncAdapter<E> {
 struct Client<E: Executor> {
     runtime: Arc<E>,
     client: AsyncClient<E::Runtime>,
-    events: Mutex<EventStream>,
+    events: Mutex<EventStream<E::Runtime>>,
 }
 
 impl<E: Executor> harness::Client for Client<E> {

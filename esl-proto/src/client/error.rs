@@ -4,9 +4,19 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::{CloseReason, CommandError, RequestError, SendError};
+use crate::{CloseReason, CommandError, RequestError, SendError};
 
 /// An error from a client or session call.
+///
+/// ```
+/// use std::time::Duration;
+/// use esl_proto::client::Error;
+///
+/// let error = Error::Rejected("-ERR no such channel\n".into());
+/// assert_eq!(error.to_string(), "the switch answered: -ERR no such channel");
+/// assert!(!error.is_connection_lost());
+/// assert!(Error::Timeout(Duration::from_secs(1)).to_string().contains("1s"));
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
@@ -23,7 +33,7 @@ pub enum Error {
     /// The connection closed before the reply; the request may or may not have run.
     ConnectionClosed(CloseReason),
     /// The connection failed with a protocol error.
-    Protocol(esl_proto::Error),
+    Protocol(crate::Error),
     /// The command cannot be sent (a line break in a field, too many pending requests...).
     Command(SendError),
     /// The channel hung up before the application ran.
@@ -95,11 +105,11 @@ impl From<RequestError> for Error {
     }
 }
 
-impl From<esl_proto::Error> for Error {
+impl From<crate::Error> for Error {
     /// A fatal protocol error; a refused password is [`Error::Auth`].
-    fn from(e: esl_proto::Error) -> Error {
+    fn from(e: crate::Error) -> Error {
         match e {
-            esl_proto::Error::AuthenticationFailed { reply } => Error::Auth(reply),
+            crate::Error::AuthenticationFailed { reply } => Error::Auth(reply),
             other => Error::Protocol(other),
         }
     }

@@ -1,0 +1,125 @@
+//! What one connection's callers and its driver share: the engine under a short lock, and
+//! the wakers of the tasks that wait on it.
+//!
+//! Callers lock the engine only to hand it a request or take stream items; the driver locks
+//! it only to feed it bytes and time and take its actions. Nothing holds the lock across a
+//! round trip, so any number of tasks pipeline requests on one connection.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use esl_proto::client::{Engine, Expect, Result, StreamId};
+use esl_proto::{Command, Event, Ready, RequestId, Response};
+use futures_util::task::AtomicWaker;
+
+use crate::runtime::Runtime;
+use crate::slot::Slot;
+
+/// Where a request's result goes.
+pub(crate) type Waiter = Arc<Slot<Result<Response>>>;
+
+/// An event handler.
+pub(crate) type HandlerFn = Arc<dyn Fn(&Event) + Send + Sync>;
+
+pub(crate) type ClientEngine = Engine<Waiter, HandlerFn>;
+
+/// The engine and the consumers of its streams.
+pub(crate) struct State {
+    pub(crate) engine: ClientEngine,
+    pub(crate) stream_wakers: Vec<(StreamId, Arc<AtomicWaker>)>,
+}
+
+/// Shared by every clone of a client or session, and by its driver.
+pub(crate) struct Shared<R: Runtime> {
+    pub(crate) runtime: R,
+    pub(crate) peer: String,
+    state: Mutex<State>,
+    /// Wakes the driver: something to send, room in a stream, a close.
+    pub(crate) driver: AtomicWaker,
+    /// How the handshake ended.
+    pub(crate) ready: Slot<Result<Ready>>,
+    /// The engine has finished and the driver stopped.
+    pub(crate) finished: AtomicBool,
+    /// Wakes whoever waits for the end ([`Shared::finished`]).
+    pub(crate) ended: Slot<()>,
+}
+
+impl<R: Runtime> Shared<R> {
+    pub(crate) fn new(runtime: R, peer: String, engine: ClientEngine) -> Arc<Shared<R>> {
+        Arc::new(Shared {
+            runtime,
+            peer,
+            state: Mutex::new(State {
+                engine,
+                stream_wakers: Vec::new(),
+            }),
+            driver: AtomicWaker::new(),
+            ready: Slot::default(),
+            finished: AtomicBool::new(false),
+            ended: Slot::default(),
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands `command` to the engine with a fresh waiter, and wakes the driver to send it.
+    pub(crate) fn start(
+        &self,
+        command: Command,
+        expect: Expect,
+        timeout: Option<Duration>,
+    ) -> Result<(RequestId, Option<String>, Waiter)> {
+        let waiter = Waiter::default();
+        let now = self.runtime.now();
+        let sent = self
+            .lock()
+            .engine
+            .send(now, command, expect, timeout, waiter.clone())?;
+        self.driver.wake();
+        Ok((sent.id, sent.uuid, waiter))
+    }
+
+    /// The caller gave up on `id`.
+    pub(crate) fn cancel(&self, id: RequestId) {
+        self.lock().engine.cancel(id);
+        self.driver.wake();
+    }
+
+    /// Closes on purpose (see [`Engine::close`]).
+    pub(crate) fn close(&self) {
+        let now = self.runtime.now();
+        self.lock().engine.close(now);
+        self.driver.wake();
+    }
+}
+
+/// Cancels a request if its caller stops waiting before the result (a dropped future).
+pub(crate) struct CancelOnDrop<'a, R: Runtime> {
+    shared: &'a Shared<R>,
+    id: Option<RequestId>,
+}
+
+impl<'a, R: Runtime> CancelOnDrop<'a, R> {
+    pub(crate) fn new(shared: &'a Shared<R>, id: RequestId) -> Self {
+        CancelOnDrop {
+            shared,
+            id: Some(id),
+        }
+    }
+
+    /// The result came: nothing to cancel.
+    pub(crate) fn disarm(mut self) {
+        self.id = None;
+    }
+}
+
+impl<R: Runtime> Drop for CancelOnDrop<'_, R> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            self.shared.cancel(id);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! What one connection's callers and the reactor share: the engine under a short lock, the
+//! way to get the reactor's attention, and the slots callers block on.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use esl_proto::client::{Engine, Expect, Result, StreamId};
+use esl_proto::{Command, Event, Ready, RequestId, Response};
+
+use crate::reactor::Notifier;
+use crate::signal::{Signal, Slot};
+use crate::strand::Strand;
+
+/// Where a request's result goes.
+pub(crate) type Waiter = Arc<Slot<Result<Response>>>;
+
+/// An event handler.
+pub(crate) type HandlerFn = Arc<dyn Fn(&Event) + Send + Sync>;
+
+pub(crate) type ClientEngine = Engine<Waiter, HandlerFn>;
+
+/// The engine and the consumers of its streams.
+pub(crate) struct State {
+    pub(crate) engine: ClientEngine,
+    pub(crate) stream_signals: Vec<(StreamId, Arc<Signal>)>,
+}
+
+/// Shared by every clone of a client or session, and by the reactor.
+pub(crate) struct Conn {
+    pub(crate) peer: String,
+    state: Mutex<State>,
+    notifier: Notifier,
+    /// Already in the reactor's queue of connections to look at.
+    queued: AtomicBool,
+    /// How the handshake ended.
+    pub(crate) ready: Slot<Result<Ready>>,
+    /// Set once the engine has finished.
+    pub(crate) ended: Slot<()>,
+    /// Where this connection's handlers run, one at a time, in order.
+    pub(crate) strand: Arc<Strand>,
+    /// The application keeps an outbound call past its handler (see
+    /// [`Session::detach`](crate::Session::detach)).
+    pub(crate) detached: AtomicBool,
+}
+
+impl Conn {
+    pub(crate) fn new(
+        peer: String,
+        engine: ClientEngine,
+        notifier: Notifier,
+        strand: Arc<Strand>,
+    ) -> Arc<Conn> {
+        Arc::new(Conn {
+            peer,
+            state: Mutex::new(State {
+                engine,
+                stream_signals: Vec::new(),
+            }),
+            notifier,
+            queued: AtomicBool::new(false),
+            ready: Slot::default(),
+            ended: Slot::default(),
+            strand,
+            detached: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Asks the reactor to look at this connection (bytes to write, an action to take).
+    pub(crate) fn notify(&self) {
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            self.notifier.notify();
+        }
+    }
+
+    /// The reactor took the notification.
+    pub(crate) fn unqueue(&self) {
+        self.queued.store(false, Ordering::Release);
+    }
+
+    /// Hands `command` to the engine with a fresh waiter, and has the reactor send it.
+    pub(crate) fn start(
+        &self,
+        command: Command,
+        expect: Expect,
+        timeout: Option<Duration>,
+    ) -> Result<(RequestId, Option<String>, Waiter)> {
+        let waiter = Waiter::default();
+        let sent =
+            self.lock()
+                .engine
+                .send(Instant::now(), command, expect, timeout, waiter.clone())?;
+        self.notify();
+        Ok((sent.id, sent.uuid, waiter))
+    }
+
+    /// The caller gave up on `id`.
+    pub(crate) fn cancel(&self, id: RequestId) {
+        self.lock().engine.cancel(id);
+        self.notify();
+    }
+
+    /// Closes on purpose (see [`Engine::close`]).
+    pub(crate) fn close(&self) {
+        self.lock().engine.close(Instant::now());
+        self.notify();
+    }
+}
+
+/// Stops the connection when the last clone of what owns it is dropped.
+pub(crate) struct Owner {
+    pub(crate) conn: Arc<Conn>,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if !self.conn.detached.load(Ordering::Acquire) {
+            self.conn.close();
+        }
+    }
+}

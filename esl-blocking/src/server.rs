@@ -1,0 +1,189 @@
+//! The outbound server's side of the reactor: accepting the switch's connections, refusing
+//! them promptly when the server is full or out of file descriptors, and starting each
+//! call's handler once its session is set up.
+
+use std::fs::File;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use esl_proto::client::{Engine, ServerConfig};
+use esl_proto::{Event, Ready};
+use mio::net::TcpListener;
+
+use crate::conn::{Conn, Owner};
+use crate::outbound::Session;
+use crate::pool::Pool;
+use crate::reactor::{Reactor, ReactorWaker, LISTENER};
+use crate::signal::Signal;
+use crate::strand::Strand;
+
+/// What the server's handle and its reactor share.
+pub(crate) struct ServerState {
+    pub(crate) active: AtomicUsize,
+    pub(crate) handled: AtomicU64,
+    pub(crate) rejected: AtomicU64,
+    pub(crate) stopping: AtomicBool,
+    /// Signalled when a call ends.
+    pub(crate) calls: Signal,
+    pub(crate) waker: ReactorWaker,
+}
+
+pub(crate) type CallHandler = Arc<dyn Fn(Session) + Send + Sync>;
+
+/// Starts a call's handler once its session is ready.
+pub(crate) struct CallStart {
+    handler: CallHandler,
+}
+
+impl CallStart {
+    pub(crate) fn start(self, conn: Arc<Conn>, ready: Ready) {
+        let channel = ready
+            .channel
+            .unwrap_or_else(|| Event::builder("CHANNEL_DATA").build());
+        let uuid = channel.unique_id().unwrap_or_default().into_owned();
+        tracing::debug!(channel = %uuid, "call");
+        let session = Session::new(
+            Arc::new(Owner { conn: conn.clone() }),
+            uuid,
+            Arc::new(channel),
+        );
+        let handler = self.handler;
+        conn.strand.submit(Box::new(move || handler(session)));
+    }
+}
+
+/// The listening half of an outbound server's reactor.
+pub(crate) struct Accepting {
+    listener: Option<TcpListener>,
+    config: ServerConfig,
+    handler: CallHandler,
+    pool: Arc<Pool>,
+    pub(crate) state: Arc<ServerState>,
+    /// A descriptor kept in reserve: when `accept` fails for want of descriptors, it is
+    /// given up to accept the waiting connection and close it at once, so that the switch's
+    /// `socket` application fails now and its dialplan goes on.
+    reserve: Option<File>,
+}
+
+impl Accepting {
+    pub(crate) fn new(
+        listener: TcpListener,
+        config: ServerConfig,
+        handler: CallHandler,
+        pool: Arc<Pool>,
+        state: Arc<ServerState>,
+    ) -> Accepting {
+        Accepting {
+            listener: Some(listener),
+            config,
+            handler,
+            pool,
+            state,
+            reserve: reserve(),
+        }
+    }
+
+    /// After each turn: stops listening once a shutdown began.
+    pub(crate) fn after_turn(&mut self) {
+        if self.state.stopping.load(Ordering::Acquire) {
+            // Stop listening first, so the switch's next `socket` fails at once.
+            self.listener = None;
+        }
+    }
+
+    pub(crate) fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    pub(crate) fn call_ended(&mut self) {
+        self.state.active.fetch_sub(1, Ordering::AcqRel);
+        self.state.calls.notify();
+    }
+
+    fn refuse_for_want_of_descriptors(&mut self, error: &io::Error) {
+        self.state.rejected.fetch_add(1, Ordering::Relaxed);
+        let Some(listener) = self.listener.as_ref() else {
+            return;
+        };
+        match self.reserve.take() {
+            Some(reserve) => {
+                drop(reserve);
+                if let Ok((stream, peer)) = listener.accept() {
+                    drop(stream);
+                    tracing::warn!(%peer, %error, "out of file descriptors; call refused");
+                }
+                self.reserve = reserve_file();
+            }
+            None => {
+                tracing::error!(%error, "out of file descriptors and no reserve: calls wait in the backlog");
+            }
+        }
+    }
+}
+
+fn reserve() -> Option<File> {
+    reserve_file()
+}
+
+fn reserve_file() -> Option<File> {
+    File::open("/dev/null").ok()
+}
+
+/// Accepts every connection waiting (the listener is edge-triggered).
+pub(crate) fn accept_all(reactor: &mut Reactor) {
+    loop {
+        let Some(accepting) = reactor.accepting.as_mut() else {
+            return;
+        };
+        let Some(listener) = accepting.listener.as_ref() else {
+            return;
+        };
+        let (stream, peer) = match listener.accept() {
+            Ok(pair) => pair,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // EMFILE (the process) or ENFILE (the system).
+            Err(e) if matches!(e.raw_os_error(), Some(24) | Some(23)) => {
+                accepting.refuse_for_want_of_descriptors(&e);
+                continue;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                return;
+            }
+        };
+        let state = accepting.state.clone();
+        if state.active.load(Ordering::Acquire) >= accepting.config.max_calls {
+            state.rejected.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%peer, limit = accepting.config.max_calls, "call limit reached; connection refused");
+            drop(stream);
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        let engine = Engine::outbound(&accepting.config, Instant::now());
+        let strand = Strand::new(
+            accepting.pool.clone(),
+            accepting.config.session.event_capacity,
+        );
+        let call = CallStart {
+            handler: accepting.handler.clone(),
+        };
+        let notifier = reactor.reserve();
+        let conn = Conn::new(peer.to_string(), engine, notifier.clone(), strand);
+        if let Err(error) = reactor.insert(&notifier, conn, Some(stream), Some(call)) {
+            tracing::warn!(%peer, %error, "cannot watch the call's socket; refused");
+            continue;
+        }
+        state.active.fetch_add(1, Ordering::AcqRel);
+        state.handled.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Registers the listener with the reactor.
+pub(crate) fn listen(reactor: &Reactor, listener: &mut TcpListener) -> io::Result<()> {
+    reactor
+        .registry()
+        .register(listener, LISTENER, mio::Interest::READABLE)
+}

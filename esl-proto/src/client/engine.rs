@@ -1,0 +1,768 @@
+//! The engine: one client connection's behaviour over the whole life of the client, across
+//! every socket a reconnect opens. See the [module documentation](super) for the loop an
+//! adapter runs around it.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::config::{ClientConfig, ServerConfig, SessionSetup};
+use super::error::Error;
+use super::link::Link;
+use super::requests::{later, Expect, Requests};
+use super::rng::Rng;
+use super::streams::{Drained, Gap, Incoming, StreamId, Streams};
+use crate::apps::{EventHandlers, HandlerId};
+use crate::{
+    CallCommand, CloseReason, Command, Connection, Event, Output, Ready, RequestError, RequestId,
+    Response, Stats, Subscriptions,
+};
+
+/// What the adapter has to do, in order. See [`Engine::poll_action`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Action<W, H> {
+    /// Open a socket to the switch (the first one, or a reconnect), then call
+    /// [`Engine::connected`] or [`Engine::connect_failed`].
+    Connect,
+    /// Close the socket, after writing what [`Engine::poll_transmit`] still holds.
+    Disconnect,
+    /// The connection is ready: authenticated (inbound), or the outbound session is set up,
+    /// with the channel's data. Comes once.
+    Ready(Ready),
+    /// The switch accepted this request (a `bgapi` or a waiting `execute`); its result comes
+    /// later.
+    Accepted(W),
+    /// This request ended.
+    Done(W, Result<Response, Error>),
+    /// Call these handlers with this event.
+    Event {
+        /// The event.
+        event: Event,
+        /// The handlers registered for it, in the order they were added.
+        handlers: Vec<H>,
+    },
+    /// The engine has stopped for good: closed on purpose (`Ok`), or lost without a reconnect
+    /// policy, or given up. Every request has ended and every stream has ended. Last action.
+    Finished(Result<(), Error>),
+}
+
+/// A request the engine sent: its id, and the uuid the engine chose for it (the `Job-UUID`
+/// of a `bgapi`, the `Event-UUID` of an `execute`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Sent {
+    /// The request.
+    pub id: RequestId,
+    /// The uuid its completion event will carry.
+    pub uuid: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Inbound,
+    Outbound(SessionSetup),
+}
+
+/// An outbound session between its `connect` reply and its setup's last `+OK`.
+#[derive(Debug)]
+struct Setup {
+    pending: Vec<RequestId>,
+    ready: Ready,
+}
+
+/// One client connection's behaviour, without I/O or clock: requests and their deadlines,
+/// what replies mean, event streams and handlers, reconnecting, the outbound session's setup.
+///
+/// `W` is what the adapter wakes a request's caller with, `H` an event handler; the engine
+/// keeps them and hands them back in [`Action`]s.
+///
+/// ```
+/// use std::time::Instant;
+/// use esl_proto::client::{Action, ClientConfig, Engine, Expect};
+/// use esl_proto::Command;
+///
+/// let now = Instant::now();
+/// let mut engine: Engine<&str, ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
+/// assert!(matches!(engine.poll_action(), Some(Action::Connect)));
+/// engine.connected(now);
+/// engine.send(now, Command::api("status"), Expect::Api, None, "status caller").unwrap();
+/// engine.receive(now, b"Content-Type: auth/request\n\n");
+/// engine.receive(now, b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n");
+/// assert!(matches!(engine.poll_action(), Some(Action::Ready(_))));
+/// assert_eq!(&engine.poll_transmit().unwrap()[..], b"auth ClueCon\n\napi status\n\n");
+/// engine.receive(now, b"Content-Type: api/response\nContent-Length: 6\n\nUP 0s\n");
+/// match engine.poll_action() {
+///     Some(Action::Done("status caller", Ok(response))) => assert_eq!(response.text(), "UP 0s\n"),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+pub struct Engine<W, H> {
+    config: ClientConfig,
+    role: Role,
+    conn: Connection,
+    link: Link,
+    requests: Requests<W>,
+    streams: Streams,
+    handlers: EventHandlers<H>,
+    actions: VecDeque<Action<W, H>>,
+    rng: Rng,
+    /// The application's subscriptions as last confirmed, for the next connection.
+    record: Subscriptions,
+    ready_once: bool,
+    /// The current connection completed its handshake.
+    conn_ready: bool,
+    setup: Option<Setup>,
+    exit: Option<RequestId>,
+    /// The socket error that ended the current socket, reported to its requests.
+    io_error: Option<Arc<io::Error>>,
+    reconnects: u64,
+}
+
+impl<W, H> std::fmt::Debug for Engine<W, H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("role", &self.role)
+            .field("link", &self.link)
+            .field("connection", &self.conn)
+            .field("requests", &self.requests.len())
+            .field("reconnects", &self.reconnects)
+            .finish()
+    }
+}
+
+impl<W: Clone, H: Clone> Engine<W, H> {
+    // ---- construction ----
+
+    /// A client of a switch's event socket. Its first action is [`Action::Connect`].
+    pub fn inbound(config: ClientConfig, now: Instant) -> Engine<W, H> {
+        let conn = Connection::inbound(config.auth.clone()).with_limits(config.limits);
+        let link = Link::Opening {
+            attempt: 0,
+            deadline: later(now, config.connect_timeout),
+        };
+        let mut engine = Engine::new(config, Role::Inbound, conn, link);
+        engine.actions.push_back(Action::Connect);
+        engine
+    }
+
+    /// One call of an outbound server, on a socket the switch already opened: `connect`
+    /// goes out at once, then the session's setup.
+    pub fn outbound(config: &ServerConfig, now: Instant) -> Engine<W, H> {
+        let conn = Connection::outbound().with_limits(config.session.limits);
+        let link = Link::Up {
+            handshake: Some(later(now, config.session.connect_timeout)),
+            attempt: 0,
+        };
+        Engine::new(
+            config.session.clone(),
+            Role::Outbound(config.setup),
+            conn,
+            link,
+        )
+    }
+
+    fn new(config: ClientConfig, role: Role, conn: Connection, link: Link) -> Engine<W, H> {
+        Engine {
+            rng: Rng::new(config.seed),
+            streams: Streams::new(config.event_capacity, config.overflow),
+            config,
+            role,
+            conn,
+            link,
+            requests: Requests::default(),
+            handlers: EventHandlers::new(),
+            actions: VecDeque::new(),
+            record: Subscriptions::new(),
+            ready_once: false,
+            conn_ready: false,
+            setup: None,
+            exit: None,
+            io_error: None,
+            reconnects: 0,
+        }
+    }
+
+    // ---- getters ----
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// True while a socket is up and ready for commands.
+    pub fn is_ready(&self) -> bool {
+        matches!(
+            self.link,
+            Link::Up {
+                handshake: None,
+                ..
+            }
+        ) && self.conn.is_ready()
+    }
+
+    /// True once [`Action::Finished`] has been produced.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.link, Link::Finished)
+    }
+
+    /// True from [`Engine::close`] until it is finished.
+    pub fn is_closing(&self) -> bool {
+        matches!(self.link, Link::Closing { .. })
+    }
+
+    /// What the application subscribed to and the switch accepted (replayed after a
+    /// reconnect).
+    pub fn subscriptions(&self) -> &Subscriptions {
+        if self.conn_ready && !self.conn.is_replaying() {
+            self.conn.subscriptions()
+        } else {
+            &self.record
+        }
+    }
+
+    /// The events the connection subscribed to for itself (see
+    /// [`Connection::library_subscriptions`]).
+    pub fn library_subscriptions(&self) -> Vec<&'static str> {
+        self.conn.library_subscriptions()
+    }
+
+    /// The protocol counters of the current socket.
+    pub fn stats(&self) -> Stats {
+        self.conn.stats()
+    }
+
+    /// Reconnections made so far.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects
+    }
+
+    /// Requests waiting for their result.
+    pub fn pending_requests(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Outbound: the channel of the call.
+    pub fn session_uuid(&self) -> Option<&str> {
+        self.conn.session_uuid()
+    }
+
+    /// When [`Engine::handle_timeout`] must be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.requests.next_deadline(), self.link.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// False while an event stream is full under
+    /// [`Overflow::Backpressure`](super::Overflow::Backpressure): stop reading the socket
+    /// until a drain says [`Drained::resume_reading`].
+    pub fn wants_read(&self) -> bool {
+        !self.streams.holds_back()
+    }
+
+    // ---- transport input ----
+
+    /// The socket asked for by [`Action::Connect`] is open.
+    pub fn connected(&mut self, now: Instant) {
+        let _ = now;
+        match self.link {
+            Link::Opening { attempt, deadline } => {
+                self.io_error = None;
+                self.link = Link::Up {
+                    handshake: Some(deadline),
+                    attempt,
+                }
+            }
+            // Closed meanwhile: nobody wants the socket.
+            _ => self.actions.push_back(Action::Disconnect),
+        }
+    }
+
+    /// The socket asked for by [`Action::Connect`] could not be opened.
+    pub fn connect_failed(&mut self, now: Instant, error: io::Error) {
+        if let Link::Opening { attempt, .. } = self.link {
+            tracing::debug!(%error, attempt, "connect failed");
+            self.attempt_failed(now, attempt, Error::from(error));
+        }
+    }
+
+    /// Bytes read from the socket.
+    pub fn receive(&mut self, now: Instant, bytes: &[u8]) {
+        if matches!(self.link, Link::Up { .. } | Link::Closing { .. }) {
+            self.conn.receive(bytes);
+            self.pump(now);
+        }
+    }
+
+    /// The peer closed the socket.
+    pub fn receive_eof(&mut self, now: Instant) {
+        if matches!(self.link, Link::Up { .. } | Link::Closing { .. }) {
+            self.conn.receive_eof();
+            self.pump(now);
+        }
+    }
+
+    /// The socket failed (a reset, ...): its requests fail with this error.
+    pub fn receive_error(&mut self, now: Instant, error: io::Error) {
+        if matches!(self.link, Link::Up { .. } | Link::Closing { .. }) {
+            tracing::warn!(%error, "socket error");
+            self.io_error = Some(Arc::new(error));
+            self.conn.receive_eof();
+            self.pump(now);
+        }
+    }
+
+    /// Time passed: expires requests, the connect and handshake deadlines, and the
+    /// reconnect wait.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for (id, entry) in self.requests.expire(now) {
+            self.conn.cancel(id);
+            self.actions.push_back(Action::Done(
+                entry.waiter,
+                Err(Error::Timeout(entry.timeout)),
+            ));
+        }
+        match self.link {
+            Link::Opening { attempt, deadline } if now >= deadline => {
+                let limit = self.config.connect_timeout;
+                self.attempt_failed(now, attempt, Error::ConnectTimeout(limit));
+            }
+            Link::Up {
+                handshake: Some(deadline),
+                attempt,
+            } if now >= deadline => {
+                tracing::warn!("no handshake in time");
+                self.actions.push_back(Action::Disconnect);
+                let limit = self.config.connect_timeout;
+                self.attempt_failed(now, attempt, Error::ConnectTimeout(limit));
+            }
+            Link::Backoff { attempt, until } if now >= until => {
+                self.link = Link::Opening {
+                    attempt,
+                    deadline: later(now, self.config.connect_timeout),
+                };
+                self.actions.push_back(Action::Connect);
+            }
+            Link::Closing { deadline } if now >= deadline => {
+                self.actions.push_back(Action::Disconnect);
+                self.finish(now, Ok(()));
+            }
+            _ => {}
+        }
+        self.pump(now);
+    }
+
+    // ---- application commands ----
+
+    /// Sends `command`, expecting `expect`, within `timeout` (the one its kind calls for
+    /// when `None`). A `bgapi` without a `Job-UUID` and a waiting `execute` without an
+    /// `Event-UUID` get one from the engine.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        mut command: Command,
+        expect: Expect,
+        timeout: Option<Duration>,
+        waiter: W,
+    ) -> Result<Sent, Error> {
+        if matches!(self.link, Link::Finished | Link::Closing { .. }) {
+            return Err(Error::Closed);
+        }
+        let uuid = self.choose_uuid(&mut command);
+        let (first, after_accept) = match (timeout, expect) {
+            (Some(t), _) => (t, t),
+            (None, Expect::Job) => (self.config.request_timeout, self.config.job_timeout),
+            (None, _) => {
+                let t = self.config.timeout_for(&command);
+                (t, t)
+            }
+        };
+        let id = self.conn.send(command)?;
+        self.requests
+            .insert(id, waiter, expect, now, first, after_accept);
+        Ok(Sent { id, uuid })
+    }
+
+    /// The caller gave up on `id`: nobody is told, and its late reply is consumed.
+    pub fn cancel(&mut self, id: RequestId) {
+        if self.requests.remove(id).is_some() {
+            self.conn.cancel(id);
+            // The cancellation's own output reaches nobody; what it withdrew goes out.
+            while let Ok(Some(_)) = self.conn.poll_output() {}
+        }
+    }
+
+    /// Gives `id` a new timeout from `now` (a caller that waits for a job's result with a
+    /// timeout of its own). False if `id` has ended.
+    pub fn set_timeout(&mut self, id: RequestId, now: Instant, timeout: Duration) -> bool {
+        self.requests.set_timeout(id, now, timeout)
+    }
+
+    /// Closes on purpose: `exit` goes out (when connected), the switch's goodbye is awaited
+    /// for at most the request timeout, and nothing reconnects, whatever the socket does
+    /// meanwhile.
+    pub fn close(&mut self, now: Instant) {
+        match self.link {
+            Link::Finished | Link::Closing { .. } => {}
+            Link::Up { .. } if self.conn.is_ready() => match self.conn.send(Command::Exit) {
+                Ok(id) => {
+                    self.exit = Some(id);
+                    self.link = Link::Closing {
+                        deadline: later(now, self.config.request_timeout),
+                    };
+                }
+                Err(_) => {
+                    self.actions.push_back(Action::Disconnect);
+                    self.finish(now, Ok(()));
+                }
+            },
+            Link::Up { .. } => {
+                self.actions.push_back(Action::Disconnect);
+                self.finish(now, Ok(()));
+            }
+            Link::Opening { .. } | Link::Backoff { .. } => self.finish(now, Ok(())),
+        }
+    }
+
+    /// Stops at once, without a goodbye (the application dropped the client).
+    pub fn abort(&mut self, now: Instant) {
+        if !self.is_finished() {
+            self.actions.push_back(Action::Disconnect);
+            self.finish(now, Ok(()));
+        }
+    }
+
+    /// A new event stream, from now on.
+    pub fn open_stream(&mut self) -> StreamId {
+        let id = self.streams.open();
+        if self.streams.has_ended() {
+            self.streams.end();
+        }
+        id
+    }
+
+    /// The stream's consumer went away.
+    pub fn close_stream(&mut self, id: StreamId) {
+        self.streams.close(id);
+    }
+
+    /// Moves up to `max` queued items of stream `id` into `out`.
+    pub fn drain(&mut self, id: StreamId, out: &mut VecDeque<Incoming>, max: usize) -> Drained {
+        self.streams.drain(id, out, max)
+    }
+
+    /// Events stream `id` dropped so far by the overflow policy.
+    pub fn dropped(&self, id: StreamId) -> u64 {
+        self.streams.dropped(id)
+    }
+
+    /// Items waiting in stream `id`.
+    pub fn queued(&self, id: StreamId) -> usize {
+        self.streams.len(id)
+    }
+
+    /// Calls `handler` (through [`Action::Event`]) for every event called `name` (an event
+    /// name, a `CUSTOM` subclass, or `*`).
+    pub fn on(&mut self, name: &str, handler: H) -> HandlerId {
+        self.handlers.add(name, handler)
+    }
+
+    /// Removes a handler; false if there was none.
+    pub fn off(&mut self, id: HandlerId) -> bool {
+        self.handlers.remove(id)
+    }
+
+    // ---- poll outputs ----
+
+    /// The next thing to do; `None` when there is nothing until more input or time.
+    pub fn poll_action(&mut self) -> Option<Action<W, H>> {
+        self.actions.pop_front()
+    }
+
+    /// Bytes to write to the socket.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.conn.poll_transmit()
+    }
+
+    /// The streams that received items (or ended) since they were last named: wake their
+    /// consumers.
+    pub fn take_woken(&mut self, out: &mut Vec<StreamId>) {
+        self.streams.take_woken(out);
+    }
+
+    // ---- internals ----
+
+    fn choose_uuid(&mut self, command: &mut Command) -> Option<String> {
+        match command {
+            Command::Bgapi { job_uuid, .. } => {
+                Some(job_uuid.get_or_insert_with(|| self.rng.uuid()).clone())
+            }
+            Command::SendMsg(msg) => match &mut msg.command {
+                CallCommand::Execute(exec) if exec.wait => Some(
+                    exec.event_uuid
+                        .get_or_insert_with(|| self.rng.uuid())
+                        .clone(),
+                ),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Takes every output of the connection.
+    fn pump(&mut self, now: Instant) {
+        loop {
+            match self.conn.poll_output() {
+                Ok(Some(output)) => self.on_output(now, output),
+                Ok(None) => return,
+                Err(error) => {
+                    if self.conn.is_closed() && !self.is_finished() {
+                        self.lost(now, Error::from(error));
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_output(&mut self, now: Instant, output: Output) {
+        match output {
+            Output::Ready(ready) => self.on_ready(ready),
+            Output::Accepted { id, .. } => {
+                if let Some(waiter) = self.requests.accepted(id, now) {
+                    self.actions.push_back(Action::Accepted(waiter));
+                }
+            }
+            Output::Response { id, response } => self.on_response(now, id, response),
+            Output::Failed { id, error } => {
+                if let Some(entry) = self.requests.remove(id) {
+                    let error = self.request_error(error);
+                    self.actions
+                        .push_back(Action::Done(entry.waiter, Err(error)));
+                }
+            }
+            Output::Event(event) => {
+                let handlers: Vec<H> = self.handlers.matching(&event).cloned().collect();
+                if !handlers.is_empty() {
+                    self.actions.push_back(Action::Event {
+                        event: event.clone(),
+                        handlers,
+                    });
+                }
+                self.streams.push(Incoming::Event(event));
+            }
+            Output::Log(line) => self.streams.push(Incoming::Log(line)),
+            Output::Disconnect(notice) => self.streams.push(Incoming::Notice(notice)),
+            Output::InvalidEvent { error, .. } => {
+                tracing::warn!(%error, "event that does not parse, skipped");
+            }
+            Output::Unexpected(message) => {
+                tracing::warn!(content_type = %message.content_type(), "unexpected message, skipped");
+            }
+            Output::AuthRequested => {}
+            Output::Closed(reason) => self.on_closed(now, reason),
+        }
+    }
+
+    fn on_ready(&mut self, ready: Ready) {
+        self.conn_ready = true;
+        match self.role {
+            Role::Inbound => {
+                self.link.handshake_done();
+                if self.ready_once {
+                    self.reconnects += 1;
+                    tracing::info!("reconnected; subscriptions replayed");
+                    self.streams.push_gap(Gap::Reconnected);
+                } else {
+                    self.ready_once = true;
+                    self.actions.push_back(Action::Ready(ready));
+                }
+            }
+            Role::Outbound(setup) => {
+                let mut commands = Vec::new();
+                if setup.myevents {
+                    commands.push(Command::MyEvents {
+                        uuid: None,
+                        format: None,
+                    });
+                }
+                if setup.linger {
+                    commands.push(Command::Linger { seconds: None });
+                }
+                let pending = commands
+                    .into_iter()
+                    .filter_map(|command| self.conn.send(command).ok())
+                    .collect();
+                self.setup = Some(Setup { pending, ready });
+                self.setup_progress();
+            }
+        }
+    }
+
+    /// The outbound session is ready once every setup command is accepted.
+    fn setup_progress(&mut self) {
+        if self.setup.as_ref().is_some_and(|s| s.pending.is_empty()) {
+            if let Some(setup) = self.setup.take() {
+                self.link.handshake_done();
+                self.ready_once = true;
+                self.actions.push_back(Action::Ready(setup.ready));
+            }
+        }
+    }
+
+    fn on_response(&mut self, now: Instant, id: RequestId, response: Response) {
+        if self.exit == Some(id) {
+            self.actions.push_back(Action::Disconnect);
+            self.finish(now, Ok(()));
+            return;
+        }
+        if let Some(setup) = self.setup.as_mut() {
+            if let Some(at) = setup.pending.iter().position(|p| *p == id) {
+                setup.pending.remove(at);
+                if !response.is_ok() {
+                    let error = Error::Rejected(response.text());
+                    tracing::warn!(%error, "session setup refused");
+                    self.actions.push_back(Action::Disconnect);
+                    self.finish(now, Err(error));
+                    return;
+                }
+                self.setup_progress();
+                return;
+            }
+        }
+        if let Some(entry) = self.requests.remove(id) {
+            let result = entry.expect.check(response);
+            self.actions.push_back(Action::Done(entry.waiter, result));
+        }
+    }
+
+    fn on_closed(&mut self, now: Instant, reason: CloseReason) {
+        match self.link {
+            Link::Closing { .. } => {
+                self.actions.push_back(Action::Disconnect);
+                self.finish(now, Ok(()));
+            }
+            Link::Finished => {}
+            _ => {
+                let error = match &self.io_error {
+                    Some(io) => Error::Io(io.clone()),
+                    None => Error::ConnectionClosed(reason),
+                };
+                self.lost(now, error);
+            }
+        }
+    }
+
+    /// What a request that failed in the connection reports.
+    fn request_error(&self, error: RequestError) -> Error {
+        match (&self.io_error, error) {
+            (Some(io), RequestError::ConnectionClosed(_)) => Error::Io(io.clone()),
+            (_, error) => Error::from(error),
+        }
+    }
+
+    /// The socket is gone (or its protocol broke). Reconnects if the policy says so.
+    fn lost(&mut self, now: Instant, error: Error) {
+        self.actions.push_back(Action::Disconnect);
+        let reconnecting = matches!(self.role, Role::Inbound)
+            && self.config.reconnect.is_some()
+            && self.ready_once;
+        if !reconnecting {
+            tracing::debug!(%error, "connection ended");
+            self.finish(now, Err(error));
+            return;
+        }
+        let attempt = match self.link {
+            // A reconnect attempt that never got ready counts as failed.
+            Link::Up {
+                handshake: Some(_),
+                attempt,
+            } => attempt + 1,
+            _ => 0,
+        };
+        tracing::warn!(%error, "connection lost; reconnecting");
+        self.renew();
+        self.schedule(now, attempt, error);
+    }
+
+    /// A connect or handshake attempt failed.
+    fn attempt_failed(&mut self, now: Instant, attempt: u32, error: Error) {
+        if !self.ready_once || self.config.reconnect.is_none() {
+            self.finish(now, Err(error));
+            return;
+        }
+        if self.conn.is_closed() || self.conn.error().is_some() {
+            self.renew();
+        }
+        self.schedule(now, attempt + 1, error);
+    }
+
+    /// A fresh connection for the next socket, with the subscriptions to replay and request
+    /// ids that go on counting.
+    fn renew(&mut self) {
+        // A connection lost while it was still replaying holds only part of the record.
+        if self.conn_ready && !self.conn.is_replaying() {
+            self.record = self.conn.subscriptions().clone();
+        }
+        self.conn_ready = false;
+        let fresh = Connection::inbound(self.config.auth.clone())
+            .with_limits(self.config.limits)
+            .with_subscriptions(&self.record)
+            .with_request_ids_after(&self.conn);
+        let mut old = std::mem::replace(&mut self.conn, fresh);
+        // Requests it still held (a failed handshake) end here.
+        old.close();
+        while let Ok(Some(output)) = old.poll_output() {
+            if let Output::Failed { id, error } = output {
+                if let Some(entry) = self.requests.remove(id) {
+                    let error = self.request_error(error);
+                    self.actions
+                        .push_back(Action::Done(entry.waiter, Err(error)));
+                }
+            }
+        }
+    }
+
+    /// Waits before attempt `attempt`, or gives up.
+    fn schedule(&mut self, now: Instant, attempt: u32, error: Error) {
+        let Some(policy) = self.config.reconnect.clone() else {
+            self.finish(now, Err(error));
+            return;
+        };
+        if policy.max_attempts.is_some_and(|max| attempt >= max) {
+            tracing::error!(attempts = attempt, "giving up reconnecting");
+            self.finish(now, Err(error));
+            return;
+        }
+        let wait = policy.delay_with(attempt, self.rng.unit());
+        self.link = Link::Backoff {
+            attempt,
+            until: later(now, wait),
+        };
+    }
+
+    /// The end: every open request fails, every stream ends.
+    fn finish(&mut self, now: Instant, result: Result<(), Error>) {
+        if self.is_finished() {
+            return;
+        }
+        self.link = Link::Finished;
+        self.conn.close();
+        self.pump(now);
+        let reason = match &result {
+            Ok(()) => Error::ConnectionClosed(CloseReason::Local),
+            Err(error) => error.clone(),
+        };
+        for (_, entry) in self.requests.drain() {
+            self.actions
+                .push_back(Action::Done(entry.waiter, Err(reason.clone())));
+        }
+        self.streams.end();
+        self.actions.push_back(Action::Finished(result));
+    }
+}

@@ -1,0 +1,73 @@
+//! The engine's source of randomness: a small seeded generator, so that every uuid the client
+//! chooses and every reconnect delay can be replayed from the seed. Not for cryptography: a
+//! `Job-UUID` only has to be unique on its connection.
+
+use std::hash::{BuildHasher, Hasher};
+
+/// SplitMix64 (Steele, Lea and Flood): one 64-bit state, full period, good mixing.
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: Option<u64>) -> Rng {
+        Rng(seed.unwrap_or_else(random_seed))
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `[0, 1)`.
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A version-4 uuid in its text form.
+    pub(crate) fn uuid(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+}
+
+/// A seed from the process's random state (std seeds it from the operating system).
+fn random_seed() -> u64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0x5eed);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_sequence_and_uuids_have_the_v4_shape() {
+        let mut a = Rng::new(Some(7));
+        let mut b = Rng::new(Some(7));
+        assert_eq!(a.uuid(), b.uuid());
+        let uuid = a.uuid();
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(&uuid[14..15], "4");
+        assert!(matches!(&uuid[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(uuid, a.uuid());
+        let unit = a.unit();
+        assert!((0.0..1.0).contains(&unit));
+        assert_ne!(Rng::new(None).next_u64(), Rng::new(None).next_u64());
+    }
+}
