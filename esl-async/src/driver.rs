@@ -11,13 +11,12 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use esl_proto::client::{Action, Error, StreamId};
+use esl_proto::client::{Action, Error};
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::future::BoxFuture;
-use futures_util::task::AtomicWaker;
 
 use crate::runtime::Runtime;
-use crate::shared::{ClientEngine, HandlerFn, Shared, Waiter};
+use crate::shared::{ClientEngine, HandlerFn, Shared, StreamWaker, Waiter};
 
 /// Reads per poll before yielding, so a firehose of events cannot starve other tasks.
 const BUDGET: usize = 32;
@@ -35,8 +34,7 @@ pub(crate) struct Driver<R: Runtime> {
     buf: Box<[u8]>,
     writing: Option<(Bytes, usize)>,
     actions: Vec<EngineAction>,
-    woken: Vec<StreamId>,
-    wakers: Vec<Arc<AtomicWaker>>,
+    wakers: Vec<StreamWaker>,
     done: bool,
 }
 
@@ -51,7 +49,6 @@ impl<R: Runtime> Driver<R> {
             buf: vec![0; READ_SIZE].into_boxed_slice(),
             writing: None,
             actions: Vec::new(),
-            woken: Vec::new(),
             wakers: Vec::new(),
             done: false,
         }
@@ -66,12 +63,7 @@ impl<R: Runtime> Driver<R> {
         while let Some(action) = state.engine.poll_action() {
             self.actions.push(action);
         }
-        state.engine.take_woken(&mut self.woken);
-        for id in self.woken.drain(..) {
-            if let Some((_, waker)) = state.stream_wakers.iter().find(|(s, _)| *s == id) {
-                self.wakers.push(waker.clone());
-            }
-        }
+        state.engine.take_woken(&mut self.wakers);
         value
     }
 

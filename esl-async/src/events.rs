@@ -38,12 +38,7 @@ pub struct EventStream<R: Runtime> {
 impl<R: Runtime> EventStream<R> {
     pub(crate) fn open(shared: Arc<Shared<R>>) -> EventStream<R> {
         let waker = Arc::new(AtomicWaker::new());
-        let id = {
-            let mut state = shared.lock();
-            let id = state.engine.open_stream();
-            state.stream_wakers.push((id, waker.clone()));
-            id
-        };
+        let id = shared.lock().engine.open_stream(waker.clone());
         EventStream {
             shared,
             id,
@@ -140,10 +135,7 @@ impl<R: Runtime> Stream for EventStream<R> {
 
 impl<R: Runtime> Drop for EventStream<R> {
     fn drop(&mut self) {
-        let mut state = self.shared.lock();
-        state.engine.close_stream(self.id);
-        state.stream_wakers.retain(|(id, _)| *id != self.id);
-        drop(state);
+        self.shared.lock().engine.close_stream(self.id);
         // A full stream under backpressure held the reading back.
         self.shared.driver.wake();
     }

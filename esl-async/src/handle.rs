@@ -8,16 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use esl_proto::client::{job_output, originated, Error, Expect, Result};
-use esl_proto::{
-    ApiResponse, CallCommand, Command, Event, EventFormat, Execute, Reply, RequestId, Response,
-    SendMsg, Stats, Subscriptions,
-};
+use esl_proto::{Command, Event, RequestId, Response};
 use futures_util::future;
 
 use crate::events::EventStream;
 use crate::runtime::Runtime;
 use crate::shared::{CancelOnDrop, Shared, Waiter};
-use crate::slot::Step;
+use esl_proto::client::Step;
 
 /// Names a handler registered with [`Handle::on`], to remove it.
 pub use esl_proto::apps::HandlerId;
@@ -72,43 +69,6 @@ impl<R: Runtime> Handle<R> {
         result
     }
 
-    /// Sends `command` and waits for its result for at most `timeout`. The switch's `-ERR`
-    /// comes back as `Ok` here; see [`Response::is_ok`].
-    pub async fn send_timeout(&self, command: Command, timeout: Duration) -> Result<Response> {
-        self.request(command, Expect::Any, Some(timeout)).await
-    }
-
-    /// [`Handle::send_timeout`] with the timeout the command's kind calls for.
-    pub async fn send(&self, command: Command) -> Result<Response> {
-        self.request(command, Expect::Any, None).await
-    }
-
-    /// Sends a command whose reply is `+OK` on success; an `-ERR` is
-    /// [`Error::Rejected`].
-    pub async fn command(&self, command: Command) -> Result<Reply> {
-        match self.request(command, Expect::Reply, None).await? {
-            Response::Reply(reply) => Ok(reply),
-            other => Err(Error::Rejected(other.text())),
-        }
-    }
-
-    /// `api <command>`: its output. An output starting `-ERR` or `-USAGE` is
-    /// [`Error::Rejected`].
-    pub async fn api(&self, command: &str) -> Result<String> {
-        Ok(self.api_response(command).await?.text().into_owned())
-    }
-
-    /// `api <command>`, its output as it came.
-    pub async fn api_response(&self, command: &str) -> Result<ApiResponse> {
-        match self
-            .request(Command::api(command), Expect::Api, None)
-            .await?
-        {
-            Response::Api(api) => Ok(api),
-            other => Err(Error::Rejected(other.text())),
-        }
-    }
-
     /// `bgapi <command>` with a fresh `Job-UUID`: returns once the switch accepted it, with
     /// a [`Job`] that resolves to the command's output.
     pub async fn bgapi(&self, command: &str) -> Result<Job<R>> {
@@ -133,76 +93,6 @@ impl<R: Runtime> Handle<R> {
         }
     }
 
-    /// `originate <url> <target>` in the background; the new channel's uuid.
-    /// `target` is an extension or `&app(args)`.
-    pub async fn originate(&self, url: &str, target: &str) -> Result<String> {
-        self.originate_job(url, target).await?.channel_uuid().await
-    }
-
-    /// `originate` as a [`Job`]; see [`Job::channel_uuid`].
-    pub async fn originate_job(&self, url: &str, target: &str) -> Result<Job<R>> {
-        self.bgapi(&format!("originate {url} {target}")).await
-    }
-
-    /// `event <format> <names...>`.
-    pub async fn subscribe(&self, format: EventFormat, events: &[&str]) -> Result<()> {
-        self.command(Command::event(format, events.iter().copied()))
-            .await
-            .map(drop)
-    }
-
-    /// `event <format> ALL`: every event.
-    pub async fn subscribe_all(&self, format: EventFormat) -> Result<()> {
-        self.subscribe(format, &["ALL"]).await
-    }
-
-    /// `nixevent <names...>`.
-    pub async fn unsubscribe(&self, events: &[&str]) -> Result<()> {
-        self.command(Command::nixevent(events.iter().copied()))
-            .await
-            .map(drop)
-    }
-
-    /// `noevents`.
-    pub async fn unsubscribe_all(&self) -> Result<()> {
-        self.command(Command::NoEvents).await.map(drop)
-    }
-
-    /// `filter <header> <value>`.
-    pub async fn filter(&self, header: &str, value: &str) -> Result<()> {
-        self.command(Command::filter(header, value)).await.map(drop)
-    }
-
-    /// `filter delete <header> [<value>]`.
-    pub async fn filter_delete(&self, header: &str, value: Option<&str>) -> Result<()> {
-        self.command(Command::filter_delete(header, value.map(str::to_owned)))
-            .await
-            .map(drop)
-    }
-
-    /// `log <level>`: log lines then arrive in the event streams.
-    pub async fn log(&self, level: esl_proto::LogLevel) -> Result<()> {
-        self.command(Command::Log { level: Some(level) })
-            .await
-            .map(drop)
-    }
-
-    /// Runs `app` on channel `uuid` and waits until it completes (its
-    /// `CHANNEL_EXECUTE_COMPLETE`, which is returned).
-    pub async fn execute(&self, uuid: &str, app: &str, arg: Option<&str>) -> Result<Event> {
-        let mut exec = Execute::new(app, arg.map(str::to_owned));
-        exec.wait = true;
-        let command = Command::SendMsg(SendMsg {
-            uuid: Some(uuid.to_owned()),
-            command: CallCommand::Execute(exec),
-            headers: Vec::new(),
-        });
-        match self.request(command, Expect::Executed, None).await? {
-            Response::Executed(event) => Ok(event),
-            other => Err(Error::Rejected(other.text())),
-        }
-    }
-
     /// A new stream of events, log lines, notices and gap markers from now on. Each call
     /// makes an independent stream; see [`Overflow`](crate::Overflow).
     pub fn events(&self) -> EventStream<R> {
@@ -217,42 +107,7 @@ impl<R: Runtime> Handle<R> {
         self.shared.lock().engine.on(name, Arc::new(handler))
     }
 
-    /// Removes a handler.
-    pub fn off(&self, id: HandlerId) {
-        self.shared.lock().engine.off(id);
-    }
-
-    /// What the application subscribed to and the switch accepted (replayed after a
-    /// reconnect).
-    pub fn subscriptions(&self) -> Subscriptions {
-        self.shared.lock().engine.subscriptions().clone()
-    }
-
-    /// The events the connection subscribed to for itself, because an open `bgapi` or
-    /// `execute` needs them.
-    pub fn library_subscriptions(&self) -> Vec<&'static str> {
-        self.shared.lock().engine.library_subscriptions()
-    }
-
-    /// The protocol counters of the current connection.
-    pub fn stats(&self) -> Stats {
-        self.shared.lock().engine.stats()
-    }
-
-    /// Reconnections made so far.
-    pub fn reconnects(&self) -> u64 {
-        self.shared.lock().engine.reconnects()
-    }
-
-    /// True while the connection is up and authenticated.
-    pub fn is_connected(&self) -> bool {
-        self.shared.lock().engine.is_ready()
-    }
-
-    /// The address of the peer.
-    pub fn peer(&self) -> &str {
-        &self.shared.peer
-    }
+    esl_proto::__handle_api!((async) (.await) Job<R>);
 }
 
 /// A `bgapi` job under way: await it (it is [`IntoFuture`]) for the command's output.

@@ -4,11 +4,10 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::client::{Engine, Result, ServerConfig};
+use esl_proto::client::{CallCounters, Engine, Result, ServerConfig};
 use esl_proto::Event;
 use futures_util::future::{self, Either};
 use futures_util::task::AtomicWaker;
@@ -23,10 +22,7 @@ use crate::shared::Shared;
 
 #[derive(Default)]
 struct ServerState {
-    active: AtomicUsize,
-    handled: AtomicU64,
-    rejected: AtomicU64,
-    stopping: AtomicBool,
+    calls: CallCounters,
     /// Wakes the accept loop (to stop) and the shutdown waiter (a call ended).
     wake: AtomicWaker,
 }
@@ -49,23 +45,23 @@ pub struct ShutdownHandle {
 impl ShutdownHandle {
     /// Begins the graceful shutdown.
     pub fn shutdown(&self) {
-        self.state.stopping.store(true, Ordering::Release);
+        self.state.calls.stop();
         self.state.wake.wake();
     }
 
     /// Calls under way.
     pub fn active_calls(&self) -> usize {
-        self.state.active.load(Ordering::Acquire)
+        self.state.calls.active()
     }
 
     /// Calls handled so far (completed or under way).
     pub fn handled_calls(&self) -> u64 {
-        self.state.handled.load(Ordering::Acquire)
+        self.state.calls.handled()
     }
 
     /// Connections closed at once because [`ServerConfig::max_calls`] were under way.
     pub fn rejected_calls(&self) -> u64 {
-        self.state.rejected.load(Ordering::Acquire)
+        self.state.calls.rejected()
     }
 }
 
@@ -104,7 +100,7 @@ impl<R: Runtime> OutboundServer<R> {
         loop {
             let stop = future::poll_fn(|cx| {
                 self.state.wake.register(cx.waker());
-                if self.state.stopping.load(Ordering::Acquire) {
+                if self.state.calls.is_stopping() {
                     std::task::Poll::Ready(())
                 } else {
                     std::task::Poll::Pending
@@ -122,14 +118,11 @@ impl<R: Runtime> OutboundServer<R> {
                     continue;
                 }
             };
-            if self.state.active.load(Ordering::Acquire) >= self.config.max_calls {
-                self.state.rejected.fetch_add(1, Ordering::Relaxed);
+            if !self.state.calls.admit(self.config.max_calls) {
                 tracing::warn!(%peer, limit = self.config.max_calls, "call limit reached; connection closed");
                 drop(stream);
                 continue;
             }
-            self.state.active.fetch_add(1, Ordering::AcqRel);
-            self.state.handled.fetch_add(1, Ordering::Relaxed);
             let call = serve_call(
                 self.runtime.clone(),
                 stream,
@@ -144,7 +137,7 @@ impl<R: Runtime> OutboundServer<R> {
         // Graceful: wait for the calls under way.
         future::poll_fn(|cx| {
             self.state.wake.register(cx.waker());
-            if self.state.active.load(Ordering::Acquire) == 0 {
+            if self.state.calls.active() == 0 {
                 std::task::Poll::Ready(())
             } else {
                 std::task::Poll::Pending
@@ -159,7 +152,7 @@ struct CallDone(Arc<ServerState>);
 
 impl Drop for CallDone {
     fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::AcqRel);
+        self.0.calls.ended();
         self.0.wake.wake();
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use esl_proto::client::{Engine, Expect, Result, StreamId};
+use esl_proto::client::{Engine, Expect, Result};
 use esl_proto::{Command, Event, Ready, RequestId, Response};
 use futures_util::task::AtomicWaker;
 
@@ -22,12 +22,14 @@ pub(crate) type Waiter = Arc<Slot<Result<Response>>>;
 /// An event handler.
 pub(crate) type HandlerFn = Arc<dyn Fn(&Event) + Send + Sync>;
 
-pub(crate) type ClientEngine = Engine<Waiter, HandlerFn>;
+/// What wakes a stream's consumer.
+pub(crate) type StreamWaker = Arc<AtomicWaker>;
 
-/// The engine and the consumers of its streams.
+pub(crate) type ClientEngine = Engine<Waiter, HandlerFn, StreamWaker>;
+
+/// What the lock guards.
 pub(crate) struct State {
     pub(crate) engine: ClientEngine,
-    pub(crate) stream_wakers: Vec<(StreamId, Arc<AtomicWaker>)>,
 }
 
 /// Shared by every clone of a client or session, and by its driver.
@@ -50,10 +52,7 @@ impl<R: Runtime> Shared<R> {
         Arc::new(Shared {
             runtime,
             peer,
-            state: Mutex::new(State {
-                engine,
-                stream_wakers: Vec::new(),
-            }),
+            state: Mutex::new(State { engine }),
             driver: AtomicWaker::new(),
             ready: Slot::default(),
             finished: AtomicBool::new(false),

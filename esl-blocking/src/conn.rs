@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use esl_proto::client::{Engine, Expect, Result, StreamId};
+use esl_proto::client::{Engine, Expect, Result};
 use esl_proto::{Command, Event, Ready, RequestId, Response};
 
 use crate::reactor::Notifier;
@@ -18,12 +18,14 @@ pub(crate) type Waiter = Arc<Slot<Result<Response>>>;
 /// An event handler.
 pub(crate) type HandlerFn = Arc<dyn Fn(&Event) + Send + Sync>;
 
-pub(crate) type ClientEngine = Engine<Waiter, HandlerFn>;
+/// What wakes a stream's consumer.
+pub(crate) type StreamSignal = Arc<Signal>;
 
-/// The engine and the consumers of its streams.
+pub(crate) type ClientEngine = Engine<Waiter, HandlerFn, StreamSignal>;
+
+/// What the lock guards.
 pub(crate) struct State {
     pub(crate) engine: ClientEngine,
-    pub(crate) stream_signals: Vec<(StreamId, Arc<Signal>)>,
 }
 
 /// Shared by every clone of a client or session, and by the reactor.
@@ -53,10 +55,7 @@ impl Conn {
     ) -> Arc<Conn> {
         Arc::new(Conn {
             peer,
-            state: Mutex::new(State {
-                engine,
-                stream_signals: Vec::new(),
-            }),
+            state: Mutex::new(State { engine }),
             notifier,
             queued: AtomicBool::new(false),
             ready: Slot::default(),

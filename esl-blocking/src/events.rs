@@ -34,12 +34,7 @@ pub struct EventStream {
 impl EventStream {
     pub(crate) fn open(conn: Arc<Conn>) -> EventStream {
         let signal = Arc::new(Signal::default());
-        let id = {
-            let mut state = conn.lock();
-            let id = state.engine.open_stream();
-            state.stream_signals.push((id, signal.clone()));
-            id
-        };
+        let id = conn.lock().engine.open_stream(signal.clone());
         EventStream {
             conn,
             id,
@@ -136,10 +131,7 @@ impl Iterator for EventStream {
 
 impl Drop for EventStream {
     fn drop(&mut self) {
-        let mut state = self.conn.lock();
-        state.engine.close_stream(self.id);
-        state.stream_signals.retain(|(id, _)| *id != self.id);
-        drop(state);
+        self.conn.lock().engine.close_stream(self.id);
         // A full stream under backpressure held the reading back.
         self.conn.notify();
     }

@@ -16,11 +16,11 @@
 
 use std::net::SocketAddr;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::client::{Result, ServerConfig};
+use esl_proto::client::{CallCounters, Result, ServerConfig};
 use esl_proto::Event;
 
 use crate::channel::Channel;
@@ -47,7 +47,7 @@ impl std::fmt::Debug for OutboundServer {
             .field("addr", &self.local)
             .field("max_calls", &self.config.max_calls)
             .field("workers", &self.workers)
-            .field("active_calls", &self.state.active.load(Ordering::Acquire))
+            .field("active_calls", &self.state.counters.active())
             .finish()
     }
 }
@@ -62,7 +62,7 @@ pub struct ShutdownHandle {
 impl std::fmt::Debug for ShutdownHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ShutdownHandle")
-            .field("stopping", &self.state.stopping.load(Ordering::Acquire))
+            .field("stopping", &self.state.counters.is_stopping())
             .field("active_calls", &self.active_calls())
             .finish()
     }
@@ -71,25 +71,25 @@ impl std::fmt::Debug for ShutdownHandle {
 impl ShutdownHandle {
     /// Begins the graceful shutdown.
     pub fn shutdown(&self) {
-        self.state.stopping.store(true, Ordering::Release);
+        self.state.counters.stop();
         self.state.waker.wake();
         self.state.calls.notify();
     }
 
     /// Calls under way.
     pub fn active_calls(&self) -> usize {
-        self.state.active.load(Ordering::Acquire)
+        self.state.counters.active()
     }
 
     /// Calls handled so far (completed or under way).
     pub fn handled_calls(&self) -> u64 {
-        self.state.handled.load(Ordering::Acquire)
+        self.state.counters.handled()
     }
 
     /// Connections refused at once: [`ServerConfig::max_calls`] were under way, or the
     /// process was out of file descriptors.
     pub fn rejected_calls(&self) -> u64 {
-        self.state.rejected.load(Ordering::Acquire)
+        self.state.counters.rejected()
     }
 }
 
@@ -103,10 +103,7 @@ impl OutboundServer {
         let reactor = Reactor::new()?;
         server::listen(&reactor, &mut listener)?;
         let state = Arc::new(ServerState {
-            active: AtomicUsize::new(0),
-            handled: AtomicU64::new(0),
-            rejected: AtomicU64::new(0),
-            stopping: AtomicBool::new(false),
+            counters: CallCounters::default(),
             calls: Signal::default(),
             waker: reactor.waker(),
         });
@@ -171,7 +168,7 @@ impl OutboundServer {
         });
         drop(reactor);
         // The handlers of the last calls may still be running on the pool.
-        while state.active.load(Ordering::Acquire) > 0 {
+        while state.counters.active() > 0 {
             let seen = state.calls.generation();
             state
                 .calls

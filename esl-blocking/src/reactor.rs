@@ -373,13 +373,7 @@ impl Reactor {
         while let Some(action) = state.engine.poll_action() {
             self.actions.push(action);
         }
-        let mut woken = Vec::new();
-        state.engine.take_woken(&mut woken);
-        for id in woken {
-            if let Some((_, signal)) = state.stream_signals.iter().find(|(s, _)| *s == id) {
-                self.signals.push(signal.clone());
-            }
-        }
+        state.engine.take_woken(&mut self.signals);
     }
 
     /// Takes the engine's actions and carries them out. True if there were any.

@@ -4,11 +4,10 @@
 
 use std::fs::File;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use esl_proto::client::{Engine, ServerConfig};
+use esl_proto::client::{CallCounters, Engine, ServerConfig};
 use esl_proto::{Event, Ready};
 use mio::net::TcpListener;
 
@@ -21,10 +20,7 @@ use crate::strand::Strand;
 
 /// What the server's handle and its reactor share.
 pub(crate) struct ServerState {
-    pub(crate) active: AtomicUsize,
-    pub(crate) handled: AtomicU64,
-    pub(crate) rejected: AtomicU64,
-    pub(crate) stopping: AtomicBool,
+    pub(crate) counters: CallCounters,
     /// Signalled when a call ends.
     pub(crate) calls: Signal,
     pub(crate) waker: ReactorWaker,
@@ -87,7 +83,7 @@ impl Accepting {
 
     /// After each turn: stops listening once a shutdown began.
     pub(crate) fn after_turn(&mut self) {
-        if self.state.stopping.load(Ordering::Acquire) {
+        if self.state.counters.is_stopping() {
             // Stop listening first, so the switch's next `socket` fails at once.
             self.listener = None;
         }
@@ -98,12 +94,12 @@ impl Accepting {
     }
 
     pub(crate) fn call_ended(&mut self) {
-        self.state.active.fetch_sub(1, Ordering::AcqRel);
+        self.state.counters.ended();
         self.state.calls.notify();
     }
 
     fn refuse_for_want_of_descriptors(&mut self, error: &io::Error) {
-        self.state.rejected.fetch_add(1, Ordering::Relaxed);
+        self.state.counters.refused();
         let Some(listener) = self.listener.as_ref() else {
             return;
         };
@@ -155,8 +151,7 @@ pub(crate) fn accept_all(reactor: &mut Reactor) {
             }
         };
         let state = accepting.state.clone();
-        if state.active.load(Ordering::Acquire) >= accepting.config.max_calls {
-            state.rejected.fetch_add(1, Ordering::Relaxed);
+        if !state.counters.admit(accepting.config.max_calls) {
             tracing::warn!(%peer, limit = accepting.config.max_calls, "call limit reached; connection refused");
             drop(stream);
             continue;
@@ -174,10 +169,9 @@ pub(crate) fn accept_all(reactor: &mut Reactor) {
         let conn = Conn::new(peer.to_string(), engine, notifier.clone(), strand);
         if let Err(error) = reactor.insert(&notifier, conn, Some(stream), Some(call)) {
             tracing::warn!(%peer, %error, "cannot watch the call's socket; refused");
+            state.counters.ended();
             continue;
         }
-        state.active.fetch_add(1, Ordering::AcqRel);
-        state.handled.fetch_add(1, Ordering::Relaxed);
     }
 }
 

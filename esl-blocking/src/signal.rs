@@ -4,6 +4,8 @@
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use esl_proto::client::{Outcome, Step};
+
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -71,30 +73,17 @@ impl Signal {
     }
 }
 
-/// The first thing a request hears: accepted (a job or execute is under way), or its end.
-pub(crate) enum Step<T> {
-    Accepted,
-    Done(T),
-}
-
-struct SlotState<T> {
-    accepted: bool,
-    result: Option<T>,
-}
-
-/// Where one result is handed from the reactor to the thread waiting for it.
+/// Where one result is handed from the reactor to the thread waiting for it: the engine's
+/// [`Outcome`] rule under a lock, and the condition variable to wait on.
 pub(crate) struct Slot<T> {
-    state: Mutex<SlotState<T>>,
+    outcome: Mutex<Outcome<T>>,
     changed: Condvar,
 }
 
 impl<T> Default for Slot<T> {
     fn default() -> Self {
         Slot {
-            state: Mutex::new(SlotState {
-                accepted: false,
-                result: None,
-            }),
+            outcome: Mutex::new(Outcome::default()),
             changed: Condvar::new(),
         }
     }
@@ -103,45 +92,38 @@ impl<T> Default for Slot<T> {
 impl<T> Slot<T> {
     /// The switch accepted the request; its result comes later.
     pub(crate) fn accept(&self) {
-        lock(&self.state).accepted = true;
+        lock(&self.outcome).accept();
         self.changed.notify_all();
     }
 
     /// The result, once: a later one is ignored.
     pub(crate) fn complete(&self, result: T) {
-        let mut state = lock(&self.state);
-        if state.result.is_none() {
-            state.result = Some(result);
-        }
-        drop(state);
+        lock(&self.outcome).complete(result);
         self.changed.notify_all();
+    }
+
+    /// Waits until `take` finds something.
+    fn wait_for<U>(&self, mut take: impl FnMut(&mut Outcome<T>) -> Option<U>) -> U {
+        let mut outcome = lock(&self.outcome);
+        loop {
+            if let Some(found) = take(&mut outcome) {
+                return found;
+            }
+            outcome = self
+                .changed
+                .wait(outcome)
+                .unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     /// Accepted or done, whichever comes first.
     pub(crate) fn wait_first(&self) -> Step<T> {
-        let mut state = lock(&self.state);
-        loop {
-            // Accepted first, even when the result came in the same breath: the result is
-            // then waiting for the next step.
-            if std::mem::take(&mut state.accepted) {
-                return Step::Accepted;
-            }
-            if let Some(result) = state.result.take() {
-                return Step::Done(result);
-            }
-            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
+        self.wait_for(Outcome::take_first)
     }
 
     /// The result.
     pub(crate) fn wait_done(&self) -> T {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(result) = state.result.take() {
-                return result;
-            }
-            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
+        self.wait_for(Outcome::take_done)
     }
 
     /// The result, left in place for other waiters.
@@ -149,12 +131,6 @@ impl<T> Slot<T> {
     where
         T: Clone,
     {
-        let mut state = lock(&self.state);
-        loop {
-            if let Some(result) = &state.result {
-                return result.clone();
-            }
-            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
+        self.wait_for(|outcome| outcome.peek().cloned())
     }
 }

@@ -4,52 +4,14 @@
 //! wait for their `CHANNEL_EXECUTE_COMPLETE`, that a hang-up of a channel already gone is
 //! done, how a `uuid_getvar` reply reads.
 
+use super::call::Call;
 use super::error::{Error, Result};
 use super::requests::Expect;
 use crate::dptools::{Dptools, GetVar, Leg, TransferLeg};
 use crate::{CallCommand, Command, Event, Response};
 
-/// One request of the session API: send [`ChannelCall::command`] expecting
-/// [`ChannelCall::expect`], then read the result with [`ChannelCall::finish`].
-///
-/// ```
-/// use esl_proto::client::{ChannelCalls, Error, Expect};
-/// use esl_proto::{ApiResponse, Response};
-///
-/// let calls = ChannelCalls::new("0a83ac5e");
-/// let getvar = calls.get_variable("sip_to_user").unwrap();
-/// assert_eq!(getvar.expect, Expect::Any);
-/// let set = Response::Api(ApiResponse::new("1000".into()));
-/// assert_eq!(getvar.finish(Ok(set)).unwrap().as_deref(), Some("1000"));
-/// let unset = Response::Api(ApiResponse::new("_undef_".into()));
-/// assert_eq!(getvar.finish(Ok(unset)).unwrap(), None);
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ChannelCall<T> {
-    /// What to send.
-    pub command: Command,
-    /// What the result has to be.
-    pub expect: Expect,
-    read: fn(Result<Response>) -> Result<T>,
-}
-
-impl<T> ChannelCall<T> {
-    fn new(command: Command, expect: Expect, read: fn(Result<Response>) -> Result<T>) -> Self {
-        ChannelCall {
-            command,
-            expect,
-            read,
-        }
-    }
-
-    /// What the request's result means to the caller.
-    pub fn finish(&self, result: Result<Response>) -> Result<T> {
-        (self.read)(result)
-    }
-}
-
-/// Builds the [`ChannelCall`]s of one channel's session API.
+/// Builds the [`Call`]s of one channel's session API: for each method, the command, what it
+/// expects, and what its result means.
 ///
 /// ```
 /// use esl_proto::client::{ChannelCalls, Error, Expect};
@@ -95,7 +57,7 @@ impl ChannelCalls {
     // ---- applications, waiting for their completion ----
 
     /// `app` with `arg`, done when its `CHANNEL_EXECUTE_COMPLETE` comes (returned).
-    pub fn execute(&self, app: &str, arg: Option<&str>) -> Result<ChannelCall<Event>> {
+    pub fn execute(&self, app: &str, arg: Option<&str>) -> Result<Call<Event>> {
         let command = Command::execute(
             self.tools.uuid().map(str::to_owned),
             app,
@@ -105,14 +67,14 @@ impl ChannelCalls {
     }
 
     /// `answer`, done once answered.
-    pub fn answer(&self) -> Result<ChannelCall<()>> {
+    pub fn answer(&self) -> Result<Call<()>> {
         waiting(self.tools.answer(), |r| executed(r).map(drop))
     }
 
     /// `hangup <cause>` (`NORMAL_CLEARING` when `None`), done once the channel is down. A
     /// channel that is already gone (it hung up before the application ran, or the switch
     /// answers `-ERR invalid session id`) is done too.
-    pub fn hangup(&self, cause: Option<&str>) -> Result<ChannelCall<()>> {
+    pub fn hangup(&self, cause: Option<&str>) -> Result<Call<()>> {
         let cause = cause.unwrap_or("NORMAL_CLEARING");
         waiting(self.tools.execute_app("hangup", Some(cause)), |result| {
             match executed(result) {
@@ -126,22 +88,22 @@ impl ChannelCalls {
     }
 
     /// `bridge <dial string>`, done when the bridge ends.
-    pub fn bridge(&self, dial: &str) -> Result<ChannelCall<Event>> {
+    pub fn bridge(&self, dial: &str) -> Result<Call<Event>> {
         waiting(self.tools.bridge(dial), executed)
     }
 
     /// `playback <path>`, done once played.
-    pub fn playback(&self, path: &str) -> Result<ChannelCall<Event>> {
+    pub fn playback(&self, path: &str) -> Result<Call<Event>> {
         waiting(self.tools.playback(path), executed)
     }
 
     /// `set <name>=<value>`, done once set.
-    pub fn set_variable(&self, name: &str, value: &str) -> Result<ChannelCall<()>> {
+    pub fn set_variable(&self, name: &str, value: &str) -> Result<Call<()>> {
         waiting(self.tools.set(name, value), |r| executed(r).map(drop))
     }
 
     /// Several variables with one `multiset`, done once set.
-    pub fn set_variables<I, K, V>(&self, vars: I) -> Result<ChannelCall<()>>
+    pub fn set_variables<I, K, V>(&self, vars: I) -> Result<Call<()>>
     where
         I: IntoIterator<Item = (K, V)>,
         K: AsRef<str>,
@@ -151,7 +113,7 @@ impl ChannelCalls {
     }
 
     /// `respond <code> [<reason>]`, done once sent.
-    pub fn respond(&self, code: u16, reason: Option<&str>) -> Result<ChannelCall<()>> {
+    pub fn respond(&self, code: u16, reason: Option<&str>) -> Result<Call<()>> {
         waiting(self.tools.respond(code, reason), |r| executed(r).map(drop))
     }
 
@@ -162,7 +124,7 @@ impl ChannelCalls {
         extension: &str,
         dialplan: Option<&str>,
         context: Option<&str>,
-    ) -> Result<ChannelCall<()>> {
+    ) -> Result<Call<()>> {
         waiting(self.tools.transfer(extension, dialplan, context), |r| {
             executed(r).map(drop)
         })
@@ -171,39 +133,39 @@ impl ChannelCalls {
     // ---- applications, done once the switch accepted them ----
 
     /// `app` with `arg`, done once queued on the channel.
-    pub fn execute_nowait(&self, app: &str, arg: Option<&str>) -> Result<ChannelCall<()>> {
+    pub fn execute_nowait(&self, app: &str, arg: Option<&str>) -> Result<Call<()>> {
         queued(self.tools.execute_app(app, arg))
     }
 
     /// `park` (it lasts until the call moves or ends), done once queued.
-    pub fn park(&self) -> Result<ChannelCall<()>> {
+    pub fn park(&self) -> Result<Call<()>> {
         queued(self.tools.park())
     }
 
     /// `bridge`, done once queued.
-    pub fn bridge_nowait(&self, dial: &str) -> Result<ChannelCall<()>> {
+    pub fn bridge_nowait(&self, dial: &str) -> Result<Call<()>> {
         queued(self.tools.bridge(dial))
     }
 
     /// `playback`, done once queued.
-    pub fn playback_nowait(&self, path: &str) -> Result<ChannelCall<()>> {
+    pub fn playback_nowait(&self, path: &str) -> Result<Call<()>> {
         queued(self.tools.playback(path))
     }
 
     // ---- API commands (by uuid, on any connection) ----
 
     /// `uuid_broadcast`: its reply text.
-    pub fn broadcast(&self, path: &str, leg: Option<Leg>) -> Result<ChannelCall<String>> {
+    pub fn broadcast(&self, path: &str, leg: Option<Leg>) -> Result<Call<String>> {
         api(self.by_uuid.broadcast(path, leg))
     }
 
     /// `uuid_record <uuid> start <path> [<limit>]`.
-    pub fn record_start(&self, path: &str, limit_secs: Option<u32>) -> Result<ChannelCall<String>> {
+    pub fn record_start(&self, path: &str, limit_secs: Option<u32>) -> Result<Call<String>> {
         api(self.by_uuid.record_start(path, limit_secs))
     }
 
     /// `uuid_record <uuid> stop <path>` (`all` for every recording of the channel).
-    pub fn record_stop(&self, path: &str) -> Result<ChannelCall<String>> {
+    pub fn record_stop(&self, path: &str) -> Result<Call<String>> {
         api(self.by_uuid.record_stop(path))
     }
 
@@ -214,16 +176,16 @@ impl ChannelCalls {
         extension: &str,
         dialplan: Option<&str>,
         context: Option<&str>,
-    ) -> Result<ChannelCall<String>> {
+    ) -> Result<Call<String>> {
         api(self
             .by_uuid
             .uuid_transfer(leg, extension, dialplan, context))
     }
 
     /// `uuid_getvar`: the value, `None` when unset.
-    pub fn get_variable(&self, name: &str) -> Result<ChannelCall<Option<String>>> {
+    pub fn get_variable(&self, name: &str) -> Result<Call<Option<String>>> {
         let command = self.by_uuid.getvar(name)?;
-        Ok(ChannelCall::new(
+        Ok(Call::new(
             command,
             Expect::Any,
             |result| match GetVar::parse(&result?.text()) {
@@ -239,7 +201,7 @@ impl ChannelCalls {
 fn waiting<T>(
     command: std::result::Result<Command, crate::CommandError>,
     read: fn(Result<Response>) -> Result<T>,
-) -> Result<ChannelCall<T>> {
+) -> Result<Call<T>> {
     let mut command = command?;
     match &mut command {
         Command::SendMsg(msg) => match &mut msg.command {
@@ -248,23 +210,23 @@ fn waiting<T>(
         },
         _ => return Err(not_an_application(&command)),
     }
-    Ok(ChannelCall::new(command, Expect::Executed, read))
+    Ok(Call::new(command, Expect::Executed, read))
 }
 
 /// An application done once the switch queued it.
-fn queued(command: std::result::Result<Command, crate::CommandError>) -> Result<ChannelCall<()>> {
+fn queued(command: std::result::Result<Command, crate::CommandError>) -> Result<Call<()>> {
     let mut command = command?;
     if let Command::SendMsg(msg) = &mut command {
         if let CallCommand::Execute(exec) = &mut msg.command {
             exec.wait = false;
         }
     }
-    Ok(ChannelCall::new(command, Expect::Reply, |r| r.map(drop)))
+    Ok(Call::new(command, Expect::Reply, |r| r.map(drop)))
 }
 
 /// An `api uuid_*` command: its text, `-ERR` being an error.
-fn api(command: std::result::Result<Command, crate::CommandError>) -> Result<ChannelCall<String>> {
-    Ok(ChannelCall::new(command?, Expect::Api, |r| {
+fn api(command: std::result::Result<Command, crate::CommandError>) -> Result<Call<String>> {
+    Ok(Call::new(command?, Expect::Api, |r| {
         r.map(|response| response.text())
     }))
 }

@@ -77,8 +77,9 @@ struct Setup {
 /// One client connection's behaviour, without I/O or clock: requests and their deadlines,
 /// what replies mean, event streams and handlers, reconnecting, the outbound session's setup.
 ///
-/// `W` is what the adapter wakes a request's caller with, `H` an event handler; the engine
-/// keeps them and hands them back in [`Action`]s.
+/// `W` is what the adapter wakes a request's caller with, `H` an event handler, `S` what
+/// wakes a stream's consumer; the engine keeps them and hands them back in [`Action`]s and
+/// [`Engine::take_woken`].
 ///
 /// ```
 /// use std::time::Instant;
@@ -100,13 +101,13 @@ struct Setup {
 ///     other => panic!("{other:?}"),
 /// }
 /// ```
-pub struct Engine<W, H> {
+pub struct Engine<W, H, S = ()> {
     config: ClientConfig,
     role: Role,
     conn: Connection,
     link: Link,
     requests: Requests<W>,
-    streams: Streams,
+    streams: Streams<S>,
     handlers: EventHandlers<H>,
     actions: VecDeque<Action<W, H>>,
     rng: Rng,
@@ -122,7 +123,7 @@ pub struct Engine<W, H> {
     reconnects: u64,
 }
 
-impl<W, H> std::fmt::Debug for Engine<W, H> {
+impl<W, H, S> std::fmt::Debug for Engine<W, H, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("role", &self.role)
@@ -134,11 +135,11 @@ impl<W, H> std::fmt::Debug for Engine<W, H> {
     }
 }
 
-impl<W: Clone, H: Clone> Engine<W, H> {
+impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     // ---- construction ----
 
     /// A client of a switch's event socket. Its first action is [`Action::Connect`].
-    pub fn inbound(config: ClientConfig, now: Instant) -> Engine<W, H> {
+    pub fn inbound(config: ClientConfig, now: Instant) -> Engine<W, H, S> {
         let conn = Connection::inbound(config.auth.clone()).with_limits(config.limits);
         let link = Link::Opening {
             attempt: 0,
@@ -151,7 +152,7 @@ impl<W: Clone, H: Clone> Engine<W, H> {
 
     /// One call of an outbound server, on a socket the switch already opened: `connect`
     /// goes out at once, then the session's setup.
-    pub fn outbound(config: &ServerConfig, now: Instant) -> Engine<W, H> {
+    pub fn outbound(config: &ServerConfig, now: Instant) -> Engine<W, H, S> {
         let conn = Connection::outbound().with_limits(config.session.limits);
         let link = Link::Up {
             handshake: Some(later(now, config.session.connect_timeout)),
@@ -165,7 +166,7 @@ impl<W: Clone, H: Clone> Engine<W, H> {
         )
     }
 
-    fn new(config: ClientConfig, role: Role, conn: Connection, link: Link) -> Engine<W, H> {
+    fn new(config: ClientConfig, role: Role, conn: Connection, link: Link) -> Engine<W, H, S> {
         Engine {
             rng: Rng::new(config.seed),
             streams: Streams::new(config.event_capacity, config.overflow),
@@ -437,9 +438,10 @@ impl<W: Clone, H: Clone> Engine<W, H> {
         }
     }
 
-    /// A new event stream, from now on.
-    pub fn open_stream(&mut self) -> StreamId {
-        let id = self.streams.open();
+    /// A new event stream, from now on; `waker` is handed back by [`Engine::take_woken`]
+    /// when it has items.
+    pub fn open_stream(&mut self, waker: S) -> StreamId {
+        let id = self.streams.open(waker);
         if self.streams.has_ended() {
             self.streams.end();
         }
@@ -489,9 +491,9 @@ impl<W: Clone, H: Clone> Engine<W, H> {
         self.conn.poll_transmit()
     }
 
-    /// The streams that received items (or ended) since they were last named: wake their
-    /// consumers.
-    pub fn take_woken(&mut self, out: &mut Vec<StreamId>) {
+    /// The wakers of the streams that received items (or ended) since they were last
+    /// taken: wake their consumers.
+    pub fn take_woken(&mut self, out: &mut Vec<S>) {
         self.streams.take_woken(out);
     }
 

@@ -66,19 +66,26 @@
 //! - It does not resolve names or choose addresses; [`Action::Connect`] means "the same
 //!   switch again".
 
+mod call;
 mod calls;
 mod config;
+mod counters;
 mod engine;
 mod error;
 mod link;
+mod outcome;
 mod requests;
 mod rng;
 mod streams;
+mod surface;
 
-pub use calls::{ChannelCall, ChannelCalls};
+pub use call::Call;
+pub use calls::ChannelCalls;
 pub use config::{ClientConfig, Overflow, Reconnect, ServerConfig, SessionSetup};
+pub use counters::CallCounters;
 pub use engine::{Action, Engine, Sent};
 pub use error::{Error, Result};
+pub use outcome::{Outcome, Step};
 pub use requests::Expect;
 pub use streams::{Backlog, Drained, Gap, Incoming, StreamId};
 

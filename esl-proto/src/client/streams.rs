@@ -199,17 +199,19 @@ pub struct Drained {
 }
 
 #[derive(Debug)]
-struct Stream {
+struct Stream<S> {
     id: StreamId,
     backlog: Backlog,
+    /// Wakes the consumer.
+    waker: S,
     /// Items came since the consumer was last woken.
     unwoken: bool,
 }
 
 /// Every open stream of one engine.
 #[derive(Debug)]
-pub(crate) struct Streams {
-    list: Vec<Stream>,
+pub(crate) struct Streams<S> {
+    list: Vec<Stream<S>>,
     next: u64,
     capacity: usize,
     overflow: Overflow,
@@ -218,8 +220,8 @@ pub(crate) struct Streams {
     woken: Vec<StreamId>,
 }
 
-impl Streams {
-    pub(crate) fn new(capacity: usize, overflow: Overflow) -> Streams {
+impl<S: Clone> Streams<S> {
+    pub(crate) fn new(capacity: usize, overflow: Overflow) -> Streams<S> {
         Streams {
             list: Vec::new(),
             next: 0,
@@ -230,12 +232,13 @@ impl Streams {
         }
     }
 
-    pub(crate) fn open(&mut self) -> StreamId {
+    pub(crate) fn open(&mut self, waker: S) -> StreamId {
         self.next += 1;
         let id = StreamId(self.next);
         self.list.push(Stream {
             id,
             backlog: Backlog::new(self.capacity, self.overflow),
+            waker,
             unwoken: false,
         });
         id
@@ -313,12 +316,12 @@ impl Streams {
         self.list.iter().any(|s| s.backlog.holds_back())
     }
 
-    /// The streams that received items (or ended) since they were last woken.
-    pub(crate) fn take_woken(&mut self, out: &mut Vec<StreamId>) {
+    /// The wakers of the streams that received items (or ended) since they were last woken.
+    pub(crate) fn take_woken(&mut self, out: &mut Vec<S>) {
         for id in self.woken.drain(..) {
             if let Some(stream) = self.list.iter_mut().find(|s| s.id == id) {
                 stream.unwoken = false;
-                out.push(id);
+                out.push(stream.waker.clone());
             }
         }
     }
@@ -338,7 +341,7 @@ impl Streams {
     }
 }
 
-fn mark(stream: &mut Stream, woken: &mut Vec<StreamId>) {
+fn mark<S>(stream: &mut Stream<S>, woken: &mut Vec<StreamId>) {
     if !stream.unwoken {
         stream.unwoken = true;
         woken.push(stream.id);
