@@ -12,7 +12,7 @@ use esl_proto::server::{self, CommandReader};
 use esl_proto::{CloseReason, Command, Event, EventFormat, Limits};
 
 type Caller = &'static str;
-type TestEngine = Engine<Caller, Caller>;
+type TestEngine = Engine<Caller, Caller, Caller>;
 
 const SEC: Duration = Duration::from_secs(1);
 
@@ -179,8 +179,8 @@ fn a_cancelled_request_is_never_told_and_its_reply_goes_to_nobody() {
 fn events_reach_every_stream_before_the_reply_that_followed_them() {
     let t0 = Instant::now();
     let mut engine = ready(config(), t0);
-    let s1 = engine.open_stream();
-    let s2 = engine.open_stream();
+    let s1 = engine.open_stream("first stream");
+    let s2 = engine.open_stream("second stream");
     let handler = engine.on("HEARTBEAT", "beat");
     engine
         .send(t0, Command::api("status"), Expect::Api, None, "api")
@@ -194,7 +194,7 @@ fn events_reach_every_stream_before_the_reply_that_followed_them() {
     );
     let mut woken = Vec::new();
     engine.take_woken(&mut woken);
-    assert_eq!(woken, [s1, s2]);
+    assert_eq!(woken, ["first stream", "second stream"]);
     for stream in [s1, s2] {
         let mut items = VecDeque::new();
         engine.drain(stream, &mut items, 10);
@@ -214,7 +214,7 @@ fn a_full_stream_applies_its_policy_and_backpressure_stops_the_reading() {
         (Overflow::Backpressure, vec!["0", "1", "2", "3", "4"], 0),
     ] {
         let mut engine = ready(config().event_capacity(2).overflow(overflow), t0);
-        let stream = engine.open_stream();
+        let stream = engine.open_stream("consumer");
         for n in 0..5 {
             let event = Event::builder("CUSTOM").header("n", n.to_string()).build();
             engine.receive(t0, &server::encode_event(&event, EventFormat::Plain));
@@ -251,7 +251,7 @@ fn reconnecting() -> ClientConfig {
 fn a_lost_connection_fails_its_requests_reconnects_on_schedule_and_replays() {
     let t0 = Instant::now();
     let mut engine = ready(reconnecting(), t0);
-    let stream = engine.open_stream();
+    let stream = engine.open_stream("consumer");
     engine
         .send(
             t0,
@@ -344,7 +344,7 @@ fn reconnecting_gives_up_after_its_attempts_and_fails_what_waited() {
 fn a_deliberate_close_never_reconnects_even_when_the_switch_hangs_up_first() {
     let t0 = Instant::now();
     let mut engine = ready(reconnecting(), t0);
-    let stream = engine.open_stream();
+    let stream = engine.open_stream("consumer");
     engine.close(t0);
     assert_eq!(sent(&mut engine), [Command::Exit]);
     // The switch closes before its `+OK bye` arrives.
