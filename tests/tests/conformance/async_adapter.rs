@@ -9,15 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use esl_async::{
-    Client as AsyncClient, ClientConfig, Error, EventStream, Gap, Incoming, OutboundServer,
-    Overflow, Reconnect, Runtime, ServerConfig, Session, ShutdownHandle,
+    Client as AsyncClient, EventStream, OutboundServer, Runtime, ServerConfig, Session,
+    ShutdownHandle,
 };
-use esl_proto::{Command, Event, EventFormat, Response};
+use esl_proto::{Command, Event, EventFormat};
 use futures_util::future::{self, BoxFuture, Either, FutureExt};
 
-use crate::harness::{
-    self, Adapter, CallSession, Item, OverflowKind, Script, Server, Settings, TestError,
-};
+use crate::convert::{api_text, config, connect_error, convert, item};
+use crate::harness::{self, Adapter, CallSession, Item, Script, Server, Settings, TestError};
 
 /// What the suite needs from a runtime beyond [`Runtime`].
 pub(crate) trait Executor: Send + Sync + 'static {
@@ -41,69 +40,6 @@ impl<E: Executor> AsyncAdapter<E> {
         AsyncAdapter {
             exec: Arc::new(exec),
         }
-    }
-}
-
-pub(crate) fn convert(error: Error) -> TestError {
-    match error {
-        Error::Rejected(text) => TestError::Rejected(text),
-        Error::Timeout(_) => TestError::Timeout,
-        Error::Auth(reply) => TestError::Auth(reply),
-        Error::Io(_) | Error::ConnectionClosed(_) | Error::Protocol(_) | Error::Closed => {
-            TestError::ConnectionLost(error.to_string())
-        }
-        other => TestError::Other(other.to_string()),
-    }
-}
-
-fn connect_error(error: Error) -> TestError {
-    match error {
-        Error::Io(e) => TestError::Io(e.to_string()),
-        Error::ConnectTimeout(d) => TestError::Io(format!("timeout {d:?}")),
-        other => convert(other),
-    }
-}
-
-pub(crate) fn overflow(kind: OverflowKind) -> Overflow {
-    match kind {
-        OverflowKind::DropNewest => Overflow::DropNewest,
-        OverflowKind::DropOldest => Overflow::DropOldest,
-        OverflowKind::Backpressure => Overflow::Backpressure,
-    }
-}
-
-pub(crate) fn config(settings: &Settings) -> ClientConfig {
-    let mut config = ClientConfig::password(settings.password.as_str());
-    config.request_timeout = settings.request_timeout;
-    config.connect_timeout = Duration::from_secs(5);
-    config.event_capacity = settings.event_capacity;
-    config.overflow = overflow(settings.overflow);
-    if settings.reconnect {
-        config.reconnect = Some(Reconnect {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(200),
-            ..Reconnect::default()
-        });
-    }
-    config
-}
-
-pub(crate) fn item(incoming: Incoming) -> Item {
-    match incoming {
-        Incoming::Event(event) => Item::Event(event),
-        Incoming::Log(_) => Item::Log,
-        Incoming::Notice(_) => Item::Notice,
-        Incoming::Gap(Gap::Lost(n)) => Item::Lost(n),
-        Incoming::Gap(Gap::Reconnected) => Item::Reconnected,
-    }
-}
-
-/// `api` with an explicit timeout, interpreted like `Handle::api`.
-pub(crate) fn api_text(response: Response) -> Result<String, TestError> {
-    if response.is_ok() {
-        Ok(response.text())
-    } else {
-        Err(TestError::Rejected(response.text()))
     }
 }
 
@@ -165,6 +101,10 @@ impl<E: Executor> Adapter for AsyncAdapter<E> {
             runtime: self.exec.clone(),
             join: Mutex::new(Some(join)),
         })
+    }
+
+    fn service(&self) -> Box<dyn harness::TestService> {
+        Box::new(crate::async_service::AsyncService::new(self.exec.clone()))
     }
 }
 
@@ -264,6 +204,10 @@ impl<E: Executor> harness::Client for Client<E> {
         self.runtime
             .block_on(self.client.clone().close())
             .map_err(convert)
+    }
+
+    fn reconnects(&self) -> u64 {
+        self.client.reconnects()
     }
 }
 

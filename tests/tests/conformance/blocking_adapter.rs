@@ -6,84 +6,17 @@ use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use esl_blocking::{
-    ClientConfig, Error, EventStream, Gap, Incoming, Overflow, Reconnect, ServerConfig,
-    ShutdownHandle,
-};
-use esl_proto::{Command, Event, EventFormat, Response};
+use esl_blocking::{EventStream, ServerConfig, ShutdownHandle};
+use esl_proto::{Command, Event, EventFormat};
 
-use crate::harness::{
-    self, Adapter, CallSession, Item, OverflowKind, Script, Server, Settings, TestError,
-};
+use crate::convert::{api_text, config, connect_error, convert, item};
+use crate::harness::{self, Adapter, CallSession, Item, Script, Server, Settings, TestError};
 
 pub(crate) struct BlockingAdapter;
 
 impl BlockingAdapter {
     pub(crate) fn new() -> BlockingAdapter {
         BlockingAdapter
-    }
-}
-
-fn convert(error: Error) -> TestError {
-    match error {
-        Error::Rejected(text) => TestError::Rejected(text),
-        Error::Timeout(_) => TestError::Timeout,
-        Error::Auth(reply) => TestError::Auth(reply),
-        Error::Io(_) | Error::ConnectionClosed(_) | Error::Protocol(_) | Error::Closed => {
-            TestError::ConnectionLost(error.to_string())
-        }
-        other => TestError::Other(other.to_string()),
-    }
-}
-
-fn connect_error(error: Error) -> TestError {
-    match error {
-        Error::Io(e) => TestError::Io(e.to_string()),
-        Error::ConnectTimeout(d) => TestError::Io(format!("timeout {d:?}")),
-        other => convert(other),
-    }
-}
-
-fn overflow(kind: OverflowKind) -> Overflow {
-    match kind {
-        OverflowKind::DropNewest => Overflow::DropNewest,
-        OverflowKind::DropOldest => Overflow::DropOldest,
-        OverflowKind::Backpressure => Overflow::Backpressure,
-    }
-}
-
-fn config(settings: &Settings) -> ClientConfig {
-    let mut config = ClientConfig::password(settings.password.as_str());
-    config.request_timeout = settings.request_timeout;
-    config.connect_timeout = Duration::from_secs(5);
-    config.event_capacity = settings.event_capacity;
-    config.overflow = overflow(settings.overflow);
-    if settings.reconnect {
-        config.reconnect = Some(Reconnect {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(200),
-            ..Reconnect::default()
-        });
-    }
-    config
-}
-
-fn item(incoming: Incoming) -> Item {
-    match incoming {
-        Incoming::Event(event) => Item::Event(event),
-        Incoming::Log(_) => Item::Log,
-        Incoming::Notice(_) => Item::Notice,
-        Incoming::Gap(Gap::Lost(n)) => Item::Lost(n),
-        Incoming::Gap(Gap::Reconnected) => Item::Reconnected,
-    }
-}
-
-/// `api` with an explicit timeout, interpreted like `Handle::api`.
-fn api_text(response: Response) -> Result<String, TestError> {
-    if response.is_ok() {
-        Ok(response.text())
-    } else {
-        Err(TestError::Rejected(response.text()))
     }
 }
 
@@ -121,6 +54,10 @@ impl Adapter for BlockingAdapter {
             shutdown,
             join: Mutex::new(Some(join)),
         })
+    }
+
+    fn service(&self) -> Box<dyn harness::TestService> {
+        Box::new(crate::blocking_service::BlockingService::new())
     }
 }
 
@@ -201,6 +138,10 @@ impl harness::Client for Client {
 
     fn close(&self) -> Result<(), TestError> {
         self.client.clone().close().map_err(convert)
+    }
+
+    fn reconnects(&self) -> u64 {
+        self.client.reconnects()
     }
 }
 

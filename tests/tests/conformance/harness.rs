@@ -71,6 +71,8 @@ pub(crate) trait Adapter: Send + Sync {
     fn connect(&self, addr: &str, settings: &Settings) -> Result<Box<dyn Client>, TestError>;
     /// Starts an outbound server that runs `script` for every call.
     fn serve(&self, script: Script, max_calls: usize) -> Box<dyn Server>;
+    /// A service with no switches and no apps; its switches reconnect quickly.
+    fn service(&self) -> Box<dyn TestService>;
 }
 
 /// A connected client. Its event stream is opened when it connects.
@@ -90,6 +92,8 @@ pub(crate) trait Client: Send + Sync {
     fn concurrent_api(&self, commands: Vec<String>) -> Vec<Result<String, TestError>>;
     fn on(&self, name: &str, handler: Box<dyn Fn(&Event) + Send + Sync>);
     fn close(&self) -> Result<(), TestError>;
+    /// Reconnections made so far.
+    fn reconnects(&self) -> u64;
 }
 
 /// One call, inside an outbound server's handler.
@@ -109,4 +113,72 @@ pub(crate) trait Server: Send + Sync {
     fn calls(&self) -> u64;
     /// Stops accepting and waits for the calls under way.
     fn shutdown(&self);
+}
+
+// ---- call control: a service over several switches ----
+
+/// One call inside a router or app handler: its channel, with commands that go to the switch
+/// the call is on.
+pub(crate) trait RoutedCall {
+    fn uuid(&self) -> String;
+    /// The name of the switch the event came from (apps), or the peer address (router).
+    fn switch(&self) -> String;
+    fn header(&self, name: &str) -> Option<String>;
+    fn respond(&self, code: u16) -> Result<(), TestError>;
+    fn hangup(&self, cause: &str) -> Result<(), TestError>;
+    fn answer(&self) -> Result<(), TestError>;
+    fn bridge_nowait(&self, dial: &str) -> Result<(), TestError>;
+    fn set_variables(&self, vars: &[(&str, &str)]) -> Result<(), TestError>;
+}
+
+/// A router handler: true to stop routing the call.
+pub(crate) type RouteScript = Arc<
+    dyn Fn(&dyn RoutedCall, &esl_proto::route::RouteMatch) -> Result<bool, TestError> + Send + Sync,
+>;
+
+/// An app handler.
+pub(crate) type EventScript = Arc<dyn Fn(&dyn RoutedCall) + Send + Sync>;
+
+/// One route: a pattern on `Caller-Destination-Number`, its parameters, and the index of
+/// its handler in [`RouterSpec::handlers`].
+pub(crate) struct RouteSpec {
+    pub(crate) pattern: &'static str,
+    pub(crate) params: Vec<(&'static str, &'static str)>,
+    pub(crate) handler: usize,
+}
+
+/// A router, the same for every adapter.
+pub(crate) struct RouterSpec {
+    pub(crate) guards: Vec<(&'static str, &'static str)>,
+    pub(crate) handlers: Vec<RouteScript>,
+    pub(crate) routes: Vec<RouteSpec>,
+}
+
+/// An app to load into a service.
+pub(crate) enum AppSpec {
+    Router(RouterSpec),
+    /// Handlers by event name.
+    Events(Vec<(&'static str, EventScript)>),
+}
+
+/// A service over several switches, under test.
+pub(crate) trait TestService: Send + Sync {
+    fn add_switch(&self, name: &str, addr: &str) -> Result<(), TestError>;
+    fn load(&self, id: &str, app: AppSpec, default: bool) -> Result<(), TestError>;
+    fn unload(&self, id: &str) -> bool;
+    fn apps(&self) -> Vec<String>;
+    fn switches(&self) -> Vec<String>;
+    /// `originate` for `app` on `switch`: the new channel's uuid.
+    fn originate(
+        &self,
+        switch: &str,
+        app: &str,
+        url: &str,
+        target: &str,
+    ) -> Result<String, TestError>;
+    /// `api` on one switch's connection.
+    fn api(&self, switch: &str, command: &str) -> Result<String, TestError>;
+    /// `originate` on one switch's connection, owned by no app.
+    fn originate_plain(&self, switch: &str, url: &str, target: &str) -> Result<String, TestError>;
+    fn close(&self);
 }

@@ -3,7 +3,11 @@
 //! them for each adapter, so an adapter cannot leave one out.
 
 mod async_adapter;
+mod async_service;
 mod blocking_adapter;
+mod blocking_service;
+mod call_control;
+mod convert;
 mod harness;
 mod scenarios;
 
@@ -30,6 +34,14 @@ macro_rules! suite {
                 a_consumer_that_stops_reading,
                 backpressure_loses_nothing,
             );
+            suite!(@calls $adapter;
+                a_router_routes_calls_on_every_switch_and_survives_one_going_down,
+                an_app_owns_the_calls_it_originates,
+                loading_an_app_is_all_or_nothing,
+                hanging_up_a_channel_already_gone_is_done,
+                close_never_reconnects,
+                a_reset_connection_reports_the_socket_error,
+            );
         }
     };
     (@tests $adapter:expr; $($scenario:ident,)+) => {
@@ -37,6 +49,14 @@ macro_rules! suite {
             #[test]
             fn $scenario() {
                 crate::scenarios::$scenario(&$adapter);
+            }
+        )+
+    };
+    (@calls $adapter:expr; $($scenario:ident,)+) => {
+        $(
+            #[test]
+            fn $scenario() {
+                crate::call_control::$scenario(&$adapter);
             }
         )+
     };

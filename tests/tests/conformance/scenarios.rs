@@ -11,7 +11,7 @@ use esl_tests::switch::{Config, Fault, SimSwitch};
 
 use crate::harness::{Adapter, Client, Item, OverflowKind, Settings, TestError};
 
-const WAIT: Duration = Duration::from_secs(5);
+pub(crate) const WAIT: Duration = Duration::from_secs(5);
 const TONE: &str = "tone_stream://%(200,100,440);loops=2";
 
 fn switch() -> SimSwitch {
@@ -45,7 +45,7 @@ fn events_named(client: &dyn Client, name: &str, count: usize) -> Vec<esl_proto:
     found
 }
 
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + WAIT;
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
