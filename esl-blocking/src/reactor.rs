@@ -234,6 +234,9 @@ impl Reactor {
             }
             if let Some(accepting) = self.accepting.as_mut() {
                 accepting.after_turn();
+                if accepting.take_starved() {
+                    crate::server::accept_all(self);
+                }
             }
         }
     }

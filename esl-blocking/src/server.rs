@@ -61,6 +61,8 @@ pub(crate) struct Accepting {
     /// given up to accept the waiting connection and close it at once, so that the switch's
     /// `socket` application fails now and its dialplan goes on.
     reserve: Option<File>,
+    /// `accept` ran out of descriptors.
+    starved: bool,
 }
 
 impl Accepting {
@@ -77,7 +79,8 @@ impl Accepting {
             handler,
             pool,
             state,
-            reserve: reserve(),
+            reserve: reserve_file(),
+            starved: false,
         }
     }
 
@@ -98,29 +101,37 @@ impl Accepting {
         self.state.calls.notify();
     }
 
-    fn refuse_for_want_of_descriptors(&mut self, error: &io::Error) {
-        self.state.counters.refused();
+    /// Refuses the call waiting in the backlog, if one does, with the reserve descriptor.
+    /// True if one was refused (look for another); false if none waits, or no descriptor
+    /// could be freed (then accepting resumes when a call ends).
+    fn refuse_for_want_of_descriptors(&mut self, error: &io::Error) -> bool {
+        self.starved = true;
         let Some(listener) = self.listener.as_ref() else {
-            return;
+            return false;
         };
-        match self.reserve.take() {
-            Some(reserve) => {
-                drop(reserve);
-                if let Ok((stream, peer)) = listener.accept() {
-                    drop(stream);
-                    tracing::warn!(%peer, %error, "out of file descriptors; call refused");
-                }
-                self.reserve = reserve_file();
+        let Some(reserve) = self.reserve.take() else {
+            tracing::error!(%error, "out of file descriptors and no reserve: calls wait in the backlog");
+            return false;
+        };
+        drop(reserve);
+        let refused = match listener.accept() {
+            Ok((stream, peer)) => {
+                drop(stream);
+                self.state.counters.refused();
+                tracing::warn!(%peer, %error, "out of file descriptors; call refused");
+                true
             }
-            None => {
-                tracing::error!(%error, "out of file descriptors and no reserve: calls wait in the backlog");
-            }
-        }
+            Err(_) => false,
+        };
+        self.reserve = reserve_file();
+        refused
     }
-}
 
-fn reserve() -> Option<File> {
-    reserve_file()
+    /// True if `accept` ran out of descriptors since the last look: a call ending frees one,
+    /// and the backlog must be looked at again (the listener does not signal it twice).
+    pub(crate) fn take_starved(&mut self) -> bool {
+        std::mem::take(&mut self.starved)
+    }
 }
 
 fn reserve_file() -> Option<File> {
@@ -140,10 +151,13 @@ pub(crate) fn accept_all(reactor: &mut Reactor) {
             Ok(pair) => pair,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            // EMFILE (the process) or ENFILE (the system).
+            // EMFILE (the process) or ENFILE (the system). Linux reports it before looking
+            // at the backlog, so it says nothing of whether a call waits.
             Err(e) if matches!(e.raw_os_error(), Some(24) | Some(23)) => {
-                accepting.refuse_for_want_of_descriptors(&e);
-                continue;
+                if accepting.refuse_for_want_of_descriptors(&e) {
+                    continue;
+                }
+                return;
             }
             Err(error) => {
                 tracing::warn!(%error, "accept failed");
