@@ -90,8 +90,9 @@ fn server_under_a_descriptor_limit() {
     let config = esl_blocking::ServerConfig::default()
         .session(esl_blocking::ClientConfig::password("").connect_timeout(Duration::from_secs(60)));
     let server = esl_blocking::listen("127.0.0.1:0", config).unwrap();
-    println!("ADDR {}", server.local_addr().unwrap());
-    std::io::stdout().flush().unwrap();
+    let mut out = std::io::stdout();
+    writeln!(out, "ADDR {}", server.local_addr().unwrap()).unwrap();
+    out.flush().unwrap();
     let stop = server.shutdown_handle();
     let watcher = stop.clone();
     // The parent closes our stdin when it is done: then stop, ending the calls held open.
@@ -101,7 +102,7 @@ fn server_under_a_descriptor_limit() {
     });
     let ran = std::thread::spawn(move || server.run(|_session| {}));
     ran.join().unwrap().unwrap();
-    println!("REJECTED {}", stop.rejected_calls());
+    writeln!(out, "REJECTED {}", stop.rejected_calls()).unwrap();
 }
 
 fn which(program: &str) -> Result<std::path::PathBuf, ()> {
