@@ -9,13 +9,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use esl_proto::apps::EventHandlers;
-use esl_proto::{Command, Event, EventFormat};
+use esl_proto::Event;
 use futures_util::future::BoxFuture;
 
 use crate::channel::Channel;
 use crate::handle::Handle;
 use crate::runtime::Runtime;
-use esl_proto::client::Result;
 
 pub use esl_proto::apps::APP_VARIABLE;
 
@@ -24,7 +23,7 @@ pub(crate) type HandlerFn<R> = Arc<dyn Fn(CallEvent<R>) -> BoxFuture<'static, ()
 /// Handlers by event name. Build it with [`App::on`], load it with
 /// [`Service::load`](crate::Service::load).
 pub struct App<R: Runtime> {
-    handlers: EventHandlers<HandlerFn<R>>,
+    pub(crate) handlers: EventHandlers<HandlerFn<R>>,
 }
 
 impl<R: Runtime> Default for App<R> {
@@ -72,19 +71,6 @@ impl<R: Runtime> App<R> {
     /// The event names it handles, in the order they were added.
     pub fn events(&self) -> Vec<&str> {
         self.handlers.names()
-    }
-
-    /// The `event` command that subscribes to what this app handles; an error if a name
-    /// could not travel on the wire (a line break, an empty name).
-    pub(crate) fn subscription(&self) -> Result<Option<Command>> {
-        Ok(self.handlers.subscription(EventFormat::Plain)?)
-    }
-
-    pub(crate) fn handlers_for<'a>(
-        &'a self,
-        event: &'a Event,
-    ) -> impl Iterator<Item = &'a HandlerFn<R>> + 'a {
-        self.handlers.matching(event)
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use esl_proto::apps::{subscription_names, with_app, AppTable};
 use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Reconnect, Result};
-use esl_proto::Event;
+use esl_proto::{Event, EventFormat};
 
 use crate::app::{App, CallEvent};
 use crate::client::Client;
@@ -156,7 +156,7 @@ impl<R: Runtime> Service<R> {
         self.read_apps()
             .check(id)
             .map_err(|e| Error::Rejected(e.to_string()))?;
-        if let Some(command) = app.subscription()? {
+        if let Some(command) = app.handlers.subscription(EventFormat::Plain)? {
             let handles: Vec<(Arc<str>, Handle<R>)> = self
                 .lock_switches()
                 .iter()
@@ -232,7 +232,7 @@ impl<R: Runtime> ServiceInner<R> {
         let Some(app) = apps.owner(&event) else {
             return;
         };
-        for handler in app.handlers_for(&event) {
+        for handler in app.handlers.matching(&event) {
             let call = CallEvent::new(event.clone(), switch.clone(), handle.clone());
             self.runtime.spawn(handler(call));
         }

@@ -9,11 +9,10 @@
 use std::sync::Arc;
 
 use esl_proto::apps::EventHandlers;
-use esl_proto::{Command, Event, EventFormat};
+use esl_proto::Event;
 
 use crate::channel::Channel;
 use crate::handle::Handle;
-use esl_proto::client::Result;
 
 pub use esl_proto::apps::APP_VARIABLE;
 
@@ -23,7 +22,7 @@ pub(crate) type HandlerFn = Arc<dyn Fn(CallEvent) + Send + Sync>;
 /// [`Service::load`](crate::Service::load). Cheap to clone: clones share the handlers.
 #[derive(Clone, Default)]
 pub struct App {
-    handlers: EventHandlers<HandlerFn>,
+    pub(crate) handlers: EventHandlers<HandlerFn>,
 }
 
 impl std::fmt::Debug for App {
@@ -55,20 +54,6 @@ impl App {
     /// The event names it handles, in the order they were added.
     pub fn events(&self) -> Vec<&str> {
         self.handlers.names()
-    }
-
-    /// The `event` command that subscribes to what this app handles; an error if a name
-    /// could not travel on the wire (a line break, an empty name).
-    pub(crate) fn subscription(&self) -> Result<Option<Command>> {
-        Ok(self.handlers.subscription(EventFormat::Plain)?)
-    }
-
-    /// The handlers for `event`, in the order they were added.
-    pub(crate) fn handlers_for<'a>(
-        &'a self,
-        event: &'a Event,
-    ) -> impl Iterator<Item = &'a HandlerFn> + 'a {
-        self.handlers.matching(event)
     }
 }
 
@@ -121,9 +106,20 @@ mod tests {
             .on("CHANNEL_ANSWER", |_| {})
             .on("sofia::register", |_| {});
         assert_eq!(app.events(), ["CHANNEL_ANSWER", "sofia::register"]);
-        assert!(app.subscription().unwrap().is_some());
-        assert!(App::new().subscription().unwrap().is_none());
+        assert!(app
+            .handlers
+            .subscription(esl_proto::EventFormat::Plain)
+            .unwrap()
+            .is_some());
+        assert!(App::new()
+            .handlers
+            .subscription(esl_proto::EventFormat::Plain)
+            .unwrap()
+            .is_none());
         let bad = App::new().on("CHANNEL_PARK\n\napi hupall", |_| {});
-        assert!(bad.subscription().is_err());
+        assert!(bad
+            .handlers
+            .subscription(esl_proto::EventFormat::Plain)
+            .is_err());
     }
 }

@@ -10,9 +10,10 @@
 //!   once (default: [`ServerConfig::max_calls`]; idle workers end after 30 s).
 //! - **No thread while idle**: the handler sets the call up, registers event handlers with
 //!   [`Handle::on`](crate::Handle::on), calls [`Session::detach`] and returns. The call's
-//!   connection then stays open until the switch closes it, and its handlers run on the pool
-//!   only while an event is handled. Thousands of calls then hold a few threads, and one
-//!   socket each.
+//!   connection then stays open until a handler calls [`Session::close`] (on
+//!   `CHANNEL_HANGUP_COMPLETE`, say) or the switch closes it, and its handlers run on the
+//!   pool only while an event is handled. Thousands of calls then hold a few threads, and
+//!   one socket each.
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -227,9 +228,12 @@ impl Session {
     }
 
     /// Keeps the call's connection open after the handler returns and the session is
-    /// dropped, until the switch closes it (the call ended and its linger ran out). Its
-    /// event handlers ([`Handle::on`]) keep running on the worker pool meanwhile: the way to
-    /// hold many calls without a thread each.
+    /// dropped, until [`Session::close`] (from one of its handlers, typically on
+    /// `CHANNEL_HANGUP_COMPLETE`) or the switch closes it. Its event handlers
+    /// ([`Handle::on`]) keep running on the worker pool meanwhile: the way to hold many calls
+    /// without a thread each. With the default setup the session lingers (`linger` with no
+    /// timeout: the switch keeps the socket after the hang-up, for the call's last events,
+    /// until the session says `exit`), so close it when the call is over.
     pub fn detach(self) {
         self.owner.conn.detached.store(true, Ordering::Release);
     }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use esl_proto::apps::{subscription_names, with_app, AppTable};
 use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Overflow, Reconnect, Result};
-use esl_proto::Event;
+use esl_proto::{Event, EventFormat};
 
 use crate::app::{App, CallEvent, HandlerFn};
 use crate::client::Client;
@@ -241,7 +241,7 @@ impl Service {
             .read_apps()
             .check(id)
             .map_err(|e| Error::Rejected(e.to_string()))?;
-        if let Some(command) = app.subscription()? {
+        if let Some(command) = app.handlers.subscription(EventFormat::Plain)? {
             let handles: Vec<(Arc<str>, Handle)> = self
                 .lock_switches()
                 .iter()
@@ -377,7 +377,7 @@ impl Core {
         // Taken out of the lock: queueing may wait, and loading needs the lock to write.
         let handlers: Vec<HandlerFn> = {
             match self.read_apps().owner(&event) {
-                Some(app) => app.handlers_for(&event).cloned().collect(),
+                Some(app) => app.handlers.matching(&event).cloned().collect(),
                 None => return true,
             }
         };

@@ -756,6 +756,9 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         self.link = Link::Finished;
         self.conn.close();
         self.pump(now);
+        // Handlers often hold a handle of this very connection: dropped here, so that what
+        // they hold does not keep the connection alive.
+        self.handlers = EventHandlers::new();
         let reason = match &result {
             Ok(()) => Error::ConnectionClosed(CloseReason::Local),
             Err(error) => error.clone(),
