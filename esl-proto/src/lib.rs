@@ -53,19 +53,25 @@
 //!
 //! # What it does not do
 //!
-//! - No I/O and no time: timeouts belong to the adapter, which calls
-//!   [`Connection::cancel`] when one expires.
-//! - No reconnecting: a [`Connection`] is one socket's life. A new one built
-//!   [`with_subscriptions`](Connection::with_subscriptions) of the old one restores its
-//!   subscriptions, filters and log level.
-//! - No uuids of its own: a client-chosen `Job-UUID` or `Event-UUID` is given in the
-//!   command (adapters generate them); without one, jobs are matched by the uuid the switch
-//!   returns and executes by their first `CHANNEL_EXECUTE`.
+//! - No I/O and no clock: a [`Connection`] has no notion of time, and the
+//!   [`client::Engine`] above it is given the time (`handle_timeout(now)`) and says when it
+//!   next needs it (`poll_timeout()`); adapters sleep.
+//! - A [`Connection`] does not reconnect: it is one socket's life. The [`client::Engine`]
+//!   reconnects by building a new one [`with_subscriptions`](Connection::with_subscriptions)
+//!   of the old one.
+//! - A [`Connection`] chooses no uuids: a client-chosen `Job-UUID` or `Event-UUID` is given
+//!   in the command (the engine chooses them from its seeded generator); without one, jobs
+//!   are matched by the uuid the switch returns and executes by their first
+//!   `CHANNEL_EXECUTE`.
 //! - It does not check a command against what the switch accepts beyond safety: an unknown
 //!   `api` command is sent and its `-ERR` comes back as the result.
 //!
 //! # Other parts
 //!
+//! - [`client`]: the client engine over a [`Connection`], with every decision an adapter
+//!   would otherwise make itself: request deadlines, what each reply means, event streams
+//!   with their overflow policy, handlers, reconnecting, the outbound session's setup, the
+//!   session API's commands. `esl-async` and `esl-blocking` are this engine plus I/O.
 //! - [`Framer`], [`Headers`], [`Message`], [`Event`]: framing and parsing, usable alone.
 //! - [`Command`]: every command the switch accepts, encoded exactly, line breaks refused.
 //! - [`server`]: the switch's side, to build a simulated switch or a proxy.
