@@ -39,6 +39,20 @@ impl<R: Runtime> EventStream<R> {
     pub(crate) fn open(shared: Arc<Shared<R>>) -> EventStream<R> {
         let waker = Arc::new(AtomicWaker::new());
         let id = shared.lock().engine.open_stream(waker.clone());
+        EventStream::with(shared, id, waker)
+    }
+
+    /// A stream of the call table's changes.
+    pub(crate) fn open_changes(shared: Arc<Shared<R>>) -> EventStream<R> {
+        let waker = Arc::new(AtomicWaker::new());
+        let now = shared.runtime.now();
+        let id = shared.lock().engine.open_change_stream(now, waker.clone());
+        // The table's own subscriptions and listing go out now.
+        shared.driver.wake();
+        EventStream::with(shared, id, waker)
+    }
+
+    fn with(shared: Arc<Shared<R>>, id: StreamId, waker: Arc<AtomicWaker>) -> EventStream<R> {
         EventStream {
             shared,
             id,

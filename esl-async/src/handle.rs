@@ -14,6 +14,7 @@ use futures_util::future;
 use crate::events::EventStream;
 use crate::runtime::Runtime;
 use crate::shared::{CancelOnDrop, Shared, Waiter};
+use crate::table::CallTable;
 use esl_proto::client::Step;
 
 /// Names a handler registered with [`Handle::on`], to remove it.
@@ -91,6 +92,18 @@ impl<R: Runtime> Handle<R> {
                 Err(e) => e,
             }),
         }
+    }
+
+    /// The live call table of this connection: its channels, calls and conferences, kept
+    /// current from now on. The connection subscribes for itself to every event the table
+    /// needs (`CHANNEL_DESTROY` included), on this and every later connection, and lists the
+    /// channels already up; events the application did not subscribe to still do not reach
+    /// its streams. Calling it again gives the same table.
+    pub fn track(&self) -> CallTable<R> {
+        let now = self.shared.runtime.now();
+        self.shared.lock().engine.track(now);
+        self.shared.driver.wake();
+        CallTable::new(self.shared.clone())
     }
 
     /// A new stream of events, log lines, notices and gap markers from now on. Each call

@@ -68,6 +68,7 @@ mod runtime;
 mod service;
 mod shared;
 mod slot;
+mod table;
 
 pub use app::{App, CallEvent, APP_VARIABLE};
 pub use channel::Channel;
@@ -82,5 +83,6 @@ pub use outbound::{OutboundServer, Session, ShutdownHandle};
 pub use router::{HandlerKey, RouteMatch, Router};
 pub use runtime::{Listener, Runtime};
 pub use service::Service;
+pub use table::CallTable;
 
 pub use esl_proto;

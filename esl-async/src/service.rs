@@ -130,7 +130,7 @@ impl<R: Runtime> Service<R> {
                     Incoming::Gap(Gap::Lost(n)) => {
                         tracing::warn!(switch = %switch, lost = n, "events dropped: the service is behind");
                     }
-                    Incoming::Log(_) | Incoming::Notice(_) => {}
+                    _ => {}
                 }
             }
             tracing::debug!(switch = %switch, "switch closed");

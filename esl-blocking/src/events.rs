@@ -35,6 +35,22 @@ impl EventStream {
     pub(crate) fn open(conn: Arc<Conn>) -> EventStream {
         let signal = Arc::new(Signal::default());
         let id = conn.lock().engine.open_stream(signal.clone());
+        EventStream::with(conn, id, signal)
+    }
+
+    /// A stream of the call table's changes.
+    pub(crate) fn open_changes(conn: Arc<Conn>) -> EventStream {
+        let signal = Arc::new(Signal::default());
+        let id = conn
+            .lock()
+            .engine
+            .open_change_stream(std::time::Instant::now(), signal.clone());
+        // The table's own subscriptions and listing go out now.
+        conn.notify();
+        EventStream::with(conn, id, signal)
+    }
+
+    fn with(conn: Arc<Conn>, id: StreamId, signal: Arc<Signal>) -> EventStream {
         EventStream {
             conn,
             id,

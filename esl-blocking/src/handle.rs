@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::conn::{Conn, Waiter};
 use crate::events::EventStream;
+use crate::table::CallTable;
 use esl_proto::client::Step;
 use esl_proto::client::{job_output, originated, Error, Expect, Result};
 use esl_proto::{Command, Event, RequestId, Response};
@@ -68,6 +69,17 @@ impl Handle {
                 Err(e) => e,
             }),
         }
+    }
+
+    /// The live call table of this connection: its channels, calls and conferences, kept
+    /// current from now on. The connection subscribes for itself to every event the table
+    /// needs (`CHANNEL_DESTROY` included), on this and every later connection, and lists the
+    /// channels already up; events the application did not subscribe to still do not reach
+    /// its streams. Calling it again gives the same table.
+    pub fn track(&self) -> CallTable {
+        self.shared.lock().engine.track(Instant::now());
+        self.shared.notify();
+        CallTable::new(self.shared.clone())
     }
 
     /// A new stream of events, log lines, notices and gap markers from now on. Each call

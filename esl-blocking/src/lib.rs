@@ -100,6 +100,7 @@ mod server;
 mod service;
 mod signal;
 mod strand;
+mod table;
 
 pub use app::{App, CallEvent, APP_VARIABLE};
 pub use channel::Channel;
@@ -113,6 +114,7 @@ pub use handle::{Handle, HandlerId, Job};
 pub use outbound::{OutboundServer, Session, ShutdownHandle};
 pub use router::{HandlerKey, RouteMatch, Router};
 pub use service::Service;
+pub use table::CallTable;
 
 pub use esl_proto;
 pub use std::sync::mpsc::RecvTimeoutError;

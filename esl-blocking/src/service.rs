@@ -358,7 +358,7 @@ impl Core {
                 Ok(Incoming::Gap(Gap::Lost(n))) => {
                     tracing::warn!(switch = %switch, lost = n, "events dropped: the service is behind");
                 }
-                Ok(Incoming::Log(_) | Incoming::Notice(_)) | Err(RecvTimeoutError::Timeout) => {}
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }

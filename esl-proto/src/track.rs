@@ -35,16 +35,17 @@
 mod call;
 mod channel;
 mod conference;
+mod rebuild;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 pub use call::Call;
 pub use channel::{CallState, Channel, Direction};
 pub use conference::{Conference, Member, MemberFlags};
+pub use rebuild::RebuildError;
 
 use crate::event::{ChannelState, Event};
 use crate::event_name::EventName;
-use conference::member_id;
 
 /// What one event changed. [`Tracker::update`] returns them in the order they happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -558,134 +559,6 @@ impl Tracker {
             .map(|n| format!("{base}#{n}"))
             .find(|id| !self.calls.contains_key(id))
             .unwrap_or_else(|| base.to_owned())
-    }
-
-    fn conference_event(&mut self, event: &Event, out: &mut Vec<Change>) {
-        let Some(name) = event.header("Conference-Name").map(|n| n.into_owned()) else {
-            return;
-        };
-        let action = event.header("Action").unwrap_or_default();
-        if action == "conference-destroy" {
-            if let Some(uuid) = event.header("Conference-Unique-ID") {
-                self.removed
-                    .remember(&uuid, self.config.remembered_removals);
-            }
-            if let Some(conference) = self.conferences.remove(&name) {
-                self.members = self.members.saturating_sub(conference.members.len());
-                if let Some(uuid) = &conference.uuid {
-                    self.removed.remember(uuid, self.config.remembered_removals);
-                }
-                out.push(Change::ConferenceDestroyed(Box::new(conference)));
-            }
-            return;
-        }
-        let replaced = match (
-            self.conferences.get(&name),
-            event.header("Conference-Unique-ID"),
-        ) {
-            (Some(old), Some(uuid)) => old.uuid.as_deref().is_some_and(|old| old != uuid),
-            _ => false,
-        };
-        if replaced {
-            // A conference of the same name but a new `Conference-Unique-ID`: the old one's
-            // `conference-destroy` was missed.
-            if let Some(old) = self.conferences.remove(&name) {
-                self.members = self.members.saturating_sub(old.members.len());
-                out.push(Change::ConferenceDestroyed(Box::new(old)));
-            }
-        }
-        if !self.conferences.contains_key(&name) {
-            if event
-                .header("Conference-Unique-ID")
-                .is_some_and(|uuid| self.removed.contains(&uuid))
-            {
-                return;
-            }
-            if self.conferences.len() >= self.config.max_conferences {
-                self.stats.conferences_not_tracked += 1;
-                out.push(Change::ConferenceNotTracked(name));
-                return;
-            }
-            self.conferences
-                .insert(name.clone(), Conference::new(&name));
-            out.push(Change::ConferenceCreated(name.clone()));
-        }
-        let Some(conference) = self.conferences.get_mut(&name) else {
-            return;
-        };
-        conference.apply(event);
-        if action == "floor-change" {
-            let to = event.header("New-ID").and_then(|id| member_id(&id));
-            move_floor(conference, to, out);
-        }
-        let Some(id) = event.header("Member-ID").and_then(|id| member_id(&id)) else {
-            return;
-        };
-        if action == "del-member" {
-            if let Some(member) = conference.members.remove(&id) {
-                self.members = self.members.saturating_sub(1);
-                if conference.floor == Some(id) {
-                    move_floor(conference, None, out);
-                }
-                out.push(Change::MemberLeft {
-                    conference: name,
-                    member,
-                });
-            }
-            return;
-        }
-        match conference.members.get_mut(&id) {
-            Some(member) => {
-                if member.apply(event) {
-                    out.push(Change::MemberUpdated {
-                        conference: name,
-                        member: id,
-                    });
-                }
-            }
-            None if self.members >= self.config.max_members => {
-                self.stats.members_not_tracked += 1;
-                out.push(Change::MemberNotTracked {
-                    conference: name,
-                    member: id,
-                });
-            }
-            None => {
-                let mut member = Member::new(id);
-                member.apply(event);
-                member.flags.floor = conference.floor == Some(id);
-                conference.members.insert(id, member);
-                self.members += 1;
-                out.push(Change::MemberJoined {
-                    conference: name,
-                    member: id,
-                });
-            }
-        }
-    }
-}
-
-/// Gives the floor to `to` (or nobody), updating the members' `floor` flags.
-fn move_floor(conference: &mut Conference, to: Option<u32>, out: &mut Vec<Change>) {
-    let from = conference.floor;
-    if from == to {
-        return;
-    }
-    conference.floor = to;
-    out.push(Change::FloorChanged {
-        conference: conference.name.clone(),
-        from,
-        to,
-    });
-    for member in conference.members.values_mut() {
-        let holds = to == Some(member.id);
-        if member.flags.floor != holds {
-            member.flags.floor = holds;
-            out.push(Change::MemberUpdated {
-                conference: conference.name.clone(),
-                member: member.id,
-            });
-        }
     }
 }
 

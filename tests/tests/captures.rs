@@ -413,6 +413,7 @@ fn summary(replay: &Replay) -> Vec<String> {
                 )
             }
             Output::Failed { id, error } => format!("failed {} {error}", name(id)),
+            Output::LibraryEvent(e) => format!("library event {}", e.name()),
             Output::Event(e) => format!(
                 "event {} {:?} {:?} {:?}",
                 e.name(),

@@ -14,8 +14,9 @@ use super::error::Error;
 use super::link::Link;
 use super::requests::{later, Expect, Requests};
 use super::rng::Rng;
-use super::streams::{Drained, Gap, Incoming, StreamId, Streams};
+use super::streams::{Carries, Drained, Gap, Incoming, StreamId, Streams};
 use crate::apps::{EventHandlers, HandlerId};
+use crate::track::Tracker;
 use crate::{
     CallCommand, CloseReason, Command, Connection, Event, Output, Ready, RequestError, RequestId,
     Response, Stats, Subscriptions,
@@ -65,6 +66,17 @@ pub struct Sent {
 enum Role {
     Inbound,
     Outbound(SessionSetup),
+}
+
+/// The live call table: fed every event, rebuilt from `show channels` when events may
+/// have been missed.
+#[derive(Debug)]
+struct Tracking {
+    tracker: Tracker,
+    /// Events may have been missed since the table was last complete.
+    stale: bool,
+    /// The `show channels as json` in flight.
+    listing: Option<RequestId>,
 }
 
 /// An outbound session between its `connect` reply and its setup's last `+OK`.
@@ -121,6 +133,7 @@ pub struct Engine<W, H, S = ()> {
     /// The socket error that ended the current socket, reported to its requests.
     io_error: Option<Arc<io::Error>>,
     reconnects: u64,
+    tracking: Option<Tracking>,
 }
 
 impl<W, H, S> std::fmt::Debug for Engine<W, H, S> {
@@ -184,6 +197,7 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
             exit: None,
             io_error: None,
             reconnects: 0,
+            tracking: None,
         }
     }
 
@@ -441,7 +455,19 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     /// A new event stream, from now on; `waker` is handed back by [`Engine::take_woken`]
     /// when it has items.
     pub fn open_stream(&mut self, waker: S) -> StreamId {
-        let id = self.streams.open(waker);
+        self.open(Carries::Events, waker)
+    }
+
+    /// A new stream of the call table's changes ([`Incoming::Change`], and a
+    /// [`Gap::Reconnected`] marker before the table is rebuilt after a reconnect). Starts
+    /// tracking if it had not started.
+    pub fn open_change_stream(&mut self, now: Instant, waker: S) -> StreamId {
+        self.track(now);
+        self.open(Carries::Changes, waker)
+    }
+
+    fn open(&mut self, carries: Carries, waker: S) -> StreamId {
+        let id = self.streams.open(carries, waker);
         if self.streams.has_ended() {
             self.streams.end();
         }
@@ -477,6 +503,39 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     /// Removes a handler; false if there was none.
     pub fn off(&mut self, id: HandlerId) -> bool {
         self.handlers.remove(id)
+    }
+
+    /// Keeps a live call table from now on: subscribes (for as long as the client lives, on
+    /// every connection) to the events [`Tracker::EVENTS`] names, `CHANNEL_DESTROY` included,
+    /// and lists the channels already up with `show channels as json`. Events the
+    /// application did not subscribe to still do not reach its streams.
+    pub fn track(&mut self, now: Instant) {
+        let _ = now;
+        if self.tracking.is_some() {
+            return;
+        }
+        self.tracking = Some(Tracking {
+            tracker: Tracker::new(),
+            stale: true,
+            listing: None,
+        });
+        for name in Tracker::EVENTS {
+            self.conn.keep_subscribed(name);
+        }
+        if self.conn.is_ready() {
+            self.list_channels();
+        }
+    }
+
+    /// The live call table, once [`Engine::track`] started it.
+    pub fn tracker(&self) -> Option<&Tracker> {
+        self.tracking.as_ref().map(|t| &t.tracker)
+    }
+
+    /// True while the call table may miss what happened while events were not received (it
+    /// is being rebuilt after a reconnect, or could not be).
+    pub fn is_table_stale(&self) -> bool {
+        self.tracking.as_ref().is_some_and(|t| t.stale)
     }
 
     // ---- poll outputs ----
@@ -548,7 +607,9 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
                         .push_back(Action::Done(entry.waiter, Err(error)));
                 }
             }
+            Output::LibraryEvent(event) => self.track_event(&event),
             Output::Event(event) => {
+                self.track_event(&event);
                 let handlers: Vec<H> = self.handlers.matching(&event).cloned().collect();
                 if !handlers.is_empty() {
                     self.actions.push_back(Action::Event {
@@ -573,6 +634,10 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
 
     fn on_ready(&mut self, ready: Ready) {
         self.conn_ready = true;
+        if let Some(tracking) = self.tracking.as_mut() {
+            tracking.stale = true;
+            self.list_channels();
+        }
         match self.role {
             Role::Inbound => {
                 self.link.handshake_done();
@@ -617,7 +682,45 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         }
     }
 
+    fn track_event(&mut self, event: &Event) {
+        if let Some(tracking) = self.tracking.as_mut() {
+            for change in tracking.tracker.update(event) {
+                self.streams.push(Incoming::Change(change));
+            }
+        }
+    }
+
+    /// Asks for the channels that are up, to rebuild the call table from.
+    fn list_channels(&mut self) {
+        let sent = self.conn.send(Command::api("show channels as json"));
+        if let (Some(tracking), Ok(id)) = (self.tracking.as_mut(), sent) {
+            tracking.listing = Some(id);
+        }
+    }
+
+    fn on_listing(&mut self, response: &Response) {
+        let Some(tracking) = self.tracking.as_mut() else {
+            return;
+        };
+        tracking.listing = None;
+        match tracking.tracker.rebuild(&response.text()) {
+            Ok(changes) => {
+                tracking.stale = false;
+                for change in changes {
+                    self.streams.push(Incoming::Change(change));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the call table cannot be rebuilt; it stays stale");
+            }
+        }
+    }
+
     fn on_response(&mut self, now: Instant, id: RequestId, response: Response) {
+        if self.tracking.as_ref().and_then(|t| t.listing) == Some(id) {
+            self.on_listing(&response);
+            return;
+        }
         if self.exit == Some(id) {
             self.actions.push_back(Action::Disconnect);
             self.finish(now, Ok(()));
@@ -712,10 +815,15 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
             self.record = self.conn.subscriptions().clone();
         }
         self.conn_ready = false;
-        let fresh = Connection::inbound(self.config.auth.clone())
+        let mut fresh = Connection::inbound(self.config.auth.clone())
             .with_limits(self.config.limits)
             .with_subscriptions(&self.record)
             .with_request_ids_after(&self.conn);
+        if self.tracking.is_some() {
+            for name in Tracker::EVENTS {
+                fresh.keep_subscribed(name);
+            }
+        }
         let mut old = std::mem::replace(&mut self.conn, fresh);
         // Requests it still held (a failed handshake) end here.
         old.close();

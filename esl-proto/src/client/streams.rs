@@ -8,9 +8,10 @@
 use std::collections::VecDeque;
 
 use super::config::Overflow;
+use crate::track::Change;
 use crate::{DisconnectNotice, Event, LogLine};
 
-/// One item of an event stream.
+/// One item of an event stream (or of a call table's change stream).
 ///
 /// ```
 /// use esl_proto::client::{Gap, Incoming};
@@ -21,9 +22,12 @@ use crate::{DisconnectNotice, Event, LogLine};
 /// assert!(Incoming::Gap(Gap::Lost(3)).event().is_none());
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Incoming {
     /// An event.
     Event(Event),
+    /// What an event changed in the call table (only in a call table's change stream).
+    Change(Change),
     /// A log line (after `log <level>`).
     Log(LogLine),
     /// A disconnect or linger notice.
@@ -198,9 +202,19 @@ pub struct Drained {
     pub resume_reading: bool,
 }
 
+/// What a stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Carries {
+    /// Events, log lines and notices.
+    Events,
+    /// The call table's changes.
+    Changes,
+}
+
 #[derive(Debug)]
 struct Stream<S> {
     id: StreamId,
+    carries: Carries,
     backlog: Backlog,
     /// Wakes the consumer.
     waker: S,
@@ -232,11 +246,12 @@ impl<S: Clone> Streams<S> {
         }
     }
 
-    pub(crate) fn open(&mut self, waker: S) -> StreamId {
+    pub(crate) fn open(&mut self, carries: Carries, waker: S) -> StreamId {
         self.next += 1;
         let id = StreamId(self.next);
         self.list.push(Stream {
             id,
+            carries,
             backlog: Backlog::new(self.capacity, self.overflow),
             waker,
             unwoken: false,
@@ -249,16 +264,23 @@ impl<S: Clone> Streams<S> {
         self.list.retain(|s| s.id != id);
     }
 
-    /// Hands `item` to every stream, in order.
+    /// Hands `item` to every stream that carries its kind, in order.
     pub(crate) fn push(&mut self, item: Incoming) {
-        if let Some((last, rest)) = self.list.split_last_mut() {
-            for stream in rest {
-                stream.backlog.push(item.clone());
-                mark(stream, &mut self.woken);
-            }
-            last.backlog.push(item);
-            mark(last, &mut self.woken);
+        let carries = match item {
+            Incoming::Change(_) => Carries::Changes,
+            _ => Carries::Events,
+        };
+        let mut takers = self.list.iter_mut().filter(|s| s.carries == carries);
+        let Some(mut current) = takers.next() else {
+            return;
+        };
+        for next in takers {
+            current.backlog.push(item.clone());
+            mark(current, &mut self.woken);
+            current = next;
         }
+        current.backlog.push(item);
+        mark(current, &mut self.woken);
     }
 
     /// A marker (a reconnection) in every stream, not counted against the capacity.

@@ -358,3 +358,63 @@ macro_rules! __channel_api {
         }
     };
 }
+
+/// The methods of a live call table (`CallTable`), on a field `shared` whose `lock()` gives
+/// access to `.engine`. See the [module documentation](self).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __call_table_api {
+    () => {
+        /// Every channel up, by uuid.
+        pub fn channels(&self) -> Vec<$crate::track::Channel> {
+            self.read(|t| t.channels().cloned().collect())
+        }
+
+        /// The channel `uuid`.
+        pub fn channel(&self, uuid: &str) -> Option<$crate::track::Channel> {
+            self.read(|t| t.channel(uuid).cloned())
+        }
+
+        /// Every call (its legs grouped), by id.
+        pub fn calls(&self) -> Vec<$crate::track::Call> {
+            self.read(|t| t.calls().cloned().collect())
+        }
+
+        /// The call the channel `uuid` belongs to.
+        pub fn call_of(&self, uuid: &str) -> Option<$crate::track::Call> {
+            self.read(|t| t.call_of(uuid).cloned())
+        }
+
+        /// The other leg of the channel `uuid` (see
+        /// [`Tracker::other_leg`]($crate::Tracker::other_leg)).
+        pub fn other_leg(&self, uuid: &str) -> Option<$crate::track::Channel> {
+            self.read(|t| t.other_leg(uuid).cloned())
+        }
+
+        /// Every conference with its members, by name.
+        pub fn conferences(&self) -> Vec<$crate::track::Conference> {
+            self.read(|t| t.conferences().cloned().collect())
+        }
+
+        /// The conference called `name`.
+        pub fn conference(&self, name: &str) -> Option<$crate::track::Conference> {
+            self.read(|t| t.conference(name).cloned())
+        }
+
+        /// True while the table may miss what happened while events were not received: from
+        /// the start until the channels already up are listed, and after a reconnect until
+        /// they are listed again (or for good, with a warning, if the listing cannot be
+        /// read).
+        pub fn is_stale(&self) -> bool {
+            self.shared.lock().engine.is_table_stale()
+        }
+
+        fn read<T>(&self, read: impl FnOnce(&$crate::Tracker) -> T) -> T {
+            let state = self.shared.lock();
+            match state.engine.tracker() {
+                Some(tracker) => read(tracker),
+                None => read(&$crate::Tracker::new()),
+            }
+        }
+    };
+}

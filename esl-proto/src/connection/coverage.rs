@@ -8,8 +8,14 @@
 //! some request needs them, then withdraws what it added, so that a connection that ran one
 //! `execute` does not go on receiving every channel's completions for the rest of its life.
 //!
+//! The connection can also be asked to keep some events coming for as long as it lives (a
+//! call table that must see every channel come and go): those are its standing
+//! subscriptions, covered the same way and never withdrawn.
+//!
 //! Subscription commands count once the switch said `+OK`: a refused one (`-ERR`) changes
 //! nothing, neither the record a reconnect replays nor the view the coverage is decided on.
+//!
+//! A name with `::` in it is a `CUSTOM` subclass (`conference::maintenance`).
 
 use std::collections::BTreeSet;
 
@@ -42,6 +48,8 @@ pub(super) struct Coverage {
     /// Names withdrawn whose `nixevent` the switch has not answered yet: their events may
     /// still arrive, and are still not the application's.
     withdrawing: BTreeSet<&'static str>,
+    /// What the connection keeps subscribed to for as long as it lives.
+    standing: BTreeSet<&'static str>,
 }
 
 /// What a request needs the switch to send: an event name, about a channel.
@@ -67,9 +75,30 @@ impl Coverage {
         self.added.iter().map(|a| a.name)
     }
 
-    /// True if `name` may reach the connection because the connection asked for it.
-    pub(super) fn is_added(&self, name: &str) -> bool {
-        self.added.iter().any(|a| a.name == name) || self.withdrawing.contains(name)
+    /// True if `event` may reach the connection because the connection asked for it.
+    pub(super) fn is_added(&self, event: &Event) -> bool {
+        let name = event.name();
+        let subclass = event.subclass();
+        let key = match &subclass {
+            Some(sub) if name == crate::EventName::Custom => sub.as_ref(),
+            _ => name.as_str(),
+        };
+        self.added.iter().any(|a| a.name == key) || self.withdrawing.contains(key)
+    }
+
+    /// Keeps `name` subscribed for as long as the connection lives.
+    pub(super) fn stand(&mut self, name: &'static str) {
+        self.standing.insert(name);
+    }
+
+    /// The standing subscriptions.
+    pub(super) fn standing(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.standing.iter().copied()
+    }
+
+    /// True if `name` is a standing subscription.
+    pub(super) fn is_standing(&self, name: &str) -> bool {
+        self.standing.contains(name)
     }
 
     /// A subscription command went out.
@@ -106,7 +135,10 @@ impl Coverage {
 
     /// An event of the kind `need` waits for, to ask the subscription model about.
     fn probe(need: Need<'_>, session: Option<&str>) -> Event {
-        let mut probe = Event::builder(need.name);
+        let mut probe = match subclass(need.name) {
+            Some(sub) => Event::builder("CUSTOM").header("Event-Subclass", sub),
+            None => Event::builder(need.name),
+        };
         if let Some(channel) = need.channel.or(session) {
             probe = probe.header("Unique-ID", channel);
         }
@@ -121,13 +153,16 @@ impl Coverage {
         }
         let mut commands = vec![Command::Event {
             format: Some(self.wire.format()),
-            events: vec![need.name.to_owned()],
+            events: words(need.name),
         }];
         let mut after = self.wire.clone();
         after.apply(&commands[0]);
         let filter = !after.admits(&probe, session) && !after.filters().is_empty();
         if filter {
-            commands.push(Command::filter("Event-Name", need.name));
+            match subclass(need.name) {
+                Some(sub) => commands.push(Command::filter("Event-Subclass", sub)),
+                None => commands.push(Command::filter("Event-Name", need.name)),
+            }
         }
         self.added.insert(Added {
             name: need.name,
@@ -144,19 +179,43 @@ impl Coverage {
         };
         self.added.remove(&added);
         let mut commands = Vec::new();
-        let user_wants = self.user.is_all() || self.user.events().any(|e| e == name);
+        let user_wants = self.user.is_all()
+            || match subclass(name) {
+                Some(sub) => self.user.subclasses().any(|s| s == sub),
+                None => self.user.events().any(|e| e == name),
+            };
         if !user_wants {
-            commands.push(Command::nixevent([name]));
+            commands.push(Command::NixEvent {
+                events: words(name),
+            });
             self.withdrawing.insert(name);
         }
+        let header = if subclass(name).is_some() {
+            "Event-Subclass"
+        } else {
+            "Event-Name"
+        };
         let user_filter = self
             .user
             .filters()
             .iter()
-            .any(|f| f.header().eq_ignore_ascii_case("Event-Name") && f.value() == name);
+            .any(|f| f.header().eq_ignore_ascii_case(header) && f.value() == name);
         if added.filter && !user_filter {
-            commands.push(Command::filter_delete("Event-Name", Some(name.to_owned())));
+            commands.push(Command::filter_delete(header, Some(name.to_owned())));
         }
         commands
+    }
+}
+
+/// The subclass a name stands for, if it is one (`conference::maintenance`).
+fn subclass(name: &str) -> Option<&str> {
+    name.contains("::").then_some(name)
+}
+
+/// The words of `event` / `nixevent` for a name.
+fn words(name: &str) -> Vec<String> {
+    match subclass(name) {
+        Some(sub) => vec!["CUSTOM".to_owned(), sub.to_owned()],
+        None => vec![name.to_owned()],
     }
 }

@@ -237,9 +237,10 @@ impl Connection {
             }
             _ => {}
         }
-        let added = self.coverage.is_added(name.as_str());
+        let added = self.coverage.is_added(&event);
         if added && !self.coverage.user().admits(&event, self.session.as_deref()) {
             self.stats.hidden_events += 1;
+            self.outputs.push_back(Output::LibraryEvent(event));
         } else {
             self.stats.events += 1;
             self.outputs.push_back(Output::Event(event));

@@ -324,6 +324,19 @@ impl Connection {
         }
     }
 
+    /// Keeps the switch sending `event` (a name, or a `CUSTOM` subclass such as
+    /// `conference::maintenance`) for as long as the connection lives, whatever the
+    /// application subscribes to: for a call table that must see every channel come and go.
+    /// Like the connection's other own subscriptions, it is listed by
+    /// [`Connection::library_subscriptions`], and its events reach the application only if
+    /// its own subscriptions let them through.
+    pub fn keep_subscribed(&mut self, event: &'static str) {
+        self.coverage.stand(event);
+        if self.phase.sends_at_once() {
+            self.ensure_coverage(event, None);
+        }
+    }
+
     // ---- poll outputs ----
 
     /// The next output, `Ok(None)` when more input is needed. A fatal error is returned after
@@ -432,6 +445,10 @@ impl Connection {
             let kind = Kind::Replay(command.clone());
             self.write_internal(command, kind);
         }
+        let standing: Vec<&'static str> = self.coverage.standing().collect();
+        for name in standing {
+            self.ensure_coverage(name, None);
+        }
         let held: Vec<Held> = self.requests.release().collect();
         for held in held {
             self.write_request(held.pending, held.bytes, &held.command);
@@ -458,6 +475,10 @@ impl Connection {
 
     /// After the subscriptions changed, re-covers what open requests still need.
     fn restore_coverage(&mut self) {
+        let standing: Vec<&'static str> = self.coverage.standing().collect();
+        for name in standing {
+            self.ensure_coverage(name, None);
+        }
         if self.completions.has_jobs() || self.requests.has_open_job() {
             self.ensure_coverage(BACKGROUND_JOB, None);
         }
@@ -485,6 +506,7 @@ impl Connection {
         let mut unneeded = Vec::new();
         for name in self.coverage.added_names() {
             let needed = match name {
+                name if self.coverage.is_standing(name) => true,
                 BACKGROUND_JOB => self.completions.has_jobs() || self.requests.has_open_job(),
                 EXECUTE_COMPLETE => {
                     self.completions.some_execute_channel().is_some()

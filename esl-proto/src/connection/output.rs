@@ -178,6 +178,10 @@ pub enum Output {
     },
     /// An event the application subscribed to.
     Event(Event),
+    /// An event that arrived only because the connection subscribed to it for itself (see
+    /// [`Connection::library_subscriptions`](crate::Connection::library_subscriptions)):
+    /// not the application's, but there for a layer above that asked for it (a call table).
+    LibraryEvent(Event),
     /// A `log/data` line.
     Log(LogLine),
     /// A `text/disconnect-notice`: [`Disposition::Linger`](crate::Disposition::Linger) (the

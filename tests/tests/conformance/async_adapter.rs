@@ -209,6 +209,49 @@ impl<E: Executor> harness::Client for Client<E> {
     fn reconnects(&self) -> u64 {
         self.client.reconnects()
     }
+
+    fn track(&self) -> Box<dyn harness::TestTable> {
+        let table = self.client.track();
+        let changes = Mutex::new(table.changes());
+        Box::new(Table {
+            runtime: self.runtime.clone(),
+            table,
+            changes,
+        })
+    }
+}
+
+struct Table<E: Executor> {
+    runtime: Arc<E>,
+    table: esl_async::CallTable<E::Runtime>,
+    changes: Mutex<EventStream<E::Runtime>>,
+}
+
+impl<E: Executor> harness::TestTable for Table<E> {
+    fn channels(&self) -> Vec<String> {
+        self.table.channels().into_iter().map(|c| c.uuid).collect()
+    }
+
+    fn legs_of(&self, uuid: &str) -> Vec<String> {
+        self.table.call_of(uuid).map(|c| c.legs).unwrap_or_default()
+    }
+
+    fn is_stale(&self) -> bool {
+        self.table.is_stale()
+    }
+
+    fn next_change(&self, timeout: Duration) -> Option<Item> {
+        let mut changes = self.changes.lock().unwrap();
+        let expired = self.runtime.runtime().sleep(timeout);
+        self.runtime
+            .block_on(async {
+                match future::select(changes.recv().boxed(), expired).await {
+                    Either::Left((item, _)) => item,
+                    Either::Right(((), _)) => None,
+                }
+            })
+            .map(item)
+    }
 }
 
 struct Call<E: Executor> {

@@ -143,6 +143,40 @@ impl harness::Client for Client {
     fn reconnects(&self) -> u64 {
         self.client.reconnects()
     }
+
+    fn track(&self) -> Box<dyn harness::TestTable> {
+        let table = self.client.track();
+        let changes = Mutex::new(table.changes());
+        Box::new(Table { table, changes })
+    }
+}
+
+struct Table {
+    table: esl_blocking::CallTable,
+    changes: Mutex<EventStream>,
+}
+
+impl harness::TestTable for Table {
+    fn channels(&self) -> Vec<String> {
+        self.table.channels().into_iter().map(|c| c.uuid).collect()
+    }
+
+    fn legs_of(&self, uuid: &str) -> Vec<String> {
+        self.table.call_of(uuid).map(|c| c.legs).unwrap_or_default()
+    }
+
+    fn is_stale(&self) -> bool {
+        self.table.is_stale()
+    }
+
+    fn next_change(&self, timeout: Duration) -> Option<Item> {
+        self.changes
+            .lock()
+            .unwrap()
+            .recv_timeout(timeout)
+            .ok()
+            .map(item)
+    }
 }
 
 struct Call {

@@ -371,3 +371,72 @@ pub(crate) fn a_reset_connection_reports_the_socket_error(adapter: &dyn Adapter)
         other => panic!("expected the socket error, got {other:?}"),
     }
 }
+
+pub(crate) fn the_call_table_follows_calls_and_is_rebuilt_after_a_reconnect(adapter: &dyn Adapter) {
+    let switch = SimSwitch::start();
+    let settings = Settings {
+        reconnect: true,
+        ..Settings::default()
+    };
+    let client = adapter
+        .connect(&switch.addr().to_string(), &settings)
+        .unwrap();
+    // A call up before the table exists: found by listing the channels.
+    let before = client.originate("loopback/park", "&park").unwrap();
+    let table = client.track();
+    wait_until("the channels already up are listed", || !table.is_stale());
+    assert!(table.channels().contains(&before), "{:?}", table.channels());
+
+    // A new call: both legs appear, grouped in one call, and leave when it ends.
+    let call = client.originate("loopback/park", "&park").unwrap();
+    wait_until("both legs are in one call", || {
+        table.legs_of(&call).len() == 2
+    });
+    let legs = table.legs_of(&call);
+    assert!(legs.iter().all(|leg| table.channels().contains(leg)));
+    client.api(&format!("uuid_kill {call}")).unwrap();
+    wait_until("both legs leave", || {
+        let up = table.channels();
+        legs.iter().all(|leg| !up.contains(leg))
+    });
+    let mut created = false;
+    let mut removed = Vec::new();
+    while removed.len() < 2 {
+        match table.next_change(WAIT) {
+            Some(Item::Change(esl_proto::Change::ChannelCreated(uuid))) if uuid == call => {
+                created = true
+            }
+            Some(Item::Change(esl_proto::Change::ChannelRemoved(channel))) => {
+                if legs.contains(&channel.uuid) {
+                    removed.push(channel.uuid);
+                }
+            }
+            Some(_) => {}
+            None => panic!("the change stream ended or went quiet"),
+        }
+    }
+    assert!(created, "the new call's creation was a change");
+
+    // The switch's event socket goes away; a call comes in meanwhile. Its events are never
+    // received: the table is rebuilt from the listing once the client is back.
+    switch.pause();
+    let missed = switch.inbound_call("1000", "2000", &[]);
+    switch.resume();
+    wait_until("the table has the call made while away", || {
+        !table.is_stale() && table.channels().contains(&missed)
+    });
+    let mut marked = false;
+    loop {
+        match table.next_change(WAIT) {
+            Some(Item::Reconnected) => marked = true,
+            Some(Item::Change(esl_proto::Change::ChannelCreated(uuid))) if uuid == missed => break,
+            Some(_) => {}
+            None => panic!("no change for the call made while away"),
+        }
+    }
+    assert!(
+        marked,
+        "a reconnection marker comes before the rebuilt table"
+    );
+    client.close().unwrap();
+}

@@ -58,6 +58,7 @@ impl Default for Settings {
 #[derive(Debug, Clone)]
 pub(crate) enum Item {
     Event(Event),
+    Change(esl_proto::track::Change),
     Log,
     Notice,
     Lost(u64),
@@ -94,6 +95,19 @@ pub(crate) trait Client: Send + Sync {
     fn close(&self) -> Result<(), TestError>;
     /// Reconnections made so far.
     fn reconnects(&self) -> u64;
+    /// The connection's live call table, with a stream of its changes opened now.
+    fn track(&self) -> Box<dyn TestTable>;
+}
+
+/// A live call table under test.
+pub(crate) trait TestTable: Send + Sync {
+    /// The uuids of the channels up.
+    fn channels(&self) -> Vec<String>;
+    /// The legs of the call `uuid` belongs to.
+    fn legs_of(&self, uuid: &str) -> Vec<String>;
+    fn is_stale(&self) -> bool;
+    /// The next item of the change stream.
+    fn next_change(&self, timeout: Duration) -> Option<Item>;
 }
 
 /// One call, inside an outbound server's handler.

@@ -41,6 +41,7 @@ macro_rules! suite {
                 hanging_up_a_channel_already_gone_is_done,
                 close_never_reconnects,
                 a_reset_connection_reports_the_socket_error,
+                the_call_table_follows_calls_and_is_rebuilt_after_a_reconnect,
             );
         }
     };
