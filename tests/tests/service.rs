@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use esl_async::esl_proto::dptools::DialString;
 use esl_async::esl_proto::route::Flow;
 use esl_async::{App, ClientConfig, Reconnect, Router, Service};
-use esl_tests::switch::SimSwitch;
+use esl_sim::SimSwitch;
 use esl_tokio::Tokio;
 
 fn runtime() -> tokio::runtime::Runtime {
