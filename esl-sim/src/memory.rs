@@ -73,16 +73,18 @@ struct Inner {
 ///
 /// ```
 /// use std::time::Duration;
-/// use esl_sim::{Config, VirtualSwitch};
+/// use esl_sim::{Config, Outcome, VirtualSwitch};
 ///
 /// let switch = VirtualSwitch::new(Config::default().seed(42));
+/// switch.with(|s| s.set_default_outcome(Outcome::NoAnswer));
 /// let conn = switch.connect();
-/// assert_eq!(&switch.read(conn).unwrap()[..], b"Content-Type: auth/request\n\n");
-/// switch.write(conn, b"auth ClueCon\n\napi originate {originate_timeout=60}sofia/gateway/gw/5551234 &park\n\n").unwrap();
-/// switch.with(|s| s.set_default_outcome(esl_sim::Outcome::NoAnswer));
-/// # let _ = switch.read(conn);
-/// switch.advance(Duration::from_secs(61));
-/// # let _ = conn;
+/// switch.write(conn, b"auth ClueCon\n\napi originate sofia/gateway/gw/5551234 &park\n\n").unwrap();
+/// # switch.read(conn);
+/// // The far end rings; the originate gives up after its 60 seconds.
+/// switch.advance(Duration::from_secs(59));
+/// assert!(switch.read(conn).is_none_or(|b| !b.ends_with(b"-ERR NO_ANSWER\n")));
+/// switch.advance(Duration::from_secs(1));
+/// assert!(switch.read(conn).unwrap().ends_with(b"-ERR NO_ANSWER\n"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct VirtualSwitch {
