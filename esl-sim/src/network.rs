@@ -97,6 +97,14 @@ pub struct InboundCall {
 }
 
 /// Which extension an [`InboundCall`] runs.
+///
+/// ```
+/// use esl_sim::{Config, InboundCall, Route, VirtualSwitch};
+///
+/// let switch = VirtualSwitch::new(Config::default());
+/// let echo = switch.call(&InboundCall::new("1000", "9196").route(Route::Extension("9196".into())));
+/// assert_eq!(switch.applications(&echo), [("answer".into(), String::new()), ("echo".into(), String::new())]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Route {

@@ -12,6 +12,7 @@ use esl_sim::{Config, Outcome, VirtualSwitch};
 const EPOCH_MICROS: u64 = 1_795_421_405_000_000;
 
 #[test]
+#[allow(clippy::print_stdout)] // the wall time is reported, never asserted
 fn a_60_second_originate_timeout_passes_in_virtual_time() {
     let started = Instant::now();
     let switch = VirtualSwitch::new(Config::default().seed(3));
