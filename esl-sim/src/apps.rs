@@ -188,18 +188,7 @@ impl Switch {
                 self.mark_ring_ready(uuid);
                 self.exec_done(uuid, &app_uuid, "_none_");
             }
-            "park" => {
-                if let Some(ch) = self.channels.get_mut(uuid) {
-                    ch.parked = true;
-                }
-                self.channel_event(
-                    uuid,
-                    "CHANNEL_PARK",
-                    ("switch_ivr.c", "switch_ivr_park", 1020),
-                    &[],
-                );
-                self.run_queue(uuid);
-            }
+            "park" => self.park(uuid),
             "echo" => self.run_queue(uuid),
             "playback" | "endless_playback" | "broadcast" => self.playback(uuid, arg, app_uuid),
             "sleep" => {

@@ -183,6 +183,54 @@ impl Channel {
 }
 
 impl Switch {
+    /// Registers a new channel with the variables every channel starts with (`direction`,
+    /// `uuid`, `session_id`, `channel_name`), then `own` (what its kind of leg sets) and
+    /// `vars` (an originate's `{...}`, a call's own), and counts it in the session totals.
+    pub(crate) fn add_channel(
+        &mut self,
+        uuid: &str,
+        name: &str,
+        profile: Profile,
+        own: Vec<(String, String)>,
+        vars: &[(String, String)],
+    ) {
+        self.next_session += 1;
+        let mut ch = Channel::new(uuid, name.to_owned(), profile);
+        ch.vars = vec![
+            ("direction".into(), ch.profile.direction().into()),
+            ("uuid".into(), uuid.to_owned()),
+            ("session_id".into(), self.next_session.to_string()),
+            ("channel_name".into(), name.to_owned()),
+        ];
+        ch.vars.extend(own);
+        for (k, v) in vars {
+            ch.set_var(k, v);
+        }
+        self.channels.insert(uuid.to_owned(), ch);
+        self.sessions_since_startup += 1;
+        self.peak = self.peak.max(self.channels.len() as u64);
+        self.log(
+            5,
+            ("switch_channel.c", "switch_channel_set_name", 1143),
+            uuid,
+            &format!("New Channel {name} [{uuid}]"),
+        );
+    }
+
+    /// `switch_ivr_park`: the channel waits, `CHANNEL_PARK`, and queued executes run.
+    pub(crate) fn park(&mut self, uuid: &str) {
+        if let Some(ch) = self.channels.get_mut(uuid) {
+            ch.parked = true;
+        }
+        self.channel_event(
+            uuid,
+            "CHANNEL_PARK",
+            ("switch_ivr.c", "switch_ivr_park", 1020),
+            &[],
+        );
+        self.run_queue(uuid);
+    }
+
     /// `switch_channel_perform_set_running_state`: the state, a debug log line, and
     /// `CHANNEL_STATE`.
     pub(crate) fn set_state(&mut self, uuid: &str, state: &'static str) {

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use crate::apps::TONE;
-use crate::channel::{Channel, Profile};
+use crate::channel::Profile;
 use crate::hangup::HangupOrder;
 use crate::network::{InboundCall, Route};
 use crate::switch::Switch;
@@ -50,13 +50,13 @@ impl Switch {
     /// routing, then the extension it is routed to. Returns its uuid.
     pub(crate) fn incoming(&mut self, call: &InboundCall) -> String {
         let uuid = self.uuids.next();
-        self.next_session += 1;
         let domain = "sim.invalid";
         let (from, to) = (call.from.as_str(), call.to.as_str());
         let name = format!("sofia/internal/{from}@{domain}");
+        let cid_name = call.caller_name.clone().unwrap_or_else(|| from.to_owned());
         let profile = Profile {
             outbound: false,
-            cid_name: call.caller_name.clone().unwrap_or_else(|| from.to_owned()),
+            cid_name: cid_name.clone(),
             cid_num: from.to_owned(),
             dest: to.to_owned(),
             uuid: uuid.clone(),
@@ -65,33 +65,18 @@ impl Switch {
             created: self.now_micros(),
             ..Profile::default()
         };
-        let mut ch = Channel::new(&uuid, name.clone(), profile);
-        ch.vars = vec![
-            ("direction".into(), "inbound".into()),
-            ("uuid".into(), uuid.clone()),
-            ("session_id".into(), self.next_session.to_string()),
-            ("channel_name".into(), name.clone()),
-            ("sip_from_user".into(), from.to_owned()),
-            ("sip_to_user".into(), to.to_owned()),
-            ("sip_req_user".into(), to.to_owned()),
-            ("sip_req_uri".into(), format!("{to}@{domain}")),
-            ("sip_req_host".into(), domain.to_owned()),
-            ("caller_id_name".into(), ch.profile.cid_name.clone()),
-            ("caller_id_number".into(), from.to_owned()),
-            ("destination_number".into(), to.to_owned()),
+        let own = [
+            ("sip_from_user", from.to_owned()),
+            ("sip_to_user", to.to_owned()),
+            ("sip_req_user", to.to_owned()),
+            ("sip_req_uri", format!("{to}@{domain}")),
+            ("sip_req_host", domain.to_owned()),
+            ("caller_id_name", cid_name),
+            ("caller_id_number", from.to_owned()),
+            ("destination_number", to.to_owned()),
         ];
-        for (k, v) in &call.vars {
-            ch.set_var(k, v);
-        }
-        self.channels.insert(uuid.clone(), ch);
-        self.sessions_since_startup += 1;
-        self.peak = self.peak.max(self.channels.len() as u64);
-        self.log(
-            5,
-            ("switch_channel.c", "switch_channel_set_name", 1143),
-            &uuid,
-            &format!("New Channel {name} [{uuid}]"),
-        );
+        let own = own.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        self.add_channel(&uuid, &name, profile, own, &call.vars);
         self.set_state(&uuid, "CS_INIT");
         self.channel_event(
             &uuid,

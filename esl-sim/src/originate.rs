@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::channel::{Channel, Profile};
+use crate::channel::Profile;
 use crate::hangup::HangupOrder;
 use crate::ids::ConnectionId;
 use crate::network::{self, Outcome};
@@ -141,7 +141,6 @@ impl Switch {
         let now = self.now_micros();
         for (uuid, outbound, other) in [(&a, true, &b), (&b, false, &a)] {
             let name = format!("loopback/{ext}-{}", if outbound { "a" } else { "b" });
-            self.next_session += 1;
             let profile = Profile {
                 outbound,
                 cid_name: if outbound { "" } else { cid_name }.to_owned(),
@@ -155,53 +154,34 @@ impl Switch {
                 created: now,
                 ..Profile::default()
             };
-            let mut ch = Channel::new(uuid, name.clone(), profile);
-            ch.state = "CS_NONE";
-            ch.vars = vec![
-                (
-                    "direction".into(),
-                    if outbound { "outbound" } else { "inbound" }.into(),
-                ),
-                ("uuid".into(), uuid.clone()),
-                ("session_id".into(), self.next_session.to_string()),
-                ("channel_name".into(), name),
-                ("read_codec".into(), "L16".into()),
-                ("read_rate".into(), "8000".into()),
-                ("write_codec".into(), "L16".into()),
-                ("write_rate".into(), "8000".into()),
-                ("other_loopback_leg_uuid".into(), other.clone()),
-                (
-                    "loopback_leg".into(),
-                    if outbound { "A" } else { "B" }.into(),
-                ),
+            let mut own = vec![
+                ("read_codec", "L16"),
+                ("read_rate", "8000"),
+                ("write_codec", "L16"),
+                ("write_rate", "8000"),
+                ("other_loopback_leg_uuid", other.as_str()),
+                ("loopback_leg", if outbound { "A" } else { "B" }),
             ];
-            ch.other = Some(other.clone());
             if outbound {
-                ch.set_var("is_outbound", "true");
-                ch.set_var("originate_early_media", "true");
-                ch.set_var("originate_endpoint", "loopback");
+                own.extend([
+                    ("is_outbound", "true"),
+                    ("originate_early_media", "true"),
+                    ("originate_endpoint", "loopback"),
+                ]);
             }
-            for (k, v) in vars {
-                ch.set_var(k, v);
+            let own = own
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            self.add_channel(uuid, &name, profile, own, vars);
+            if let Some(ch) = self.channels.get_mut(uuid.as_str()) {
+                ch.state = "CS_NONE";
+                ch.other = Some(other.clone());
             }
-            self.channels.insert(uuid.clone(), ch);
         }
-        self.sessions_since_startup += 2;
-        self.peak = self.peak.max(self.channels.len() as u64);
-        self.new_channel_log(&a);
         self.codec_events(&a);
-        self.channel_event(
-            &a,
-            "CHANNEL_OUTGOING",
-            (
-                "switch_core_session.c",
-                "switch_core_session_outgoing_channel",
-                737,
-            ),
-            &[],
-        );
+        self.outgoing_event(&a);
         self.set_state(&a, "CS_INIT");
-        self.new_channel_log(&b);
         self.codec_events(&b);
         self.created_events(&a, true);
         self.set_state(&a, "CS_ROUTING");
@@ -256,17 +236,17 @@ impl Switch {
         }
     }
 
-    fn new_channel_log(&mut self, uuid: &str) {
-        let name = self
-            .channels
-            .get(uuid)
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
-        self.log(
-            5,
-            ("switch_channel.c", "switch_channel_set_name", 1143),
+    /// `CHANNEL_OUTGOING`, fired as an originate creates the outgoing channel.
+    fn outgoing_event(&mut self, uuid: &str) {
+        self.channel_event(
             uuid,
-            &format!("New Channel {name} [{uuid}]"),
+            "CHANNEL_OUTGOING",
+            (
+                "switch_core_session.c",
+                "switch_core_session_outgoing_channel",
+                737,
+            ),
+            &[],
         );
     }
 
@@ -330,7 +310,6 @@ impl Switch {
             .map(str::to_owned)
             .or_else(|| from.as_ref().map(|p| p.cid_num.clone()))
             .unwrap_or_else(|| "0000000000".into());
-        self.next_session += 1;
         let profile = Profile {
             outbound: true,
             cid_name,
@@ -344,38 +323,20 @@ impl Switch {
             created: self.now_micros(),
             ..Profile::default()
         };
-        let mut ch = Channel::new(&uuid, name.clone(), profile);
-        ch.vars = vec![
-            ("direction".into(), "outbound".into()),
-            ("uuid".into(), uuid.clone()),
-            ("session_id".into(), self.next_session.to_string()),
-            ("channel_name".into(), name),
-            ("dialed_string".into(), dial.to_owned()),
-            ("is_outbound".into(), "true".into()),
+        let mut own = vec![
+            ("dialed_string".to_owned(), dial.to_owned()),
+            ("is_outbound".to_owned(), "true".to_owned()),
         ];
-        if let (Some(caller), Some(p)) = (caller, from) {
+        if let Some(caller) = caller {
             // switch_core_session_outgoing_channel: the new leg knows its originator.
-            ch.set_var("originator", caller);
-            ch.set_var("call_uuid", caller);
+            own.push(("originator".to_owned(), caller.to_owned()));
+            own.push(("call_uuid".to_owned(), caller.to_owned()));
+        }
+        self.add_channel(&uuid, &name, profile, own, vars);
+        if let (Some(p), Some(ch)) = (from, self.channels.get_mut(&uuid)) {
             ch.other_leg = Some(("originator", p));
         }
-        for (k, v) in vars {
-            ch.set_var(k, v);
-        }
-        self.channels.insert(uuid.clone(), ch);
-        self.sessions_since_startup += 1;
-        self.peak = self.peak.max(self.channels.len() as u64);
-        self.new_channel_log(&uuid);
-        self.channel_event(
-            &uuid,
-            "CHANNEL_OUTGOING",
-            (
-                "switch_core_session.c",
-                "switch_core_session_outgoing_channel",
-                737,
-            ),
-            &[],
-        );
+        self.outgoing_event(&uuid);
         self.set_state(&uuid, "CS_INIT");
         self.created_events(&uuid, true);
         self.set_state(&uuid, "CS_ROUTING");

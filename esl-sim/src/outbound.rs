@@ -130,14 +130,7 @@ impl Switch {
         if ch.hung_up || !ch.apps.iter().any(|r| r.app == "socket") {
             return;
         }
-        ch.parked = true;
-        self.channel_event(
-            uuid,
-            "CHANNEL_PARK",
-            ("switch_ivr.c", "switch_ivr_park", 1020),
-            &[],
-        );
-        self.run_queue(uuid);
+        self.park(uuid);
     }
 
     /// The connect reply's channel data (`CHANNEL_DATA`).
