@@ -43,6 +43,11 @@ enum Kind {
     Other,
 }
 
+/// Unwritten bytes past which a connection is not read: FreeSWITCH's listener thread writes
+/// each reply before it reads the next command, so a client that does not read its replies
+/// stops being read too.
+const MAX_UNWRITTEN: usize = 4 * 1024 * 1024;
+
 /// The bytes waiting to be written to one connection.
 #[derive(Debug, Default)]
 pub(crate) struct OutQueue {
@@ -50,12 +55,14 @@ pub(crate) struct OutQueue {
     last_release: Duration,
     events: usize,
     logs: usize,
+    bytes: usize,
 }
 
 impl OutQueue {
     fn push(&mut self, at: Duration, bytes: Bytes, kind: Kind) {
         let release = at.max(self.last_release);
         self.last_release = release;
+        self.bytes += bytes.len();
         match kind {
             Kind::Event => self.events += 1,
             Kind::Log => self.logs += 1,
@@ -74,6 +81,7 @@ impl OutQueue {
             Out::Bytes { release, .. } if *release > now => None,
             Out::Bytes { .. } => match self.items.pop_front() {
                 Some(Out::Bytes { bytes, kind, .. }) => {
+                    self.bytes -= bytes.len();
                     match kind {
                         Kind::Event => self.events -= 1,
                         Kind::Log => self.logs -= 1,
@@ -106,10 +114,16 @@ impl OutQueue {
         self.items.is_empty()
     }
 
+    /// Whether so much waits that the connection is not read until it drains.
+    pub(crate) fn is_backed_up(&self) -> bool {
+        self.bytes > MAX_UNWRITTEN
+    }
+
     fn clear(&mut self) {
         self.items.clear();
         self.events = 0;
         self.logs = 0;
+        self.bytes = 0;
     }
 }
 
@@ -211,10 +225,8 @@ impl Conn {
         self.phase == Phase::Open
     }
 
-    fn held_events(&self) -> usize {
-        self.held.as_ref().map_or(0, |h| {
-            h.iter().filter(|p| matches!(p, Pending::Event(_))).count()
-        })
+    fn held(&self) -> usize {
+        self.held.as_ref().map_or(0, Vec::len)
     }
 }
 
@@ -227,7 +239,7 @@ impl Switch {
         };
         // switch_queue_trypush fails on a full queue: the event is lost and counted; past
         // MAX_MISSED the listener is killed.
-        let full = conn.out.events + conn.held_events() >= limit;
+        let full = conn.out.events + conn.held() >= limit;
         match pending {
             Pending::Event(_) if full => {
                 conn.lost_events += 1;
@@ -236,7 +248,7 @@ impl Switch {
                 }
                 return;
             }
-            Pending::Log(_) if conn.out.logs >= limit => return,
+            Pending::Log(_) if conn.out.logs + conn.held() >= limit => return,
             Pending::Event(_) => conn.lost_events = 0,
             _ => {}
         }

@@ -97,11 +97,25 @@ impl ChannelInfo {
     }
 }
 
+/// Most bytes of commands the history keeps, whatever their number: a command may be 10 MiB.
+const HISTORY_BYTES: usize = 64 * 1024 * 1024;
+
+fn size_of(raw: &ClientCommand) -> usize {
+    raw.line.len()
+        + raw.body.len()
+        + raw
+            .headers
+            .iter()
+            .map(|(n, v)| n.as_bytes().len() + v.raw().len())
+            .sum::<usize>()
+}
+
 /// Commands and applications, remembered up to a limit.
 #[derive(Debug)]
 pub(crate) struct History {
     limit: usize,
     commands: VecDeque<Received>,
+    command_bytes: usize,
     applications: BTreeMap<String, Vec<(String, String)>>,
     /// Channels in the order their history began, to forget the oldest first.
     channels: VecDeque<String>,
@@ -112,16 +126,22 @@ impl History {
         History {
             limit: limit.max(1),
             commands: VecDeque::new(),
+            command_bytes: 0,
             applications: BTreeMap::new(),
             channels: VecDeque::new(),
         }
     }
 
     pub(crate) fn command(&mut self, received: Received) {
-        if self.commands.len() >= self.limit {
-            self.commands.pop_front();
-        }
+        self.command_bytes += size_of(&received.raw);
         self.commands.push_back(received);
+        while self.commands.len() > self.limit
+            || (self.command_bytes > HISTORY_BYTES && self.commands.len() > 1)
+        {
+            if let Some(old) = self.commands.pop_front() {
+                self.command_bytes -= size_of(&old.raw);
+            }
+        }
     }
 
     pub(crate) fn application(&mut self, uuid: &str, app: &str, arg: &str) {

@@ -110,7 +110,7 @@ impl VirtualSwitch {
     }
 
     /// Runs `f` on the switch (to set it up or to look at it), then lets the switch act on
-    /// what changed.
+    /// what changed. `f` must not use this `VirtualSwitch` (its lock is held).
     pub fn with<R>(&self, f: impl FnOnce(&mut Switch) -> R) -> R {
         let mut inner = self.lock();
         let result = f(&mut inner.switch);

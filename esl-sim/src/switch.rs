@@ -355,15 +355,16 @@ impl Switch {
     }
 
     /// Whether the switch reads what `conn` sends now. It does not while
-    /// [`Fault::StopReading`] is set, or while the connection waits for an `api` result
-    /// (commands after it wait their turn). A driver stops reading the socket then, so
+    /// [`Fault::StopReading`] is set, while the connection waits for an `api` result
+    /// (commands after it wait their turn), or while megabytes wait to be written to it (a
+    /// client that does not read its replies). A driver stops reading the socket then, so
     /// that the client's writes back up as they would against FreeSWITCH.
     pub fn is_reading(&self, conn: ConnectionId) -> bool {
         !self.fault_is(|f| matches!(f, Fault::StopReading))
             && self
                 .conns
                 .get(&conn)
-                .is_some_and(|c| c.is_live() && !c.blocked)
+                .is_some_and(|c| c.is_live() && !c.blocked && !c.out.is_backed_up())
     }
 
     // ---------- control ----------

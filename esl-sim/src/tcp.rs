@@ -156,7 +156,12 @@ fn write_loop(shared: &Arc<Shared>, conn: ConnectionId, mut stream: TcpStream) {
                 if shared.stopping() {
                     return;
                 }
+                let was_reading = driven.switch.is_reading(conn);
                 if let Some(bytes) = driven.switch.poll_transmit(conn) {
+                    // A connection backed up with replies is read again once they drain.
+                    if !was_reading && driven.switch.is_reading(conn) {
+                        shared.changed.notify_all();
+                    }
                     break bytes;
                 }
                 if driven.switch.has_ended(conn) {
@@ -299,7 +304,8 @@ impl SimSwitch {
     }
 
     /// Runs `f` on the switch (to set it up or to look at it) at the current time, then
-    /// lets the switch act on what changed.
+    /// lets the switch act on what changed. `f` must not use this `SimSwitch` (its lock is
+    /// held).
     pub fn with<R>(&self, f: impl FnOnce(&mut Switch) -> R) -> R {
         drive(&self.shared, f)
     }

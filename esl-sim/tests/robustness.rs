@@ -118,3 +118,32 @@ fn the_history_is_bounded() {
         switch.with(|s| s.commands().iter().map(|r| r.line().to_owned()).collect());
     assert_eq!(lines, ["api eval 7", "api eval 8", "api eval 9"]);
 }
+
+#[test]
+fn a_client_that_does_not_read_its_replies_stops_being_read() {
+    // The listener thread writes each reply before it reads the next command, so replies
+    // that are not read hold back the commands behind them: the switch holds megabytes,
+    // not everything the client cares to send.
+    let switch = VirtualSwitch::new(Config::default());
+    let client = Client::connect(&switch);
+    let command = format!("api eval {}\n\n", "y".repeat(64 * 1024));
+    let mut sent = 0;
+    while switch.write(client.conn, command.as_bytes()).unwrap() == command.len() {
+        sent += 1;
+        assert!(sent < 10_000, "the switch never stopped reading");
+    }
+    assert!(
+        sent * command.len() > 4 * 1024 * 1024,
+        "it took a few megabytes first"
+    );
+    let mut answered = 0;
+    let mut framer = esl_proto::Framer::new(esl_proto::Limits::default());
+    while let Some(bytes) = switch.read(client.conn) {
+        framer.push(&bytes);
+        while framer.next_frame().unwrap().is_some() {
+            answered += 1;
+        }
+    }
+    // Every whole command it took was answered once the client read.
+    assert!(answered >= sent, "{answered} replies for {sent} commands");
+}
