@@ -322,25 +322,23 @@ impl Inner {
         }
     }
 
-    /// Runs the timers due by `to`, letting the switch act after each one (an outbound
-    /// socket connects at the time it is asked for).
+    /// Runs the timers due by `to`, letting the switch act after each one at its time (an
+    /// outbound socket connects, held-back input is read, when it happens).
     fn advance_to(&mut self, to: Duration) {
         loop {
-            self.switch.handle_timeout(self.switch.now());
-            self.settle_outputs();
+            self.quiesce();
+            let now = self.switch.now();
             match self.switch.poll_timeout() {
-                Some(next) if next <= to && next > self.switch.now() => {
-                    self.switch.handle_timeout(next);
-                }
+                Some(next) if next <= to && next > now => self.switch.handle_timeout(next),
                 _ => break,
             }
         }
         self.switch.handle_timeout(to);
     }
 
-    /// Lets the switch act on everything that changed: timers due now, input it reads
-    /// again, connections to open or close. Returns the wakers to wake (outside the lock).
-    fn settle(&mut self) -> Vec<Waker> {
+    /// Lets the switch act on everything that changed, at the time it is now: timers due
+    /// now, input it reads again, connections to open or close.
+    fn quiesce(&mut self) {
         loop {
             self.switch.handle_timeout(self.switch.now());
             let fed = self.feed();
@@ -349,6 +347,12 @@ impl Inner {
                 break;
             }
         }
+    }
+
+    /// [`quiesce`](Inner::quiesce), then the wakers to wake (outside the lock) for what is
+    /// ready now.
+    fn settle(&mut self) -> Vec<Waker> {
+        self.quiesce();
         let mut wake = Vec::new();
         for (conn, pipe) in &mut self.pipes {
             let readable = self.switch.has_transmit(*conn)
