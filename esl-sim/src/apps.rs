@@ -184,8 +184,12 @@ impl Switch {
                 self.answer(uuid);
                 self.exec_done(uuid, &app_uuid, "_none_");
             }
-            "pre_answer" | "ring_ready" => {
+            "ring_ready" => {
                 self.mark_ring_ready(uuid);
+                self.exec_done(uuid, &app_uuid, "_none_");
+            }
+            "pre_answer" => {
+                self.mark_pre_answered(uuid);
                 self.exec_done(uuid, &app_uuid, "_none_");
             }
             "park" => self.park(uuid),

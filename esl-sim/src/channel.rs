@@ -329,6 +329,43 @@ impl Switch {
         self.set_callstate(uuid, "RINGING");
     }
 
+    /// `switch_channel_perform_mark_pre_answered`: the progress-media time,
+    /// `endpoint_disposition=EARLY MEDIA`, `CHANNEL_PROGRESS_MEDIA`, then the call state
+    /// `EARLY`.
+    pub(crate) fn mark_pre_answered(&mut self, uuid: &str) {
+        let now = self.now_micros();
+        let Some(ch) = self.channels.get_mut(uuid) else {
+            return;
+        };
+        if ch.profile.progress_media != 0 || ch.is_answered() || ch.hung_up {
+            return;
+        }
+        ch.profile.progress_media = now;
+        ch.set_var("endpoint_disposition", "EARLY MEDIA");
+        let name = ch.name.clone();
+        self.log(
+            5,
+            (
+                "switch_channel.c",
+                "switch_channel_perform_mark_pre_answered",
+                3650,
+            ),
+            uuid,
+            &format!("Pre-Answer {name}!"),
+        );
+        self.channel_event(
+            uuid,
+            "CHANNEL_PROGRESS_MEDIA",
+            (
+                "switch_channel.c",
+                "switch_channel_perform_mark_pre_answered",
+                3683,
+            ),
+            &[],
+        );
+        self.set_callstate(uuid, "EARLY");
+    }
+
     /// `switch_channel_perform_mark_answered`: the answered time, `CHANNEL_ANSWER`,
     /// `endpoint_disposition=ANSWER`, a notice, then the call state `ACTIVE`.
     pub(crate) fn mark_answered(&mut self, uuid: &str) {

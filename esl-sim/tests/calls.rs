@@ -53,8 +53,24 @@ fn a_network_call_arrives_with_its_caller_destination_and_variables() {
     assert_eq!(info.destination, "8000");
     assert_eq!(info.application, Some(("park".into(), String::new())));
     assert!(!info.answered);
-    // Routed in code: answer and play.
+    // Routed in code: early media, answer and play.
+    client.send("event plain CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER");
+    execute(&mut client, &uuid, "pre_answer", "");
     execute(&mut client, &uuid, "answer", "");
+    let answered = client.events();
+    assert_eq!(
+        names(&answered),
+        ["CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER"]
+    );
+    assert_eq!(
+        answered[0].variable("endpoint_disposition").as_deref(),
+        Some("EARLY MEDIA")
+    );
+    assert_eq!(
+        answered[1].call_state().as_deref(),
+        Some("EARLY"),
+        "the state before ACTIVE"
+    );
     execute(&mut client, &uuid, "playback", "ivr/welcome.wav");
     switch.advance(Duration::from_secs(1));
     assert_ran(
