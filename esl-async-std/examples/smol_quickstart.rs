@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use esl_async_std::esl_proto::EventFormat;
 use esl_async_std::smol::{self, channel, future::FutureExt};
 use esl_async_std::{Client, ClientConfig, OutboundServer, ServerConfig, Session, Smol};
-use esl_tests::switch::SimSwitch;
+use esl_sim::SimSwitch;
 
 fn main() -> ExitCode {
     match smol::block_on(run()) {

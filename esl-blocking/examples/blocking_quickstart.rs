@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use esl_blocking::esl_proto::EventFormat;
 use esl_blocking::{ClientConfig, Incoming};
-use esl_tests::switch::{Config, SimSwitch};
+use esl_sim::{Config, SimSwitch};
 
 fn main() -> ExitCode {
     match run() {

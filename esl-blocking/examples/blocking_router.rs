@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use esl_blocking::esl_proto::dptools::DialString;
 use esl_blocking::esl_proto::route::Flow;
 use esl_blocking::{ClientConfig, Router, Service};
-use esl_tests::switch::SimSwitch;
+use esl_sim::SimSwitch;
 
 fn main() -> ExitCode {
     match run() {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use esl_blocking::esl_proto::server::{self, CommandReader};
 use esl_blocking::esl_proto::{Command, Event, EventFormat, Limits};
 use esl_blocking::{ClientConfig, Error, Gap, Incoming, Reconnect, ServerConfig, Session};
-use esl_tests::switch::{Config, SimSwitch};
+use esl_sim::{Config, SimSwitch};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -473,7 +473,7 @@ fn closing_while_reconnecting_stops_at_once() {
     let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
     // Before the request: a reply that came first would leave nothing in flight.
-    switch.set_fault(esl_tests::switch::Fault::WithholdReplies);
+    switch.set_fault(esl_sim::Fault::WithholdReplies);
     let waiting = {
         let client = client.clone();
         std::thread::spawn(move || client.api("status"))

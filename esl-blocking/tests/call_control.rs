@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use esl_blocking::esl_proto::dptools::{Leg, TransferLeg};
 use esl_blocking::esl_proto::EventFormat;
 use esl_blocking::{App, Channel, ClientConfig, Error, Incoming, Overflow, Service};
-use esl_tests::switch::{Config, SimSwitch};
+use esl_sim::{Config, SimSwitch};
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use esl_blocking::{ClientConfig, ServerConfig};
-use esl_tests::switch::{Config, SimSwitch};
+use esl_sim::{Config, SimSwitch};
 
 const CALLS: usize = 24;
 const WORKERS: usize = 2;

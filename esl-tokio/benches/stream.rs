@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use esl_sim::SimSwitch;
 use esl_tests::fixtures;
-use esl_tests::switch::SimSwitch;
 use esl_tokio::esl_proto::{ContentType, Framer, Limits, Message};
 use esl_tokio::{ClientConfig, Incoming};
 

@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use esl_tests::switch::{Config, SimSwitch};
+use esl_sim::{Config, SimSwitch};
 use esl_tokio::esl_proto::EventFormat;
 use esl_tokio::{ClientConfig, Incoming, ServerConfig, Session};
 

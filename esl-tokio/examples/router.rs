@@ -16,7 +16,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use esl_tests::switch::SimSwitch;
+use esl_sim::SimSwitch;
 use esl_tokio::esl_proto::dptools::DialString;
 use esl_tokio::esl_proto::route::Flow;
 use esl_tokio::{ClientConfig, Router, Service};

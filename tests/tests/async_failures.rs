@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use esl_async::esl_proto::EventFormat;
 use esl_async::{ClientConfig, Overflow, Reconnect};
-use esl_tests::switch::SimSwitch;
+use esl_sim::SimSwitch;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

@@ -4,6 +4,10 @@
 //! error outputs and event names. Uuids differ; the recording's are rewritten to the
 //! simulator's as each first appears. A mismatch is a bug in the simulator.
 //!
+//! Every capture is played twice: over TCP on real time (`SimSwitch`), and in memory on
+//! virtual time (`VirtualSwitch`), where the whole conversation must also fit in the time
+//! the recording took, give or take a second.
+//!
 //! Order is compared the way it is caused: each channel's events in their order, and every
 //! other message (replies, api outputs, events without a channel, notices) in its order. How
 //! two channels' events interleave is a race between FreeSWITCH's session threads: the plain
@@ -15,13 +19,13 @@
 //! by line).
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use esl_proto::{ContentType, Event, EventFormat, Framer, Limits, Message};
+use esl_sim::{Config, ConnectionId, SimSwitch, VirtualSwitch};
 use esl_tests::fixtures::{self, Capture, Direction};
-use esl_tests::switch::{Config, SimSwitch};
 use regex::Regex;
 
 fn uuid_re() -> Regex {
@@ -124,6 +128,8 @@ struct Recorded {
     messages: Vec<Message>,
     /// For each client chunk: (messages seen before it, its bytes).
     sends: Vec<(usize, Vec<u8>)>,
+    /// When the recording ended, in seconds since it started.
+    duration: f64,
 }
 
 fn recorded(capture: &Capture) -> Recorded {
@@ -141,47 +147,174 @@ fn recorded(capture: &Capture) -> Recorded {
             Direction::ToSwitch => sends.push((messages.len(), chunk.bytes.to_vec())),
         }
     }
-    Recorded { messages, sends }
+    let duration = capture.chunks.last().map_or(0.0, |c| c.t);
+    Recorded {
+        messages,
+        sends,
+        duration,
+    }
 }
 
-/// One live connection to the simulator, read into messages.
-struct Live {
-    stream: TcpStream,
+/// One connection to the simulator, whichever driver carries it.
+enum Wire {
+    Tcp(TcpStream),
+    Memory(VirtualSwitch, ConnectionId),
+    /// An outbound socket not accepted yet.
+    Waiting,
+}
+
+/// Log lines are not modelled one for one, so the conversation's clock counts the rest.
+fn counted(messages: &[Message]) -> usize {
+    messages
+        .iter()
+        .filter(|m| m.content_type() != ContentType::LogData)
+        .count()
+}
+
+/// Plays the client side of one capture, one step at a time.
+struct Player {
+    name: String,
+    rec: Recorded,
+    wire: Wire,
     framer: Framer,
     messages: Vec<Message>,
     closed: bool,
+    map: HashMap<String, String>,
+    /// How many messages taught the uuid map already.
+    learnt: usize,
+    next_send: usize,
 }
 
-impl Live {
-    fn new(stream: TcpStream) -> Live {
-        stream
-            .set_read_timeout(Some(Duration::from_millis(20)))
-            .unwrap();
-        Live {
-            stream,
+impl Player {
+    fn new(capture: &Capture, wire: Wire) -> Player {
+        Player {
+            name: capture.name.clone(),
+            rec: recorded(capture),
+            wire,
             framer: Framer::new(Limits::default()),
             messages: Vec::new(),
             closed: false,
+            map: HashMap::new(),
+            learnt: 0,
+            next_send: 0,
         }
     }
 
-    fn pump(&mut self) {
-        let mut buf = [0u8; 65536];
-        match self.stream.read(&mut buf) {
-            Ok(0) => self.closed = true,
-            Ok(n) => {
-                self.framer.push(&buf[..n]);
-                while let Some(frame) = self.framer.next_frame().unwrap() {
-                    self.messages.push(Message::from(frame));
+    /// Reads what the simulator sent. True if anything came (or the end).
+    fn pump(&mut self) -> bool {
+        let was_closed = self.closed;
+        let mut got = Vec::new();
+        match &mut self.wire {
+            Wire::Waiting => return false,
+            Wire::Tcp(stream) => {
+                let mut buf = [0u8; 65536];
+                match stream.read(&mut buf) {
+                    Ok(0) => self.closed = true,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                    Err(_) => self.closed = true,
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => self.closed = true,
+            Wire::Memory(switch, conn) => {
+                while let Some(bytes) = switch.read(*conn) {
+                    got.extend_from_slice(&bytes);
+                }
+                if switch.is_closed(*conn) {
+                    self.closed = true;
+                }
+            }
         }
+        self.framer.push(&got);
+        while let Some(frame) = self.framer.next_frame().unwrap() {
+            self.messages.push(Message::from(frame));
+        }
+        !got.is_empty() || self.closed != was_closed
+    }
+
+    /// The recorded message the simulator should send next.
+    fn expected_next(&self) -> Option<&Message> {
+        self.rec
+            .messages
+            .iter()
+            .filter(|m| m.content_type() != ContentType::LogData)
+            .nth(counted(&self.messages))
+    }
+
+    /// Reads, then sends the next client chunk if the conversation has reached it. True if
+    /// anything happened. `heartbeat` fires one when the recording client waited for it.
+    fn step(&mut self, heartbeat: &dyn Fn()) -> bool {
+        let mut progress = self.pump();
+        if self
+            .expected_next()
+            .is_some_and(|m| describe(m).ends_with(" HEARTBEAT"))
+        {
+            heartbeat();
+        }
+        let learnt = self.learnt;
+        for (r, l) in self.rec.messages.iter().zip(&self.messages).skip(learnt) {
+            learn(&mut self.map, r, l);
+            self.learnt += 1;
+        }
+        let Some((seen, bytes)) = self.rec.sends.get(self.next_send) else {
+            return progress;
+        };
+        if matches!(self.wire, Wire::Waiting) {
+            return progress;
+        }
+        if self.closed || counted(&self.messages) < counted(&self.rec.messages[..*seen]) {
+            return progress;
+        }
+        let bytes = rewrite(bytes, &self.map);
+        self.next_send += 1;
+        progress = true;
+        match &mut self.wire {
+            Wire::Tcp(stream) => {
+                if stream.write_all(&bytes).is_err() {
+                    self.closed = true;
+                }
+            }
+            Wire::Memory(switch, conn) => {
+                if switch
+                    .write(*conn, &bytes)
+                    .map_or(true, |n| n < bytes.len())
+                {
+                    self.closed = true;
+                }
+            }
+            Wire::Waiting => {}
+        }
+        progress
+    }
+
+    fn done(&self) -> bool {
+        self.next_send == self.rec.sends.len()
+            && (self.closed || counted(&self.messages) >= counted(&self.rec.messages))
+    }
+
+    /// Compares what was received with the recording.
+    fn compare(&self) {
+        let (expected, got) = (streams(&self.rec.messages), streams(&self.messages));
+        if expected == got {
+            return;
+        }
+        let expected = collapse_logs(self.rec.messages.iter().map(describe).collect());
+        let got = collapse_logs(self.messages.iter().map(describe).collect());
+        let width = expected.len().max(got.len());
+        let mut report = String::new();
+        for i in 0..width {
+            let (e, g) = (
+                expected.get(i).map_or("-", String::as_str),
+                got.get(i).map_or("-", String::as_str),
+            );
+            report.push_str(&format!(
+                "{} {i:3} {e:60} | {g}\n",
+                if e == g { " " } else { "!" }
+            ));
+        }
+        panic!(
+            "{}: the simulator differs from the recording\n{report}",
+            self.name
+        );
     }
 }
 
@@ -217,132 +350,148 @@ fn rewrite(bytes: &[u8], map: &HashMap<String, String>) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Plays the client side of `capture` against `live`, and compares.
-fn play(capture: &Capture, mut live: Live, switch: &SimSwitch) {
-    let rec = recorded(capture);
-    let mut map = HashMap::new();
-    // Log lines are not modelled one for one, so the conversation's clock counts the rest.
-    let counted = |messages: &[Message]| {
-        messages
-            .iter()
-            .filter(|m| m.content_type() != ContentType::LogData)
-            .count()
-    };
-    let wait = |live: &mut Live, seen: usize, rec: &Recorded, map: &mut HashMap<String, String>| {
-        let count = counted(&rec.messages[..seen]);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while counted(&live.messages) < count && !live.closed && Instant::now() < deadline {
-            // The recording client waited for a heartbeat; here it is fired on demand.
-            let next = rec
-                .messages
-                .iter()
-                .filter(|m| m.content_type() != ContentType::LogData)
-                .nth(counted(&live.messages));
-            if next.is_some_and(|m| describe(m).ends_with(" HEARTBEAT")) {
-                switch.heartbeat();
+/// Plays `players` together on real time until each is done (or ten seconds pass), then
+/// reads for a moment more: anything extra the simulator says is a difference too.
+fn play_tcp(switch: &SimSwitch, mut players: Vec<Player>, outbound: Option<&TcpListener>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let heartbeat = || switch.heartbeat();
+    while Instant::now() < deadline && !players.iter().all(Player::done) {
+        if let (Some(listener), Some(waiting)) = (
+            outbound,
+            players.iter_mut().find(|p| matches!(p.wire, Wire::Waiting)),
+        ) {
+            if let Ok((stream, _)) = listener.accept() {
+                stream
+                    .set_read_timeout(Some(Duration::from_millis(20)))
+                    .unwrap();
+                waiting.wire = Wire::Tcp(stream);
             }
-            live.pump();
         }
-        for (r, l) in rec.messages.iter().zip(&live.messages) {
-            learn(map, r, l);
-        }
-    };
-    for (seen, bytes) in &rec.sends {
-        wait(&mut live, *seen, &rec, &mut map);
-        let bytes = rewrite(bytes, &map);
-        if live.stream.write_all(&bytes).is_err() {
-            break;
+        for player in &mut players {
+            player.step(&heartbeat);
         }
     }
-    wait(&mut live, rec.messages.len(), &rec, &mut map);
-    // Anything more the simulator says before it closes, or shortly after the last message.
     let settle = Instant::now() + Duration::from_millis(300);
-    while !live.closed && Instant::now() < settle {
-        live.pump();
-    }
-    let (expected, got) = (streams(&rec.messages), streams(&live.messages));
-    if expected != got {
-        let expected = collapse_logs(rec.messages.iter().map(describe).collect::<Vec<_>>());
-        let got = collapse_logs(live.messages.iter().map(describe).collect::<Vec<_>>());
-        let width = expected.len().max(got.len());
-        let mut report = String::new();
-        for i in 0..width {
-            let (e, g) = (
-                expected.get(i).map_or("-", String::as_str),
-                got.get(i).map_or("-", String::as_str),
-            );
-            report.push_str(&format!(
-                "{} {i:3} {e:60} | {g}\n",
-                if e == g { " " } else { "!" }
-            ));
+    while Instant::now() < settle && !players.iter().all(|p| p.closed) {
+        for player in &mut players {
+            player.pump();
         }
-        panic!(
-            "{}: the simulator differs from the recording\n{report}",
-            capture.name
-        );
+    }
+    for player in &players {
+        player.compare();
     }
 }
 
-fn config() -> Config {
+/// Plays `players` together on virtual time: when no one can move, time moves on by ten
+/// milliseconds. The conversation must end within the recording's own time plus a second.
+fn play_memory(switch: &VirtualSwitch, mut players: Vec<Player>) {
+    let budget = players.iter().map(|p| p.rec.duration).fold(0.0, f64::max);
+    let limit = Duration::from_secs_f64(budget + 1.0);
+    let heartbeat = || switch.with(|s| s.heartbeat());
+    while switch.now() <= limit + Duration::from_secs(5) && !players.iter().all(Player::done) {
+        if let Some(accepted) = switch.accept() {
+            if let Some(waiting) = players.iter_mut().find(|p| matches!(p.wire, Wire::Waiting)) {
+                waiting.wire = Wire::Memory(switch.clone(), accepted.conn);
+            }
+        }
+        let mut progress = false;
+        for player in &mut players {
+            progress |= player.step(&heartbeat);
+        }
+        if !progress {
+            switch.advance(Duration::from_millis(10));
+        }
+    }
+    let ended = switch.now();
+    switch.advance(Duration::from_millis(300));
+    for player in &mut players {
+        player.pump();
+    }
+    for player in &players {
+        player.compare();
+    }
+    // A conversation that had to wait out a timeout is one the simulator got wrong.
+    assert!(
+        ended <= limit,
+        "{}: took {ended:?} of virtual time, the recording {budget}s",
+        players[0].name
+    );
+}
+
+fn tcp_config() -> Config {
     Config {
         time_scale: 0.05,
         ..Config::default()
     }
 }
 
-fn inbound(name: &str) {
-    let switch = SimSwitch::with_config(config());
-    let capture = fixtures::load(name);
-    let live = Live::new(TcpStream::connect(switch.addr()).unwrap());
-    play(&capture, live, &switch);
+fn tcp_wire(switch: &SimSwitch) -> Wire {
+    let stream = TcpStream::connect(switch.addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    Wire::Tcp(stream)
 }
 
+fn inbound_names() -> Vec<String> {
+    fixtures::names()
+        .into_iter()
+        .filter(|n| n.starts_with("inbound_"))
+        .collect()
+}
+
+const OUTBOUND: [(&str, &str); 2] = [
+    ("outbound_socket", "outbound_socket_control"),
+    (
+        "outbound_socket_linger_timeout",
+        "outbound_socket_linger_timeout_control",
+    ),
+];
+
 #[test]
-fn inbound_captures() {
-    for name in fixtures::names() {
-        if !name.starts_with("inbound_") {
-            continue;
-        }
-        let started = Instant::now();
-        inbound(&name);
-        // A conversation that had to wait out a timeout is one the simulator got wrong.
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{name} took {:?}",
-            started.elapsed()
-        );
+fn inbound_captures_over_tcp() {
+    for name in inbound_names() {
+        let switch = SimSwitch::with_config(tcp_config());
+        let player = Player::new(&fixtures::load(&name), tcp_wire(&switch));
+        play_tcp(&switch, vec![player], None);
     }
 }
 
 #[test]
-fn outbound_socket_captures() {
-    for (outbound, control) in [
-        ("outbound_socket", "outbound_socket_control"),
-        (
-            "outbound_socket_linger_timeout",
-            "outbound_socket_linger_timeout_control",
-        ),
-    ] {
-        let switch = SimSwitch::with_config(config());
+fn inbound_captures_in_memory() {
+    for name in inbound_names() {
+        let switch = VirtualSwitch::new(Config::default().seed(1));
+        let conn = switch.connect();
+        let player = Player::new(&fixtures::load(&name), Wire::Memory(switch.clone(), conn));
+        play_memory(&switch, vec![player]);
+    }
+}
+
+#[test]
+fn outbound_socket_captures_over_tcp() {
+    for (outbound, control) in OUTBOUND {
+        let switch = SimSwitch::with_config(tcp_config());
         let server = TcpListener::bind("127.0.0.1:0").unwrap();
+        server.set_nonblocking(true).unwrap();
         switch.set_socket_target(server.local_addr().unwrap());
-        let outbound_capture = fixtures::load(outbound);
-        let socket_side = std::thread::scope(|scope| {
-            let handle = scope.spawn(|| {
-                let (stream, _) = server.accept().unwrap();
-                play(&outbound_capture, Live::new(stream), &switch);
-            });
-            let control_capture = fixtures::load(control);
-            play(
-                &control_capture,
-                Live::new(TcpStream::connect(switch.addr()).unwrap()),
-                &switch,
-            );
-            handle.join()
-        });
-        if let Err(panic) = socket_side {
-            std::panic::resume_unwind(panic);
-        }
+        let players = vec![
+            Player::new(&fixtures::load(control), tcp_wire(&switch)),
+            Player::new(&fixtures::load(outbound), Wire::Waiting),
+        ];
+        play_tcp(&switch, players, Some(&server));
+    }
+}
+
+#[test]
+fn outbound_socket_captures_in_memory() {
+    for (outbound, control) in OUTBOUND {
+        let switch = VirtualSwitch::new(Config::default().seed(2));
+        let conn = switch.connect();
+        let players = vec![
+            Player::new(&fixtures::load(control), Wire::Memory(switch.clone(), conn)),
+            Player::new(&fixtures::load(outbound), Wire::Waiting),
+        ];
+        play_memory(&switch, players);
     }
 }
 

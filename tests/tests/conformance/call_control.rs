@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use esl_proto::dptools::DialString;
-use esl_tests::switch::SimSwitch;
+use esl_sim::SimSwitch;
 
 use crate::harness::{
     Adapter, AppSpec, EventScript, Item, RouteScript, RouteSpec, RouterSpec, Settings, TestError,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use esl_proto::{EventFormat, EventName};
-use esl_tests::switch::{Config, Fault, SimSwitch};
+use esl_sim::{Config, Fault, SimSwitch};
 
 use crate::harness::{Adapter, Client, Item, OverflowKind, Settings, TestError};
 
