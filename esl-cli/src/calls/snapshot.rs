@@ -4,6 +4,8 @@
 //! the same facts: each `show channels as json` row as a `CHANNEL_DATA` (or, while an
 //! application runs, a `CHANNEL_EXECUTE`), a row whose `call_uuid` names another channel as
 //! that channel's originatee, and each member of `conference json_list` as an `add-member`.
+//! The two halves of a loopback channel share no `call_uuid`; the A half's
+//! `other_loopback_leg_uuid` variable (one `uuid_getvar` each) links them.
 
 use esl_tokio::esl_proto::track::Tracker;
 use esl_tokio::esl_proto::{Channel, Event, EventBuilder};
@@ -34,6 +36,9 @@ pub(crate) async fn bootstrap(conn: &Conn, tracker: &mut Tracker) -> Result<(), 
     for event in &events {
         tracker.update(event);
     }
+    for event in loopback_links(conn, &events).await {
+        tracker.update(&event);
+    }
     // Conferences are a module's: a switch without mod_conference (or a simulator that
     // lists only one conference by name) answers -ERR, and there are none to show.
     if let Ok(list) = conn.client.api("conference json_list").await {
@@ -42,6 +47,44 @@ pub(crate) async fn bootstrap(conn: &Conn, tracker: &mut Tracker) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// The originatee hints that pair the A and B halves of each listed loopback channel.
+async fn loopback_links(conn: &Conn, events: &[Event]) -> Vec<Event> {
+    let a_legs: Vec<String> = events
+        .iter()
+        .filter(|e| {
+            e.header("Channel-Name")
+                .is_some_and(|n| n.starts_with("loopback/") && n.ends_with("-a"))
+        })
+        .filter_map(|e| e.unique_id().map(|u| u.into_owned()))
+        .collect();
+    let mut asks = tokio::task::JoinSet::new();
+    for a in a_legs {
+        let client = conn.client.clone();
+        asks.spawn(async move {
+            let b = client
+                .api(&format!("uuid_getvar {a} other_loopback_leg_uuid"))
+                .await;
+            (a, b)
+        });
+    }
+    let mut links = Vec::new();
+    while let Some(joined) = asks.join_next().await {
+        // A channel gone meanwhile answers -ERR: nothing to link.
+        let Ok((a, Ok(b))) = joined else { continue };
+        let b = b.trim();
+        if !b.is_empty() && b != "_undef_" && !b.contains(char::is_whitespace) {
+            links.push(
+                Event::builder("CHANNEL_DATA")
+                    .header("Unique-ID", a)
+                    .header("Other-Leg-Unique-ID", b)
+                    .header("Other-Type", "originatee")
+                    .build(),
+            );
+        }
+    }
+    links
 }
 
 fn text<'a>(row: &'a Value, key: &str) -> Option<&'a str> {

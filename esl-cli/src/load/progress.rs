@@ -97,15 +97,20 @@ impl Drop for Progress {
     }
 }
 
-/// `placed 200  up 100  completed 95  failed 0  100.0/s`.
+/// `placed 200  up 100  completed 95  failed 2 (USER_BUSY 2)  100.0/s`.
 fn status(plan: &Plan) -> String {
     let stats = &plan.stats;
     let placed = stats.placed.load(Ordering::Relaxed);
     let rate = stats.achieved_rate();
+    let failed = stats.failed.load(Ordering::Relaxed);
+    let causes = if failed > 0 {
+        format!(" ({})", stats.failure_summary())
+    } else {
+        String::new()
+    };
     format!(
-        "placed {placed}  up {}  completed {}  failed {}  {rate:.1}/s",
+        "placed {placed}  up {}  completed {}  failed {failed}{causes}  {rate:.1}/s",
         stats.up.load(Ordering::Relaxed),
         stats.completed.load(Ordering::Relaxed),
-        stats.failed.load(Ordering::Relaxed),
     )
 }

@@ -147,6 +147,22 @@ impl Stats {
         }
     }
 
+    /// The commonest failure causes so far: `NO_ROUTE_DESTINATION 3, USER_BUSY 1`.
+    pub(crate) fn failure_summary(&self) -> String {
+        let inner = self.inner();
+        let mut causes: Vec<(&String, &u64)> = inner.failures.iter().collect();
+        causes.sort_by(|a, b| b.1.cmp(a.1));
+        let mut text: Vec<String> = causes
+            .iter()
+            .take(3)
+            .map(|(cause, n)| format!("{cause} {n}"))
+            .collect();
+        if causes.len() > 3 {
+            text.push("...".to_owned());
+        }
+        text.join(", ")
+    }
+
     /// Originates per second so far: between the first and the last one sent.
     pub(crate) fn achieved_rate(&self) -> f64 {
         let inner = self.inner();
@@ -302,8 +318,8 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "placed     {:>8} in {:.2}s: {:.2} calls/s (target {})",
-            self.placed, self.elapsed_s, self.achieved_rate, t.rate
+            "placed     {:>8} at {:.2} calls/s (target {}); {:.2}s in all",
+            self.placed, self.achieved_rate, t.rate, self.elapsed_s
         );
         let _ = writeln!(out, "answered   {:>8}", self.answered);
         let _ = writeln!(out, "completed  {:>8}", self.completed);
@@ -391,6 +407,7 @@ mod tests {
         assert!((report.setup_latency_ms.p99 - 99.0).abs() < 0.1);
         assert!((report.setup_latency_ms.max - 100.0).abs() < 0.1);
         assert_eq!(report.failures["USER_BUSY"], 1);
+        assert_eq!(stats.failure_summary(), "USER_BUSY 1");
         assert_eq!(report.hangup_causes["NORMAL_CLEARING"], 100);
         let text = report.text();
         assert!(

@@ -47,6 +47,17 @@ fn once_lists_the_channels_of_originated_calls_then_none_after_hangup() {
     assert_eq!(a["name"], "loopback/9196-a");
     assert_eq!(a["application"], "park");
     assert_eq!(a["call_state"], "ACTIVE");
+    // The two halves of each loopback call are one call.
+    let calls = view["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2, "{view}");
+    for call in calls {
+        let legs = call["legs"].as_array().unwrap();
+        assert_eq!(legs.len(), 2, "{call}");
+        assert!(
+            legs[0] == first.as_str() || legs[0] == second.as_str(),
+            "A leg first: {call}"
+        );
+    }
 
     let hupall = esl(&switch).args(["api", "hupall"]).output().unwrap();
     assert_eq!(hupall.status.code(), Some(0));
