@@ -12,22 +12,10 @@ pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
 
 const PATH: &str = env!("CARGO_BIN_EXE_esl");
 
-/// `esl` with a clean environment (no ESL_* from the caller's shell) and the switch's
-/// address and password.
-pub(crate) fn esl(switch: &SimSwitch) -> assert_cmd::Command {
-    let mut cmd = bare();
-    cmd.args([
-        "--addr",
-        &switch.addr().to_string(),
-        "--password",
-        "ClueCon",
-    ]);
-    cmd
-}
-
-/// `esl` with a clean environment and nothing else.
-pub(crate) fn bare() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(PATH);
+/// `esl` with a clean environment (no ESL_* from the caller's shell), and the switch's
+/// address and password if there is one.
+fn command(switch: Option<&SimSwitch>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(PATH);
     for var in [
         "ESL_ADDR",
         "ESL_PASSWORD",
@@ -37,6 +25,27 @@ pub(crate) fn bare() -> assert_cmd::Command {
     ] {
         cmd.env_remove(var);
     }
+    if let Some(switch) = switch {
+        cmd.args([
+            "--addr",
+            &switch.addr().to_string(),
+            "--password",
+            "ClueCon",
+        ]);
+    }
+    cmd
+}
+
+/// `esl` against `switch`, to run to its end.
+pub(crate) fn esl(switch: &SimSwitch) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::from_std(command(Some(switch)));
+    cmd.timeout(DEADLINE);
+    cmd
+}
+
+/// `esl` with a clean environment and nothing else.
+pub(crate) fn bare() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::from_std(command(None));
     cmd.timeout(DEADLINE);
     cmd
 }
@@ -94,25 +103,7 @@ fn lines(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 impl Running {
     /// Starts `esl <args>` against `switch` (or with `args` alone when `switch` is None).
     pub(crate) fn start(switch: Option<&SimSwitch>, args: &[&str]) -> Running {
-        let mut cmd = std::process::Command::new(PATH);
-        for var in [
-            "ESL_ADDR",
-            "ESL_PASSWORD",
-            "ESL_USER",
-            "ESL_TIMEOUT",
-            "RUST_LOG",
-        ] {
-            cmd.env_remove(var);
-        }
-        if let Some(switch) = switch {
-            cmd.args([
-                "--addr",
-                &switch.addr().to_string(),
-                "--password",
-                "ClueCon",
-            ]);
-        }
-        let mut child = cmd
+        let mut child = command(switch)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
