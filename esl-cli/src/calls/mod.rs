@@ -171,7 +171,13 @@ async fn live(
     loop {
         let due = drawn_at.map_or(Instant::now(), |t| t + interval);
         if dirty && Instant::now() >= due {
-            screen.draw(tracker, &conn.addr, note.as_deref())?;
+            let lost = (!conn.client.is_connected()).then(|| {
+                format!(
+                    "(reconnecting to {}: the tables may be out of date)",
+                    conn.addr
+                )
+            });
+            screen.draw(tracker, &conn.addr, lost.as_deref().or(note.as_deref()))?;
             dirty = false;
             drawn_at = Some(Instant::now());
         }

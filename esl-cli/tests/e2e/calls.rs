@@ -113,3 +113,20 @@ fn live_json_follows_calls_as_they_come_and_go_with_legs_grouped() {
     let (status, _, _) = live.finish();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn after_a_reconnect_the_live_view_reloads_and_keeps_following() {
+    let switch = SimSwitch::start();
+    let uuid = originate(&switch);
+    let mut live = Running::start(Some(&switch), &["calls", "--json", "--interval", "10ms"]);
+    live.stdout_line("with the call", |l| l.contains(&uuid));
+    // Channels outlive the event socket: the listing after the reconnect still has them.
+    switch.restart();
+    live.stdout_line("reloaded after the reconnect", |l| l.contains(&uuid));
+    let kill = esl(&switch).args(["api", "hupall"]).output().unwrap();
+    assert_eq!(kill.status.code(), Some(0));
+    live.stdout_line("with no channel left", |l| {
+        let view: Value = serde_json::from_str(l).unwrap();
+        uuids(&view).is_empty()
+    });
+}
