@@ -417,7 +417,7 @@ fn arg<'a>(field: &'static str, value: &'a str) -> Result<&'a str, CommandError>
 
 /// A field of an API command line, which `switch_separate_string` splits on spaces (with `'`
 /// quoting and `\` escapes): one word, or it would shift the arguments after it.
-fn word<'a>(field: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
+pub(crate) fn word<'a>(field: &'static str, value: &'a str) -> Result<&'a str, CommandError> {
     let value = arg(field, value)?;
     if value.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '\\') {
         return Err(CommandError::Malformed {

@@ -87,12 +87,15 @@
 //!   order, with per-route parameters and stop-on-true.
 //! - [`dptools`]: typed commands for one channel (answer, bridge, playback, record, set,
 //!   transfer, ...), every field checked like any other [`Command`].
+//! - [`conference`]: a moderator's `conference` commands (list, mute, deaf, kick, lock, play,
+//!   record, floor, volume, ...), checked the same way, and readers for the `list` replies.
 
 #![forbid(unsafe_code)]
 
 pub mod apps;
 pub mod client;
 mod command;
+pub mod conference;
 mod connection;
 pub mod dptools;
 mod error;
