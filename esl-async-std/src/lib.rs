@@ -213,3 +213,44 @@ pub async fn connect_with(addr: &str, config: ClientConfig) -> Result<Client> {
 pub async fn listen(addr: &str, config: ServerConfig) -> Result<OutboundServer> {
     OutboundServer::bind(AsyncStd, addr, config).await
 }
+
+/// Testing against the simulated switch in memory, on its virtual clock (feature `sim`),
+/// on async-std or smol: the same client, sessions and handlers as in production, no socket.
+///
+/// ```
+/// use esl_async_std::sim::{self, Config, VirtualSwitch};
+/// use esl_async_std::{AsyncStd, ClientConfig};
+///
+/// async_std::task::block_on(async {
+///     let switch = VirtualSwitch::new(Config::default());
+///     let client = sim::connect(AsyncStd, &switch, ClientConfig::password("ClueCon")).await?;
+///     assert!(client.api("status").await?.contains("is ready"));
+///     client.close().await
+/// })?;
+/// # Ok::<(), esl_async_std::Error>(())
+/// ```
+#[cfg(feature = "sim")]
+pub mod sim {
+    pub use esl_async::esl_sim::*;
+
+    use crate::{ClientConfig, Result, ServerConfig};
+
+    /// Connects to `switch` in memory, on `runtime` ([`AsyncStd`](crate::AsyncStd) or
+    /// `Smol`).
+    pub async fn connect<R: esl_async::Runtime>(
+        runtime: R,
+        switch: &VirtualSwitch,
+        config: ClientConfig,
+    ) -> Result<crate::Client<R>> {
+        crate::Client::connect_sim(runtime, switch, config).await
+    }
+
+    /// Serves the outbound sockets `switch` opens, in memory, on `runtime`.
+    pub fn listen<R: esl_async::Runtime>(
+        runtime: R,
+        switch: &VirtualSwitch,
+        config: ServerConfig,
+    ) -> crate::OutboundServer<R> {
+        crate::OutboundServer::bind_sim(runtime, switch, config)
+    }
+}

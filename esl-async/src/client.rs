@@ -11,6 +11,7 @@ use crate::driver::Driver;
 use crate::handle::Handle;
 use crate::runtime::Runtime;
 use crate::shared::Shared;
+use crate::transport::{Medium, Transport};
 
 /// Closes the connection (politely: `exit` first) when the last clone of what owns it is
 /// dropped.
@@ -64,8 +65,27 @@ impl<R: Runtime> Client<R> {
     /// unreachable, [`Error::Auth`](crate::Error::Auth) if it refuses the credentials,
     /// [`Error::ConnectTimeout`](crate::Error::ConnectTimeout) if it takes too long.
     pub async fn connect(runtime: R, addr: &str, config: ClientConfig) -> Result<Client<R>> {
-        let engine = Engine::inbound(config, runtime.now());
-        let shared = Shared::new(runtime.clone(), addr.to_owned(), engine);
+        Client::start(runtime, Medium::Tcp, addr, config).await
+    }
+
+    /// Connects over `transport` instead of TCP (a simulated switch in memory), and takes
+    /// its time from the transport's clock; otherwise as [`Client::connect`].
+    pub async fn connect_via(
+        runtime: R,
+        transport: Arc<dyn Transport>,
+        config: ClientConfig,
+    ) -> Result<Client<R>> {
+        Client::start(runtime, Medium::Memory(transport), "memory", config).await
+    }
+
+    async fn start(
+        runtime: R,
+        medium: Medium,
+        addr: &str,
+        config: ClientConfig,
+    ) -> Result<Client<R>> {
+        let engine = Engine::inbound(config, medium.now(&runtime));
+        let shared = Shared::new(runtime.clone(), medium, addr.to_owned(), engine);
         let span = tracing::info_span!("esl.connection", peer = %addr);
         runtime.spawn(Driver::new(shared.clone(), None).instrument(span));
         let client = Client {

@@ -17,6 +17,7 @@ use futures_util::future::BoxFuture;
 
 use crate::runtime::Runtime;
 use crate::shared::{ClientEngine, HandlerFn, Shared, StreamWaker, Waiter};
+use crate::transport::Io;
 
 /// Reads per poll before yielding, so a firehose of events cannot starve other tasks.
 const BUDGET: usize = 32;
@@ -28,8 +29,8 @@ type EngineAction = Action<Waiter, HandlerFn>;
 
 pub(crate) struct Driver<R: Runtime> {
     shared: Arc<Shared<R>>,
-    stream: Option<R::Stream>,
-    connecting: Option<BoxFuture<'static, io::Result<R::Stream>>>,
+    stream: Option<Io<R::Stream>>,
+    connecting: Option<BoxFuture<'static, io::Result<Io<R::Stream>>>>,
     sleep: Option<(Instant, BoxFuture<'static, ()>)>,
     buf: Box<[u8]>,
     writing: Option<(Bytes, usize)>,
@@ -40,7 +41,7 @@ pub(crate) struct Driver<R: Runtime> {
 
 impl<R: Runtime> Driver<R> {
     /// A driver for `shared`'s engine, on `stream` if the socket is already open (outbound).
-    pub(crate) fn new(shared: Arc<Shared<R>>, stream: Option<R::Stream>) -> Driver<R> {
+    pub(crate) fn new(shared: Arc<Shared<R>>, stream: Option<Io<R::Stream>>) -> Driver<R> {
         Driver {
             shared,
             stream,
@@ -57,7 +58,7 @@ impl<R: Runtime> Driver<R> {
     /// Runs `f` on the engine under the lock, then takes its actions and the streams to wake;
     /// they are handed out by [`Driver::deliver`] once the lock is released.
     fn engine<T>(&mut self, f: impl FnOnce(&mut ClientEngine, Instant) -> T) -> T {
-        let now = self.shared.runtime.now();
+        let now = self.shared.now();
         let mut state = self.shared.lock();
         let value = f(&mut state.engine, now);
         while let Some(action) = state.engine.poll_action() {
@@ -85,7 +86,8 @@ impl<R: Runtime> Driver<R> {
                 }
                 Action::Ready(ready) => self.shared.ready.complete(Ok(ready)),
                 Action::Connect => {
-                    self.connecting = Some(self.shared.runtime.connect(self.shared.peer.clone()));
+                    let shared = &self.shared;
+                    self.connecting = Some(shared.medium.connect(&shared.runtime, &shared.peer));
                 }
                 Action::Disconnect => {
                     self.stream = None;
@@ -197,10 +199,13 @@ impl<R: Runtime> Driver<R> {
             self.sleep = None;
             return false;
         };
-        let now = self.shared.runtime.now();
+        let now = self.shared.now();
         let due = now >= deadline || {
             if self.sleep.as_ref().is_none_or(|(at, _)| *at != deadline) {
-                let sleep = self.shared.runtime.sleep(deadline - now);
+                let sleep = self
+                    .shared
+                    .medium
+                    .sleep_until(&self.shared.runtime, deadline);
                 self.sleep = Some((deadline, sleep));
             }
             let (_, sleep) = self.sleep.as_mut().expect("set above");

@@ -45,7 +45,7 @@ impl<R: Runtime> EventStream<R> {
     /// A stream of the call table's changes.
     pub(crate) fn open_changes(shared: Arc<Shared<R>>) -> EventStream<R> {
         let waker = Arc::new(AtomicWaker::new());
-        let now = shared.runtime.now();
+        let now = shared.now();
         let id = shared.lock().engine.open_change_stream(now, waker.clone());
         // The table's own subscriptions and listing go out now.
         shared.driver.wake();
@@ -71,7 +71,7 @@ impl<R: Runtime> EventStream<R> {
     /// `Err(())` when nothing came in time.
     #[allow(clippy::result_unit_err)]
     pub async fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Incoming>, ()> {
-        let sleep = self.shared.runtime.sleep(timeout);
+        let sleep = self.shared.medium.sleep(&self.shared.runtime, timeout);
         let next = future::poll_fn(|cx| self.poll_item(cx));
         match future::select(Box::pin(next), sleep).await {
             Either::Left((item, _)) => Ok(item),

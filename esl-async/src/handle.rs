@@ -100,7 +100,7 @@ impl<R: Runtime> Handle<R> {
     /// channels already up; events the application did not subscribe to still do not reach
     /// its streams. Calling it again gives the same table.
     pub fn track(&self) -> CallTable<R> {
-        let now = self.shared.runtime.now();
+        let now = self.shared.now();
         self.shared.lock().engine.track(now);
         self.shared.driver.wake();
         CallTable::new(self.shared.clone())
@@ -161,7 +161,7 @@ impl<R: Runtime> Job<R> {
     /// The `BACKGROUND_JOB` event, within `timeout` from now. On [`Error::Timeout`] the job
     /// is cancelled: its result, if it comes later, is discarded.
     pub async fn event_within(self, timeout: Duration) -> Result<Event> {
-        let now = self.shared.runtime.now();
+        let now = self.shared.now();
         self.shared.lock().engine.set_timeout(self.id, now, timeout);
         self.shared.driver.wake();
         self.event().await

@@ -67,8 +67,11 @@ mod router;
 mod runtime;
 mod service;
 mod shared;
+#[cfg(feature = "sim")]
+mod sim;
 mod slot;
 mod table;
+mod transport;
 
 pub use app::{App, CallEvent, APP_VARIABLE};
 pub use channel::Channel;
@@ -84,5 +87,9 @@ pub use router::{HandlerKey, RouteMatch, Router};
 pub use runtime::{Listener, Runtime};
 pub use service::Service;
 pub use table::CallTable;
+pub use transport::{Duplex, Transport};
+
+#[cfg(feature = "sim")]
+pub use esl_sim;
 
 pub use esl_proto;

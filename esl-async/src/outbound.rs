@@ -19,6 +19,7 @@ use crate::driver::Driver;
 use crate::handle::Handle;
 use crate::runtime::{Listener, Runtime};
 use crate::shared::Shared;
+use crate::transport::{Io, Medium, Transport};
 
 #[derive(Default)]
 struct ServerState {
@@ -30,9 +31,37 @@ struct ServerState {
 /// Listens for the switch's outbound connections.
 pub struct OutboundServer<R: Runtime> {
     runtime: R,
-    listener: Arc<R::Listener>,
+    listener: Listening<R>,
     config: ServerConfig,
     state: Arc<ServerState>,
+}
+
+/// Where the switch's connections come from.
+enum Listening<R: Runtime> {
+    Tcp(Arc<R::Listener>),
+    Memory(Arc<dyn Transport>),
+}
+
+impl<R: Runtime> Listening<R> {
+    async fn accept(&self) -> std::io::Result<(Io<R::Stream>, String)> {
+        match self {
+            Listening::Tcp(listener) => {
+                let (stream, peer) = listener.accept().await?;
+                Ok((Io::Tcp(stream), peer.to_string()))
+            }
+            Listening::Memory(transport) => {
+                let (stream, peer) = future::poll_fn(|cx| transport.poll_accept(cx)).await?;
+                Ok((Io::Memory(stream), peer))
+            }
+        }
+    }
+
+    fn medium(&self) -> Medium {
+        match self {
+            Listening::Tcp(_) => Medium::Tcp,
+            Listening::Memory(transport) => Medium::Memory(transport.clone()),
+        }
+    }
 }
 
 /// Stops an [`OutboundServer`] from another task: no new calls are accepted, and
@@ -69,17 +98,42 @@ impl<R: Runtime> OutboundServer<R> {
     /// Listens on `addr` (`127.0.0.1:8084`; port 0 picks a free one).
     pub async fn bind(runtime: R, addr: &str, config: ServerConfig) -> Result<OutboundServer<R>> {
         let listener = runtime.bind(addr.to_owned()).await?;
-        Ok(OutboundServer {
+        Ok(OutboundServer::with(
             runtime,
-            listener: Arc::new(listener),
+            Listening::Tcp(Arc::new(listener)),
             config,
-            state: Arc::new(ServerState::default()),
-        })
+        ))
     }
 
-    /// The address the switch should connect to (`socket <addr> async full`).
+    /// Serves the connections `transport` opens (a simulated switch's `socket`
+    /// application, in memory), on the transport's clock; otherwise as
+    /// [`OutboundServer::bind`].
+    pub fn bind_via(
+        runtime: R,
+        transport: Arc<dyn Transport>,
+        config: ServerConfig,
+    ) -> OutboundServer<R> {
+        OutboundServer::with(runtime, Listening::Memory(transport), config)
+    }
+
+    fn with(runtime: R, listener: Listening<R>, config: ServerConfig) -> OutboundServer<R> {
+        OutboundServer {
+            runtime,
+            listener,
+            config,
+            state: Arc::new(ServerState::default()),
+        }
+    }
+
+    /// The address the switch should connect to (`socket <addr> async full`); an error for
+    /// a server over a transport, which has none.
     pub fn local_addr(&self) -> Result<SocketAddr> {
-        Ok(self.listener.local_addr()?)
+        match &self.listener {
+            Listening::Tcp(listener) => Ok(listener.local_addr()?),
+            Listening::Memory(_) => {
+                Err(std::io::Error::from(std::io::ErrorKind::AddrNotAvailable).into())
+            }
+        }
     }
 
     /// A handle to stop the server gracefully.
@@ -106,15 +160,17 @@ impl<R: Runtime> OutboundServer<R> {
                     std::task::Poll::Pending
                 }
             });
-            let accepted = match future::select(self.listener.accept(), Box::pin(stop)).await {
-                Either::Left((accepted, _)) => accepted,
-                Either::Right(_) => break,
-            };
+            let accepted =
+                match future::select(Box::pin(self.listener.accept()), Box::pin(stop)).await {
+                    Either::Left((accepted, _)) => accepted,
+                    Either::Right(_) => break,
+                };
             let (stream, peer) = match accepted {
                 Ok(pair) => pair,
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
-                    self.runtime.sleep(Duration::from_millis(50)).await;
+                    let medium = self.listener.medium();
+                    medium.sleep(&self.runtime, Duration::from_millis(50)).await;
                     continue;
                 }
             };
@@ -123,15 +179,16 @@ impl<R: Runtime> OutboundServer<R> {
                 drop(stream);
                 continue;
             }
+            let span = tracing::info_span!("esl.call", %peer);
             let call = serve_call(
                 self.runtime.clone(),
+                self.listener.medium(),
                 stream,
                 peer,
                 self.config.clone(),
                 handler.clone(),
                 self.state.clone(),
             );
-            let span = tracing::info_span!("esl.call", %peer);
             self.runtime.spawn(call.instrument(span));
         }
         // Graceful: wait for the calls under way.
@@ -157,10 +214,12 @@ impl Drop for CallDone {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn serve_call<R, F, Fut>(
     runtime: R,
-    stream: R::Stream,
-    peer: SocketAddr,
+    medium: Medium,
+    stream: Io<R::Stream>,
+    peer: String,
     config: ServerConfig,
     handler: Arc<F>,
     state: Arc<ServerState>,
@@ -172,8 +231,8 @@ async fn serve_call<R, F, Fut>(
     let _done = CallDone(state);
     // The engine sends `connect`, then the session's setup; it is ready once both are
     // accepted, or ends (and the socket closes) if either fails or takes too long.
-    let engine = Engine::outbound(&config, runtime.now());
-    let shared = Shared::new(runtime.clone(), peer.to_string(), engine);
+    let engine = Engine::outbound(&config, medium.now(&runtime));
+    let shared = Shared::new(runtime.clone(), medium, peer, engine);
     runtime.spawn(Driver::new(shared.clone(), Some(stream)).in_current_span());
     let owner = Arc::new(Owner {
         shared: shared.clone(),

@@ -7,7 +7,7 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use esl_proto::client::{Engine, Expect, Result};
 use esl_proto::{Command, Event, Ready, RequestId, Response};
@@ -15,6 +15,7 @@ use futures_util::task::AtomicWaker;
 
 use crate::runtime::Runtime;
 use crate::slot::Slot;
+use crate::transport::Medium;
 
 /// Where a request's result goes.
 pub(crate) type Waiter = Arc<Slot<Result<Response>>>;
@@ -35,6 +36,8 @@ pub(crate) struct State {
 /// Shared by every clone of a client or session, and by its driver.
 pub(crate) struct Shared<R: Runtime> {
     pub(crate) runtime: R,
+    /// TCP, or an in-process transport with its own clock.
+    pub(crate) medium: Medium,
     pub(crate) peer: String,
     state: Mutex<State>,
     /// Wakes the driver: something to send, room in a stream, a close.
@@ -48,9 +51,15 @@ pub(crate) struct Shared<R: Runtime> {
 }
 
 impl<R: Runtime> Shared<R> {
-    pub(crate) fn new(runtime: R, peer: String, engine: ClientEngine) -> Arc<Shared<R>> {
+    pub(crate) fn new(
+        runtime: R,
+        medium: Medium,
+        peer: String,
+        engine: ClientEngine,
+    ) -> Arc<Shared<R>> {
         Arc::new(Shared {
             runtime,
+            medium,
             peer,
             state: Mutex::new(State { engine }),
             driver: AtomicWaker::new(),
@@ -58,6 +67,11 @@ impl<R: Runtime> Shared<R> {
             finished: AtomicBool::new(false),
             ended: Slot::default(),
         })
+    }
+
+    /// The time now, on the connection's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.medium.now(&self.runtime)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -72,7 +86,7 @@ impl<R: Runtime> Shared<R> {
         timeout: Option<Duration>,
     ) -> Result<(RequestId, Option<String>, Waiter)> {
         let waiter = Waiter::default();
-        let now = self.runtime.now();
+        let now = self.now();
         let sent = self
             .lock()
             .engine
@@ -89,7 +103,7 @@ impl<R: Runtime> Shared<R> {
 
     /// Closes on purpose (see [`Engine::close`]).
     pub(crate) fn close(&self) {
-        let now = self.runtime.now();
+        let now = self.now();
         self.lock().engine.close(now);
         self.driver.wake();
     }

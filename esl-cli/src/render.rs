@@ -16,11 +16,14 @@ pub(crate) fn write_json(out: &mut impl Write, event: &Event) -> io::Result<()> 
     out.write_all(b"\n")
 }
 
-/// A gap as a JSON line: `{"gap":"lost","events":N}` or `{"gap":"reconnected"}`.
+/// A gap as a JSON line: `{"gap":"lost","events":N}`, `{"gap":"disconnected"}` or
+/// `{"gap":"reconnected"}`.
 pub(crate) fn gap_json(gap: Gap) -> String {
     match gap {
         Gap::Lost(n) => serde_json::json!({ "gap": "lost", "events": n }).to_string(),
         Gap::Reconnected => serde_json::json!({ "gap": "reconnected" }).to_string(),
+        Gap::Disconnected => serde_json::json!({ "gap": "disconnected" }).to_string(),
+        _ => serde_json::json!({ "gap": "unknown" }).to_string(),
     }
 }
 
@@ -31,6 +34,8 @@ pub(crate) fn gap_text(gap: Gap) -> String {
         Gap::Reconnected => {
             "--- reconnected: events sent while disconnected are missing ---".to_owned()
         }
+        Gap::Disconnected => "--- disconnected: reconnecting ---".to_owned(),
+        _ => "--- events may be missing here ---".to_owned(),
     }
 }
 

@@ -98,7 +98,7 @@ mod time;
 pub use config::{Config, Fault};
 pub use ids::ConnectionId;
 pub use inspect::{ChannelInfo, Received};
-pub use memory::{Accepted, VirtualSwitch, WRITE_WINDOW};
+pub use memory::{Accepted, VirtualSwitch, Watcher, WRITE_WINDOW};
 pub use network::{InboundCall, Outcome, Route};
 pub use switch::{Output, Switch};
 pub use tcp::SimSwitch;

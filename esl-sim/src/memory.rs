@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
@@ -59,13 +59,28 @@ struct Pipe {
     write_waker: Option<Waker>,
 }
 
-#[derive(Debug)]
+/// Called when anything a client may wait for happened (see [`VirtualSwitch::watch`]).
+pub type Watcher = Arc<dyn Fn() + Send + Sync>;
+
 struct Inner {
     switch: Switch,
     pipes: BTreeMap<ConnectionId, Pipe>,
     accepts: VecDeque<Accepted>,
     accept_waker: Option<Waker>,
     refuse_outbound: bool,
+    /// Client timers on this clock, woken when it reaches their time.
+    sleepers: Vec<(Duration, Waker)>,
+    watchers: Vec<Watcher>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("switch", &self.switch)
+            .field("pipes", &self.pipes.len())
+            .field("sleepers", &self.sleepers.len())
+            .finish()
+    }
 }
 
 /// A simulated switch in memory, on virtual time. Cheap to clone (clones share the switch)
@@ -89,6 +104,9 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct VirtualSwitch {
     inner: Arc<Mutex<Inner>>,
+    /// The instant virtual time zero stands for, so that clients that count in `Instant`s
+    /// can share the clock.
+    epoch: Instant,
 }
 
 impl VirtualSwitch {
@@ -101,7 +119,10 @@ impl VirtualSwitch {
                 accepts: VecDeque::new(),
                 accept_waker: None,
                 refuse_outbound: false,
+                sleepers: Vec::new(),
+                watchers: Vec::new(),
             })),
+            epoch: Instant::now(),
         }
     }
 
@@ -276,14 +297,48 @@ impl VirtualSwitch {
         self.lock().switch.poll_timeout()
     }
 
-    /// Moves virtual time on by `by`, running every timer due on the way, each at its time.
+    /// Moves virtual time on by `by`, running every timer due on the way, each at its time,
+    /// and waking the client timers ([`VirtualSwitch::poll_sleep_until`]) due by then.
     pub fn advance(&self, by: Duration) {
         let mut inner = self.lock();
         let to = inner.switch.now() + by;
         inner.advance_to(to);
-        let wake = inner.settle();
+        let mut wake = inner.settle();
+        let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut inner.sleepers)
+            .into_iter()
+            .partition(|(at, _)| *at <= to);
+        inner.sleepers = waiting;
+        wake.extend(due.into_iter().map(|(_, waker)| waker));
         drop(inner);
         wake_all(wake);
+    }
+
+    /// The virtual time now as an `Instant`: the instant the switch was made, plus
+    /// [`VirtualSwitch::now`]. Clients that count time in `Instant`s share the clock this
+    /// way.
+    pub fn instant(&self) -> Instant {
+        self.epoch + self.now()
+    }
+
+    /// Ready once the virtual clock reaches `at` (an [`instant`](VirtualSwitch::instant));
+    /// until then, wakes `cx` when [`advance`](VirtualSwitch::advance) passes it. A client's
+    /// timer on this clock.
+    pub fn poll_sleep_until(&self, at: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        let mut inner = self.lock();
+        let at = at.saturating_duration_since(self.epoch);
+        if inner.switch.now() >= at {
+            return Poll::Ready(());
+        }
+        inner.sleepers.push((at, cx.waker().clone()));
+        Poll::Pending
+    }
+
+    /// Calls `watcher` (from whichever thread moved the switch, without the switch's lock)
+    /// after anything that may concern a client: bytes written to a connection, room made
+    /// for its writes, an outbound socket opened, a connection ended, the clock moved. For
+    /// transports that poll instead of registering wakers (a blocking reactor).
+    pub fn watch(&self, watcher: Watcher) {
+        self.lock().watchers.push(watcher);
     }
 
     /// A call arriving from the network. Returns its uuid.
@@ -351,7 +406,7 @@ impl Inner {
 
     /// [`quiesce`](Inner::quiesce), then the wakers to wake (outside the lock) for what is
     /// ready now.
-    fn settle(&mut self) -> Vec<Waker> {
+    fn settle(&mut self) -> Wake {
         self.quiesce();
         let mut wake = Vec::new();
         for (conn, pipe) in &mut self.pipes {
@@ -372,7 +427,10 @@ impl Inner {
         self.pipes.retain(|conn, pipe| {
             !(pipe.closed_by_client || (pipe.closed_by_switch && switch.has_ended(*conn)))
         });
-        wake
+        Wake {
+            wakers: wake,
+            watchers: self.watchers.clone(),
+        }
     }
 
     /// Hands held-back input to the switch where it reads again. True if any was taken.
@@ -431,8 +489,23 @@ impl Inner {
     }
 }
 
-fn wake_all(wakers: Vec<Waker>) {
-    for waker in wakers {
+/// What to wake once the switch's lock is released.
+struct Wake {
+    wakers: Vec<Waker>,
+    watchers: Vec<Watcher>,
+}
+
+impl Wake {
+    fn extend(&mut self, wakers: impl IntoIterator<Item = Waker>) {
+        self.wakers.extend(wakers);
+    }
+}
+
+fn wake_all(wake: Wake) {
+    for waker in wake.wakers {
         waker.wake();
+    }
+    for watcher in wake.watchers {
+        watcher();
     }
 }

@@ -118,3 +118,35 @@ pub async fn connect_with(addr: &str, config: ClientConfig) -> Result<Client> {
 pub async fn listen(addr: &str, config: ServerConfig) -> Result<OutboundServer> {
     OutboundServer::bind(Tokio, addr, config).await
 }
+
+/// Testing against the simulated switch in memory, on its virtual clock (feature `sim`):
+/// the same [`Client`], [`Session`] and handlers as in production, no socket.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> esl_tokio::Result<()> {
+/// use esl_tokio::sim::{self, Config, VirtualSwitch};
+/// use esl_tokio::ClientConfig;
+///
+/// let switch = VirtualSwitch::new(Config::default());
+/// let client = sim::connect(&switch, ClientConfig::password("ClueCon")).await?;
+/// assert!(client.api("status").await?.contains("is ready"));
+/// client.close().await
+/// # }
+/// ```
+#[cfg(feature = "sim")]
+pub mod sim {
+    pub use esl_async::esl_sim::*;
+
+    use crate::{Client, ClientConfig, OutboundServer, Result, ServerConfig, Tokio};
+
+    /// Connects to `switch` in memory.
+    pub async fn connect(switch: &VirtualSwitch, config: ClientConfig) -> Result<Client> {
+        Client::connect_sim(Tokio, switch, config).await
+    }
+
+    /// Serves the outbound sockets `switch` opens, in memory.
+    pub fn listen(switch: &VirtualSwitch, config: ServerConfig) -> OutboundServer {
+        OutboundServer::bind_sim(Tokio, switch, config)
+    }
+}

@@ -116,7 +116,10 @@ fn the_tail_survives_a_reconnect_and_marks_the_gap() {
     tail.stdout_line("for the first call", |l| l.contains(&before));
 
     switch.restart();
-    let gap = tail.stdout_line("marking the gap", |l| l.contains("\"gap\""));
+    let gap = tail.stdout_line("marking the loss", |l| l.contains("\"gap\""));
+    let gap: Value = serde_json::from_str(&gap).unwrap();
+    assert_eq!(gap["gap"], "disconnected");
+    let gap = tail.stdout_line("marking the return", |l| l.contains("\"gap\""));
     let gap: Value = serde_json::from_str(&gap).unwrap();
     assert_eq!(gap["gap"], "reconnected");
 

@@ -55,9 +55,13 @@ impl Incoming {
 /// assert_ne!(Gap::Lost(1), Gap::Reconnected);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Gap {
     /// This many events were dropped because the stream was full.
     Lost(u64),
+    /// The connection was lost; the client is reconnecting. Events sent meanwhile are never
+    /// received; [`Gap::Reconnected`] follows when it is back.
+    Disconnected,
     /// The connection was lost and made again; subscriptions were replayed.
     Reconnected,
 }

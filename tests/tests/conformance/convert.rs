@@ -59,6 +59,7 @@ pub(crate) fn item(incoming: Incoming) -> Item {
         Incoming::Notice(_) => Item::Notice,
         Incoming::Gap(Gap::Lost(n)) => Item::Lost(n),
         Incoming::Gap(Gap::Reconnected) => Item::Reconnected,
+        Incoming::Gap(Gap::Disconnected) => Item::Disconnected,
         Incoming::Change(change) => Item::Change(change),
         other => panic!("an item this suite does not know: {other:?}"),
     }

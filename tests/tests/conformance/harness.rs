@@ -62,6 +62,7 @@ pub(crate) enum Item {
     Log,
     Notice,
     Lost(u64),
+    Disconnected,
     Reconnected,
 }
 

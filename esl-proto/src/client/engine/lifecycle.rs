@@ -24,6 +24,7 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
             _ => 0,
         };
         tracing::warn!(%error, "connection lost; reconnecting");
+        self.streams.push_gap(Gap::Disconnected);
         self.renew();
         self.schedule(now, attempt, error);
     }

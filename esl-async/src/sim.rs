@@ -1,0 +1,120 @@
+//! The simulated switch as a [`Transport`]: clients and outbound servers in memory, on the
+//! switch's virtual clock (feature `sim`).
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::{Buf, Bytes};
+use esl_sim::{ConnectionId, VirtualSwitch};
+use futures_io::{AsyncRead, AsyncWrite};
+
+use crate::transport::{Duplex, Transport};
+
+/// One connection to a [`VirtualSwitch`], as a socket would be.
+struct SimStream {
+    switch: VirtualSwitch,
+    conn: ConnectionId,
+    /// Read from the switch, not yet handed out.
+    pending: Bytes,
+}
+
+impl AsyncRead for SimStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.pending.is_empty() {
+            match self.switch.poll_read(self.conn, cx) {
+                // The end of the connection.
+                Poll::Ready(bytes) if bytes.is_empty() => return Poll::Ready(Ok(0)),
+                Poll::Ready(bytes) => self.pending = bytes,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.advance(n);
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for SimStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.switch.poll_write(self.conn, cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.switch.close(self.conn);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Drop for SimStream {
+    fn drop(&mut self) {
+        self.switch.close(self.conn);
+    }
+}
+
+fn stream(switch: &VirtualSwitch, conn: ConnectionId) -> Box<dyn Duplex> {
+    Box::new(SimStream {
+        switch: switch.clone(),
+        conn,
+        pending: Bytes::new(),
+    })
+}
+
+impl Transport for VirtualSwitch {
+    fn connect(&self) -> io::Result<Box<dyn Duplex>> {
+        Ok(stream(self, VirtualSwitch::connect(self)))
+    }
+
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(Box<dyn Duplex>, String)>> {
+        self.poll_accept(cx)
+            .map(|accepted| Ok((stream(self, accepted.conn), accepted.channel)))
+    }
+
+    fn now(&self) -> Instant {
+        self.instant()
+    }
+
+    fn poll_sleep_until(&self, at: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        VirtualSwitch::poll_sleep_until(self, at, cx)
+    }
+}
+
+impl<R: crate::Runtime> crate::Client<R> {
+    /// Connects to the simulated `switch`, in memory and on its virtual clock (feature
+    /// `sim`): [`Client::connect_via`](crate::Client::connect_via) with the switch as the
+    /// transport.
+    pub async fn connect_sim(
+        runtime: R,
+        switch: &VirtualSwitch,
+        config: esl_proto::client::ClientConfig,
+    ) -> esl_proto::client::Result<crate::Client<R>> {
+        crate::Client::connect_via(runtime, Arc::new(switch.clone()), config).await
+    }
+}
+
+impl<R: crate::Runtime> crate::OutboundServer<R> {
+    /// Serves the outbound sockets the simulated `switch` opens (its `socket`
+    /// application), in memory and on its virtual clock (feature `sim`).
+    pub fn bind_sim(
+        runtime: R,
+        switch: &VirtualSwitch,
+        config: esl_proto::client::ServerConfig,
+    ) -> crate::OutboundServer<R> {
+        crate::OutboundServer::bind_via(runtime, Arc::new(switch.clone()), config)
+    }
+}

@@ -1,0 +1,109 @@
+//! Clients in memory on the simulated switch's virtual clock: the same client, over no
+//! socket, with its timeouts and reconnect waits following the switch's clock, so a minute
+//! of ringing or a thirty-second backoff takes no wall time. (Run with `--nocapture` to see
+//! the wall time each took; it is reported, not asserted.)
+
+#![allow(clippy::print_stderr)]
+
+use std::time::{Duration, Instant};
+
+use esl_tokio::sim::{self, Config, Outcome, VirtualSwitch};
+use esl_tokio::{ClientConfig, Error, Gap, Incoming, Reconnect};
+
+#[tokio::test]
+async fn a_sixty_second_originate_timeout_passes_in_virtual_time() {
+    let started = Instant::now();
+    let switch = VirtualSwitch::new(Config::default().seed(7));
+    switch.with(|s| s.set_default_outcome(Outcome::NoAnswer));
+    let client = sim::connect(&switch, ClientConfig::password("ClueCon"))
+        .await
+        .unwrap();
+    let job = client
+        .bgapi("originate sofia/gateway/gw/5551234 &park")
+        .await
+        .unwrap();
+    // The far end rings for the originate's 60 seconds, on the switch's clock.
+    switch.advance(Duration::from_secs(60));
+    match job.channel_uuid().await {
+        Err(Error::Rejected(cause)) => assert_eq!(cause, "-ERR NO_ANSWER\n"),
+        other => panic!("expected NO_ANSWER, got {other:?}"),
+    }
+    client.close().await.unwrap();
+    eprintln!("60 s of ringing took {:?} of wall time", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_thirty_second_reconnect_wait_passes_in_virtual_time() {
+    let started = Instant::now();
+    let switch = VirtualSwitch::new(Config::default().seed(8));
+    let config = ClientConfig::password("ClueCon").reconnect(
+        Reconnect::default()
+            .initial(Duration::from_secs(30))
+            .jitter(0.0),
+    );
+    let client = sim::connect(&switch, config).await.unwrap();
+    let mut events = client.events();
+    client
+        .subscribe(esl_tokio::esl_proto::EventFormat::Plain, &["HEARTBEAT"])
+        .await
+        .unwrap();
+    switch.with(|s| s.kill_connections());
+    // The client notices the end, and waits 30 s of the switch's clock before trying again.
+    loop {
+        match events.recv().await {
+            Some(Incoming::Gap(Gap::Disconnected)) => break,
+            Some(_) => {}
+            None => panic!("the stream ended instead of reconnecting"),
+        }
+    }
+    switch.advance(Duration::from_secs(29));
+    assert_eq!(client.reconnects(), 0);
+    switch.advance(Duration::from_secs(1));
+    loop {
+        match events.recv().await {
+            Some(Incoming::Gap(Gap::Reconnected)) => break,
+            Some(_) => {}
+            None => panic!("the stream ended instead of reconnecting"),
+        }
+    }
+    assert_eq!(client.reconnects(), 1);
+    // The replayed subscription works: a heartbeat arrives.
+    switch.with(|s| s.heartbeat());
+    loop {
+        if let Some(Incoming::Event(event)) = events.recv().await {
+            if event.is("HEARTBEAT") {
+                break;
+            }
+        }
+    }
+    client.close().await.unwrap();
+    eprintln!("a 30 s backoff took {:?} of wall time", started.elapsed());
+}
+
+#[test]
+fn async_std_and_smol_run_in_memory_too() {
+    let switch = VirtualSwitch::new(Config::default().seed(9));
+    async_std::task::block_on(async {
+        let client = esl_async_std::sim::connect(
+            esl_async_std::AsyncStd,
+            &switch,
+            ClientConfig::password("ClueCon"),
+        )
+        .await
+        .unwrap();
+        assert!(client.api("status").await.unwrap().contains("is ready"));
+        client.close().await.unwrap();
+    });
+    smol::block_on(async {
+        let client = esl_async_std::sim::connect(
+            esl_async_std::Smol,
+            &switch,
+            ClientConfig::password("ClueCon"),
+        )
+        .await
+        .unwrap();
+        let uuid = client.originate("loopback/park", "&park").await.unwrap();
+        assert!(switch.channels().contains(&uuid));
+        client.close().await.unwrap();
+    });
+}
