@@ -2,7 +2,6 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Instant;
 
 use esl_proto::client::{ClientConfig, Engine, Result};
 
@@ -11,6 +10,7 @@ use crate::handle::Handle;
 use crate::pool::Pool;
 use crate::reactor::Reactor;
 use crate::strand::Strand;
+use crate::transport::{Medium, Transport};
 
 /// Worker threads that run one client's event handlers at most.
 const HANDLER_WORKERS: usize = 4;
@@ -50,13 +50,24 @@ impl Client {
     /// [`Error::ConnectTimeout`](crate::Error::ConnectTimeout) if it takes too long (name
     /// resolution aside: it uses the system resolver, which has its own timeouts).
     pub fn connect(addr: &str, config: ClientConfig) -> Result<Client> {
+        Client::start(Medium::Tcp, addr, config)
+    }
+
+    /// Connects over `transport` instead of TCP (a simulated switch in memory), and takes
+    /// its time from the transport's clock; otherwise as [`Client::connect`].
+    pub fn connect_via(transport: Arc<dyn Transport>, config: ClientConfig) -> Result<Client> {
+        Client::start(Medium::Memory(transport), "memory", config)
+    }
+
+    fn start(medium: Medium, addr: &str, config: ClientConfig) -> Result<Client> {
         let capacity = config.event_capacity;
-        let mut reactor = Reactor::new()?;
+        let mut reactor = Reactor::new(medium.clone())?;
         let notifier = reactor.reserve();
         let pool = Arc::new(Pool::new(HANDLER_WORKERS, 1));
-        let engine = Engine::inbound(config, Instant::now());
+        let engine = Engine::inbound(config, medium.now());
         let conn = Conn::new(
             addr.to_owned(),
+            medium,
             engine,
             notifier.clone(),
             Strand::new(pool, capacity),

@@ -11,6 +11,7 @@ use esl_proto::{Command, Event, Ready, RequestId, Response};
 use crate::reactor::Notifier;
 use crate::signal::{Signal, Slot};
 use crate::strand::Strand;
+use crate::transport::Medium;
 
 /// Where a request's result goes.
 pub(crate) type Waiter = Arc<Slot<Result<Response>>>;
@@ -31,6 +32,8 @@ pub(crate) struct State {
 /// Shared by every clone of a client or session, and by the reactor.
 pub(crate) struct Conn {
     pub(crate) peer: String,
+    /// Where time comes from: the system's clock, or a transport's.
+    medium: Medium,
     state: Mutex<State>,
     notifier: Notifier,
     /// Already in the reactor's queue of connections to look at.
@@ -49,12 +52,14 @@ pub(crate) struct Conn {
 impl Conn {
     pub(crate) fn new(
         peer: String,
+        medium: Medium,
         engine: ClientEngine,
         notifier: Notifier,
         strand: Arc<Strand>,
     ) -> Arc<Conn> {
         Arc::new(Conn {
             peer,
+            medium,
             state: Mutex::new(State { engine }),
             notifier,
             queued: AtomicBool::new(false),
@@ -63,6 +68,11 @@ impl Conn {
             strand,
             detached: AtomicBool::new(false),
         })
+    }
+
+    /// The time now, on the connection's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.medium.now()
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -89,10 +99,10 @@ impl Conn {
         timeout: Option<Duration>,
     ) -> Result<(RequestId, Option<String>, Waiter)> {
         let waiter = Waiter::default();
-        let sent =
-            self.lock()
-                .engine
-                .send(Instant::now(), command, expect, timeout, waiter.clone())?;
+        let sent = self
+            .lock()
+            .engine
+            .send(self.now(), command, expect, timeout, waiter.clone())?;
         self.notify();
         Ok((sent.id, sent.uuid, waiter))
     }
@@ -105,7 +115,8 @@ impl Conn {
 
     /// Closes on purpose (see [`Engine::close`]).
     pub(crate) fn close(&self) {
-        self.lock().engine.close(Instant::now());
+        let now = self.now();
+        self.lock().engine.close(now);
         self.notify();
     }
 }

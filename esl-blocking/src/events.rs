@@ -41,10 +41,8 @@ impl EventStream {
     /// A stream of the call table's changes.
     pub(crate) fn open_changes(conn: Arc<Conn>) -> EventStream {
         let signal = Arc::new(Signal::default());
-        let id = conn
-            .lock()
-            .engine
-            .open_change_stream(std::time::Instant::now(), signal.clone());
+        let now = conn.now();
+        let id = conn.lock().engine.open_change_stream(now, signal.clone());
         // The table's own subscriptions and listing go out now.
         conn.notify();
         EventStream::with(conn, id, signal)

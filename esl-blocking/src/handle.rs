@@ -3,7 +3,7 @@
 //! and awaits the result the engine decides.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::conn::{Conn, Waiter};
 use crate::events::EventStream;
@@ -77,7 +77,8 @@ impl Handle {
     /// channels already up; events the application did not subscribe to still do not reach
     /// its streams. Calling it again gives the same table.
     pub fn track(&self) -> CallTable {
-        self.shared.lock().engine.track(Instant::now());
+        let now = self.shared.now();
+        self.shared.lock().engine.track(now);
         self.shared.notify();
         CallTable::new(self.shared.clone())
     }
@@ -139,7 +140,7 @@ impl Job {
         self.shared
             .lock()
             .engine
-            .set_timeout(self.id, Instant::now(), timeout);
+            .set_timeout(self.id, self.shared.now(), timeout);
         self.shared.notify();
         self.event()
     }

@@ -99,8 +99,11 @@ mod router;
 mod server;
 mod service;
 mod signal;
+#[cfg(feature = "sim")]
+mod sim_transport;
 mod strand;
 mod table;
+mod transport;
 
 pub use app::{App, CallEvent, APP_VARIABLE};
 pub use channel::Channel;
@@ -115,6 +118,7 @@ pub use outbound::{OutboundServer, Session, ShutdownHandle};
 pub use router::{HandlerKey, RouteMatch, Router};
 pub use service::Service;
 pub use table::CallTable;
+pub use transport::{Duplex, Transport, Watcher};
 
 pub use esl_proto;
 pub use std::sync::mpsc::RecvTimeoutError;
@@ -132,6 +136,36 @@ pub fn connect_with(addr: &str, config: ClientConfig) -> Result<Client> {
 /// Listens for the switch's outbound connections on `addr`.
 pub fn listen(addr: &str, config: ServerConfig) -> Result<OutboundServer> {
     OutboundServer::bind(addr, config)
+}
+
+/// Testing against the simulated switch in memory, on its virtual clock (feature `sim`):
+/// the same [`Client`], [`Session`] and handlers as in production, no socket.
+///
+/// ```
+/// use esl_blocking::sim::{self, Config, VirtualSwitch};
+/// use esl_blocking::ClientConfig;
+///
+/// let switch = VirtualSwitch::new(Config::default());
+/// let client = sim::connect(&switch, ClientConfig::password("ClueCon"))?;
+/// assert!(client.api("status")?.contains("is ready"));
+/// client.close()?;
+/// # Ok::<(), esl_blocking::Error>(())
+/// ```
+#[cfg(feature = "sim")]
+pub mod sim {
+    pub use esl_sim::*;
+
+    use crate::{Client, ClientConfig, OutboundServer, Result, ServerConfig};
+
+    /// Connects to `switch` in memory.
+    pub fn connect(switch: &VirtualSwitch, config: ClientConfig) -> Result<Client> {
+        Client::connect_sim(switch, config)
+    }
+
+    /// Serves the outbound sockets `switch` opens, in memory.
+    pub fn listen(switch: &VirtualSwitch, config: ServerConfig) -> Result<OutboundServer> {
+        OutboundServer::bind_sim(switch, config)
+    }
 }
 
 #[cfg(test)]

@@ -29,14 +29,15 @@ use crate::conn::Owner;
 use crate::handle::Handle;
 use crate::pool::Pool;
 use crate::reactor::Reactor;
-use crate::server::{self, Accepting, ServerState};
+use crate::server::{self, Accepting, Listener, ServerState};
 use crate::signal::Signal;
+use crate::transport::{Medium, Transport};
 
 /// Listens for the switch's outbound connections.
 pub struct OutboundServer {
     reactor: Reactor,
-    listener: mio::net::TcpListener,
-    local: SocketAddr,
+    listener: Listener,
+    local: Option<SocketAddr>,
     config: ServerConfig,
     workers: usize,
     state: Arc<ServerState>,
@@ -101,21 +102,48 @@ impl OutboundServer {
         std_listener.set_nonblocking(true)?;
         let local = std_listener.local_addr()?;
         let mut listener = mio::net::TcpListener::from_std(std_listener);
-        let reactor = Reactor::new()?;
+        let reactor = Reactor::new(Medium::Tcp)?;
         server::listen(&reactor, &mut listener)?;
+        Ok(OutboundServer::with(
+            reactor,
+            Listener::Tcp(listener),
+            Some(local),
+            config,
+        ))
+    }
+
+    /// Serves the connections `transport` opens (a simulated switch's `socket`
+    /// application, in memory), on the transport's clock; otherwise as
+    /// [`OutboundServer::bind`].
+    pub fn bind_via(transport: Arc<dyn Transport>, config: ServerConfig) -> Result<OutboundServer> {
+        let reactor = Reactor::new(Medium::Memory(transport.clone()))?;
+        Ok(OutboundServer::with(
+            reactor,
+            Listener::Memory(transport),
+            None,
+            config,
+        ))
+    }
+
+    fn with(
+        reactor: Reactor,
+        listener: Listener,
+        local: Option<SocketAddr>,
+        config: ServerConfig,
+    ) -> OutboundServer {
         let state = Arc::new(ServerState {
             counters: CallCounters::default(),
             calls: Signal::default(),
             waker: reactor.waker(),
         });
-        Ok(OutboundServer {
+        OutboundServer {
             reactor,
             listener,
             local,
             workers: config.max_calls,
             config,
             state,
-        })
+        }
     }
 
     /// Runs handlers on at most `workers` threads (default: [`ServerConfig::max_calls`]).
@@ -124,9 +152,11 @@ impl OutboundServer {
         self
     }
 
-    /// The address the switch should connect to (`socket <addr> async full`).
+    /// The address the switch should connect to (`socket <addr> async full`); an error for
+    /// a server over a transport, which has none.
     pub fn local_addr(&self) -> Result<SocketAddr> {
-        Ok(self.local)
+        self.local
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::AddrNotAvailable).into())
     }
 
     /// A handle to stop the server gracefully.

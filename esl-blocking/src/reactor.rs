@@ -5,7 +5,7 @@
 //! the worker pool (see [`Strand`](crate::strand::Strand)).
 
 use std::collections::BTreeSet;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +14,8 @@ use bytes::Bytes;
 use esl_proto::client::{Action, Error};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::transport::{Medium, Socket};
 
 use crate::conn::{Conn, HandlerFn, Waiter};
 use crate::server::Accepting;
@@ -38,6 +40,10 @@ pub(crate) struct Notifier {
 struct NotifyShared {
     waker: Waker,
     pending: Mutex<Vec<usize>>,
+    /// The transport's connections may have something (see [`Transport::watch`]).
+    ///
+    /// [`Transport::watch`]: crate::Transport::watch
+    memory: std::sync::atomic::AtomicBool,
 }
 
 impl Notifier {
@@ -64,7 +70,7 @@ type EngineAction = Action<Waiter, HandlerFn>;
 /// One connection's socket and what the reactor knows of it.
 struct Entry {
     conn: Arc<Conn>,
-    socket: Option<TcpStream>,
+    socket: Option<Socket>,
     /// Addresses still to try while connecting.
     connecting: Option<Vec<SocketAddr>>,
     readable: bool,
@@ -78,6 +84,8 @@ struct Entry {
 
 pub(crate) struct Reactor {
     poll: Poll,
+    /// TCP and the system's clock, or a transport and its clock.
+    medium: Medium,
     notify: Arc<NotifyShared>,
     entries: Vec<Option<Entry>>,
     free: Vec<usize>,
@@ -90,15 +98,27 @@ pub(crate) struct Reactor {
 }
 
 impl Reactor {
-    pub(crate) fn new() -> io::Result<Reactor> {
+    pub(crate) fn new(medium: Medium) -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
+        let notify = Arc::new(NotifyShared {
+            waker,
+            pending: Mutex::new(Vec::new()),
+            memory: std::sync::atomic::AtomicBool::new(false),
+        });
+        if let Medium::Memory(transport) = &medium {
+            let notify = notify.clone();
+            transport.watch(Arc::new(move || {
+                notify
+                    .memory
+                    .store(true, std::sync::atomic::Ordering::Release);
+                let _ = notify.waker.wake();
+            }));
+        }
         Ok(Reactor {
             poll,
-            notify: Arc::new(NotifyShared {
-                waker,
-                pending: Mutex::new(Vec::new()),
-            }),
+            medium,
+            notify,
             entries: Vec::new(),
             free: Vec::new(),
             timers: BTreeSet::new(),
@@ -112,6 +132,11 @@ impl Reactor {
 
     pub(crate) fn registry(&self) -> &mio::Registry {
         self.poll.registry()
+    }
+
+    /// How this reactor gets connections and time.
+    pub(crate) fn medium(&self) -> &Medium {
+        &self.medium
     }
 
     pub(crate) fn waker(&self) -> ReactorWaker {
@@ -143,7 +168,7 @@ impl Reactor {
         &mut self,
         notifier: &Notifier,
         conn: Arc<Conn>,
-        socket: Option<TcpStream>,
+        socket: Option<Socket>,
         call: Option<crate::server::CallStart>,
     ) -> io::Result<()> {
         let index = notifier.index;
@@ -159,11 +184,13 @@ impl Reactor {
             call,
         };
         if let Some(mut socket) = socket {
-            self.poll.registry().register(
-                &mut socket,
-                Token(index + FIRST_CONN),
-                Interest::READABLE | Interest::WRITABLE,
-            )?;
+            if let Socket::Tcp(tcp) = &mut socket {
+                self.poll.registry().register(
+                    tcp,
+                    Token(index + FIRST_CONN),
+                    Interest::READABLE | Interest::WRITABLE,
+                )?;
+            }
             entry.socket = Some(socket);
             entry.writable = true;
             entry.readable = true;
@@ -181,13 +208,17 @@ impl Reactor {
             if done(self) {
                 return;
             }
-            let now = Instant::now();
-            let timeout = if self.again.is_empty() {
+            let now = self.medium.now();
+            let timeout = if !self.again.is_empty() {
+                Some(Duration::ZERO)
+            } else if let Medium::Memory(_) = self.medium {
+                // Virtual time moves only when the transport's clock does, and its watcher
+                // wakes the reactor then.
+                None
+            } else {
                 self.timers
                     .first()
                     .map(|(at, _)| at.saturating_duration_since(now))
-            } else {
-                Some(Duration::ZERO)
             };
             if let Err(error) = self.poll.poll(&mut events, timeout) {
                 if error.kind() != io::ErrorKind::Interrupted {
@@ -195,8 +226,27 @@ impl Reactor {
                     return;
                 }
             }
-            let now = Instant::now();
+            let now = self.medium.now();
             work.append(&mut self.again);
+            if self
+                .notify
+                .memory
+                .swap(false, std::sync::atomic::Ordering::AcqRel)
+            {
+                for (index, entry) in self.entries.iter_mut().enumerate() {
+                    if let Some(entry) = entry
+                        .as_mut()
+                        .filter(|e| e.socket.as_ref().is_some_and(Socket::is_memory))
+                    {
+                        entry.readable = true;
+                        entry.writable = true;
+                        work.push(index);
+                    }
+                }
+                if self.accepting.is_some() {
+                    crate::server::accept_all(self);
+                }
+            }
             for event in events.iter() {
                 match event.token() {
                     WAKER => {}
@@ -429,6 +479,20 @@ impl Reactor {
     }
 
     fn start_connect(&mut self, index: usize, now: Instant) {
+        if let Medium::Memory(transport) = &self.medium {
+            match transport.connect() {
+                Ok(duplex) => {
+                    if let Some(Some(entry)) = self.entries.get_mut(index) {
+                        entry.socket = Some(Socket::Memory(duplex));
+                        entry.readable = true;
+                        entry.writable = true;
+                    }
+                    self.with_engine(index, |e| e.connected(now));
+                }
+                Err(error) => self.with_engine(index, |e| e.connect_failed(now, error)),
+            }
+            return;
+        }
         let Some(Some(entry)) = self.entries.get_mut(index) else {
             return;
         };
@@ -465,7 +529,7 @@ impl Reactor {
             });
             match opened {
                 Ok(socket) => {
-                    entry.socket = Some(socket);
+                    entry.socket = Some(Socket::Tcp(socket));
                     entry.readable = false;
                     entry.writable = false;
                     return;
@@ -480,7 +544,7 @@ impl Reactor {
         let Some(Some(entry)) = self.entries.get_mut(index) else {
             return;
         };
-        let Some(socket) = entry.socket.as_ref() else {
+        let Some(Socket::Tcp(socket)) = entry.socket.as_ref() else {
             return;
         };
         let failed = match socket.take_error() {
@@ -510,7 +574,7 @@ impl Reactor {
 
     fn drop_socket(&mut self, index: usize) {
         if let Some(Some(entry)) = self.entries.get_mut(index) {
-            if let Some(mut socket) = entry.socket.take() {
+            if let Some(Socket::Tcp(mut socket)) = entry.socket.take() {
                 let _ = self.poll.registry().deregister(&mut socket);
             }
             entry.writing = None;
@@ -536,7 +600,7 @@ impl Reactor {
     /// Ends every connection (the reactor is stopping, or its thread is unwinding): every
     /// waiter hears the end.
     pub(crate) fn abort_all(&mut self) {
-        let now = Instant::now();
+        let now = self.medium.now();
         for index in 0..self.entries.len() {
             if self.entries[index].is_some() {
                 self.with_engine(index, |e| e.abort(now));

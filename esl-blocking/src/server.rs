@@ -5,7 +5,6 @@
 use std::fs::File;
 use std::io;
 use std::sync::Arc;
-use std::time::Instant;
 
 use esl_proto::client::{CallCounters, Engine, ServerConfig};
 use esl_proto::{Event, Ready};
@@ -17,6 +16,7 @@ use crate::pool::Pool;
 use crate::reactor::{Reactor, ReactorWaker, LISTENER};
 use crate::signal::Signal;
 use crate::strand::Strand;
+use crate::transport::{Socket, Transport};
 
 /// What the server's handle and its reactor share.
 pub(crate) struct ServerState {
@@ -50,9 +50,15 @@ impl CallStart {
     }
 }
 
+/// Where the switch's connections come from.
+pub(crate) enum Listener {
+    Tcp(TcpListener),
+    Memory(Arc<dyn Transport>),
+}
+
 /// The listening half of an outbound server's reactor.
 pub(crate) struct Accepting {
-    listener: Option<TcpListener>,
+    listener: Option<Listener>,
     config: ServerConfig,
     handler: CallHandler,
     pool: Arc<Pool>,
@@ -67,7 +73,7 @@ pub(crate) struct Accepting {
 
 impl Accepting {
     pub(crate) fn new(
-        listener: TcpListener,
+        listener: Listener,
         config: ServerConfig,
         handler: CallHandler,
         pool: Arc<Pool>,
@@ -106,7 +112,7 @@ impl Accepting {
     /// could be freed (then accepting resumes when a call ends).
     fn refuse_for_want_of_descriptors(&mut self, error: &io::Error) -> bool {
         self.starved = true;
-        let Some(listener) = self.listener.as_ref() else {
+        let Some(Listener::Tcp(listener)) = self.listener.as_ref() else {
             return false;
         };
         let Some(reserve) = self.reserve.take() else {
@@ -140,6 +146,7 @@ fn reserve_file() -> Option<File> {
 
 /// Accepts every connection waiting (the listener is edge-triggered).
 pub(crate) fn accept_all(reactor: &mut Reactor) {
+    let medium = reactor.medium().clone();
     loop {
         let Some(accepting) = reactor.accepting.as_mut() else {
             return;
@@ -147,31 +154,39 @@ pub(crate) fn accept_all(reactor: &mut Reactor) {
         let Some(listener) = accepting.listener.as_ref() else {
             return;
         };
-        let (stream, peer) = match listener.accept() {
-            Ok(pair) => pair,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            // EMFILE (the process) or ENFILE (the system). Linux reports it before looking
-            // at the backlog, so it says nothing of whether a call waits.
-            Err(e) if matches!(e.raw_os_error(), Some(24) | Some(23)) => {
-                if accepting.refuse_for_want_of_descriptors(&e) {
-                    continue;
+        let (socket, peer) = match listener {
+            Listener::Memory(transport) => match transport.accept() {
+                Some((duplex, peer)) => (Socket::Memory(duplex), peer),
+                None => return,
+            },
+            Listener::Tcp(listener) => match listener.accept() {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    (Socket::Tcp(stream), peer.to_string())
                 }
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "accept failed");
-                return;
-            }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // EMFILE (the process) or ENFILE (the system). Linux reports it before
+                // looking at the backlog, so it says nothing of whether a call waits.
+                Err(e) if matches!(e.raw_os_error(), Some(24) | Some(23)) => {
+                    if accepting.refuse_for_want_of_descriptors(&e) {
+                        continue;
+                    }
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    return;
+                }
+            },
         };
         let state = accepting.state.clone();
         if !state.counters.admit(accepting.config.max_calls) {
             tracing::warn!(%peer, limit = accepting.config.max_calls, "call limit reached; connection refused");
-            drop(stream);
+            drop(socket);
             continue;
         }
-        let _ = stream.set_nodelay(true);
-        let engine = Engine::outbound(&accepting.config, Instant::now());
+        let engine = Engine::outbound(&accepting.config, medium.now());
         let strand = Strand::new(
             accepting.pool.clone(),
             accepting.config.session.event_capacity,
@@ -180,8 +195,14 @@ pub(crate) fn accept_all(reactor: &mut Reactor) {
             handler: accepting.handler.clone(),
         };
         let notifier = reactor.reserve();
-        let conn = Conn::new(peer.to_string(), engine, notifier.clone(), strand);
-        if let Err(error) = reactor.insert(&notifier, conn, Some(stream), Some(call)) {
+        let conn = Conn::new(
+            peer.clone(),
+            medium.clone(),
+            engine,
+            notifier.clone(),
+            strand,
+        );
+        if let Err(error) = reactor.insert(&notifier, conn, Some(socket), Some(call)) {
             tracing::warn!(%peer, %error, "cannot watch the call's socket; refused");
             state.counters.ended();
             continue;

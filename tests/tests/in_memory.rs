@@ -107,3 +107,51 @@ fn async_std_and_smol_run_in_memory_too() {
         client.close().await.unwrap();
     });
 }
+
+#[test]
+fn blocking_runs_in_memory_on_virtual_time() {
+    use esl_blocking::sim as blocking_sim;
+
+    let switch = VirtualSwitch::new(Config::default().seed(10));
+    switch.with(|s| s.set_default_outcome(Outcome::NoAnswer));
+    let client = blocking_sim::connect(&switch, ClientConfig::password("ClueCon")).unwrap();
+    assert!(client.api("status").unwrap().contains("is ready"));
+    let job = client
+        .bgapi("originate sofia/gateway/gw/5551234 &park")
+        .unwrap();
+    switch.advance(Duration::from_secs(60));
+    match job.channel_uuid() {
+        Err(Error::Rejected(cause)) => assert_eq!(cause, "-ERR NO_ANSWER\n"),
+        other => panic!("expected NO_ANSWER, got {other:?}"),
+    }
+    client.close().unwrap();
+}
+
+#[test]
+fn a_blocking_outbound_server_serves_the_switchs_sockets_in_memory() {
+    use esl_blocking::sim as blocking_sim;
+    use esl_tokio::sim::{InboundCall, Route};
+
+    let switch = VirtualSwitch::new(Config::default().seed(11));
+    let server = blocking_sim::listen(&switch, esl_blocking::ServerConfig::default()).unwrap();
+    let stop = server.shutdown_handle();
+    let (done, finished) = std::sync::mpsc::channel();
+    let running = std::thread::spawn(move || {
+        server.run(move |session| {
+            session.answer().unwrap();
+            session.set_variable("handled_by", "a test").unwrap();
+            done.send(session.uuid().to_owned()).unwrap();
+            session.hangup(None).unwrap();
+        })
+    });
+    let uuid = switch.call(&InboundCall::new("1000", "5000").route(Route::Socket));
+    assert_eq!(finished.recv().unwrap(), uuid);
+    let ran = switch.applications(&uuid);
+    assert!(ran.contains(&("answer".into(), String::new())), "{ran:?}");
+    assert!(
+        ran.contains(&("set".into(), "handled_by=a test".into())),
+        "{ran:?}"
+    );
+    stop.shutdown();
+    running.join().unwrap().unwrap();
+}

@@ -1,0 +1,103 @@
+//! The simulated switch as a [`Transport`]: clients and outbound servers in memory, on the
+//! switch's virtual clock (feature `sim`).
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Buf, Bytes};
+use esl_sim::{ConnectionId, VirtualSwitch};
+
+use crate::transport::{Duplex, Transport, Watcher};
+
+/// One connection to a [`VirtualSwitch`], as a non-blocking socket would be.
+struct SimSocket {
+    switch: VirtualSwitch,
+    conn: ConnectionId,
+    /// Read from the switch, not yet handed out.
+    pending: Bytes,
+}
+
+impl Read for SimSocket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pending.is_empty() {
+            match self.switch.read(self.conn) {
+                Some(bytes) => self.pending = bytes,
+                None if self.switch.is_closed(self.conn) => return Ok(0),
+                None => return Err(io::ErrorKind::WouldBlock.into()),
+            }
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.advance(n);
+        Ok(n)
+    }
+}
+
+impl Write for SimSocket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.switch.write(self.conn, buf)? {
+            0 if !buf.is_empty() => Err(io::ErrorKind::WouldBlock.into()),
+            n => Ok(n),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for SimSocket {
+    fn drop(&mut self) {
+        self.switch.close(self.conn);
+    }
+}
+
+fn socket(switch: &VirtualSwitch, conn: ConnectionId) -> Box<dyn Duplex> {
+    Box::new(SimSocket {
+        switch: switch.clone(),
+        conn,
+        pending: Bytes::new(),
+    })
+}
+
+impl Transport for VirtualSwitch {
+    fn connect(&self) -> io::Result<Box<dyn Duplex>> {
+        Ok(socket(self, VirtualSwitch::connect(self)))
+    }
+
+    fn accept(&self) -> Option<(Box<dyn Duplex>, String)> {
+        VirtualSwitch::accept(self).map(|accepted| (socket(self, accepted.conn), accepted.channel))
+    }
+
+    fn now(&self) -> Instant {
+        self.instant()
+    }
+
+    fn watch(&self, watcher: Watcher) {
+        VirtualSwitch::watch(self, watcher);
+    }
+}
+
+impl crate::Client {
+    /// Connects to the simulated `switch`, in memory and on its virtual clock (feature
+    /// `sim`): [`Client::connect_via`](crate::Client::connect_via) with the switch as the
+    /// transport.
+    pub fn connect_sim(
+        switch: &VirtualSwitch,
+        config: esl_proto::client::ClientConfig,
+    ) -> esl_proto::client::Result<crate::Client> {
+        crate::Client::connect_via(Arc::new(switch.clone()), config)
+    }
+}
+
+impl crate::OutboundServer {
+    /// Serves the outbound sockets the simulated `switch` opens (its `socket`
+    /// application), in memory and on its virtual clock (feature `sim`).
+    pub fn bind_sim(
+        switch: &VirtualSwitch,
+        config: esl_proto::client::ServerConfig,
+    ) -> esl_proto::client::Result<crate::OutboundServer> {
+        crate::OutboundServer::bind_via(Arc::new(switch.clone()), config)
+    }
+}
