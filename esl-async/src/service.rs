@@ -10,13 +10,14 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use esl_proto::apps::{subscription_names, with_app, AppTable};
-use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Reconnect, Result};
+use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Result};
 use esl_proto::{Event, EventFormat};
 
 use crate::app::{App, CallEvent};
 use crate::client::Client;
 use crate::handle::{Handle, Job};
 use crate::runtime::Runtime;
+use crate::transport::Transport;
 
 /// Many switches, the same apps on each.
 ///
@@ -96,17 +97,40 @@ impl<R: Runtime> Service<R> {
     // ---- switches ----
 
     /// Connects to a switch and runs the loaded apps on it. Without a reconnect policy in
-    /// `config`, the default [`Reconnect`] is used: a service keeps its switches.
-    pub async fn add_switch(&self, name: &str, addr: &str, mut config: ClientConfig) -> Result<()> {
-        if self.switch(name).is_some() {
-            return Err(Error::Rejected(format!(
+    /// `config`, the default [`Reconnect`](crate::Reconnect) is used: a service keeps its
+    /// switches.
+    pub async fn add_switch(&self, name: &str, addr: &str, config: ClientConfig) -> Result<()> {
+        self.check_name(name)?;
+        let runtime = self.inner.runtime.clone();
+        let client = Client::connect(runtime, addr, config.reconnecting()).await?;
+        self.attach(name, client).await
+    }
+
+    /// [`Service::add_switch`] over `transport` (a simulated switch in memory) instead of
+    /// TCP.
+    pub async fn add_switch_via(
+        &self,
+        name: &str,
+        transport: Arc<dyn Transport>,
+        config: ClientConfig,
+    ) -> Result<()> {
+        self.check_name(name)?;
+        let runtime = self.inner.runtime.clone();
+        let client = Client::connect_via(runtime, transport, config.reconnecting()).await?;
+        self.attach(name, client).await
+    }
+
+    fn check_name(&self, name: &str) -> Result<()> {
+        match self.switch(name) {
+            Some(_) => Err(Error::Rejected(format!(
                 "a switch called {name} is already added"
-            )));
+            ))),
+            None => Ok(()),
         }
-        if config.reconnect.is_none() {
-            config.reconnect = Some(Reconnect::default());
-        }
-        let client = Client::connect(self.inner.runtime.clone(), addr, config).await?;
+    }
+
+    /// Runs the loaded apps on a connected switch.
+    async fn attach(&self, name: &str, client: Client<R>) -> Result<()> {
         // The stream opens before the subscription, so no event of a loaded app is missed.
         let mut events = client.events();
         let names = subscription_names(self.read_apps().apps().flat_map(|app| app.events()));

@@ -118,3 +118,18 @@ impl<R: crate::Runtime> crate::OutboundServer<R> {
         crate::OutboundServer::bind_via(runtime, Arc::new(switch.clone()), config)
     }
 }
+
+impl<R: crate::Runtime> crate::Service<R> {
+    /// Adds the simulated `switch` under `name`, in memory and on its virtual clock
+    /// (feature `sim`): [`Service::add_switch_via`](crate::Service::add_switch_via) with the
+    /// switch as the transport.
+    pub async fn add_sim_switch(
+        &self,
+        name: &str,
+        switch: &VirtualSwitch,
+        config: esl_proto::client::ClientConfig,
+    ) -> esl_proto::client::Result<()> {
+        self.add_switch_via(name, Arc::new(switch.clone()), config)
+            .await
+    }
+}

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use esl_proto::apps::{subscription_names, with_app, AppTable};
-use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Overflow, Reconnect, Result};
+use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Overflow, Result};
 use esl_proto::{Event, EventFormat};
 
 use crate::app::{App, CallEvent, HandlerFn};
@@ -24,6 +24,7 @@ use crate::events::EventStream;
 use crate::handle::{Handle, Job};
 use crate::pool::Pool;
 use crate::signal::lock;
+use crate::transport::Transport;
 
 /// How often a dispatch thread waiting for an event looks whether its switch was closed.
 const CLOSE_CHECK: Duration = Duration::from_millis(250);
@@ -161,9 +162,29 @@ impl Service {
     // ---- switches ----
 
     /// Connects to a switch and runs the loaded apps on it. Without a reconnect policy in
-    /// `config`, the default [`Reconnect`] is used: a service keeps its switches.
+    /// `config`, the default [`Reconnect`](crate::Reconnect) is used: a service keeps its
+    /// switches.
     /// [`Overflow::Backpressure`] is refused (see [the worker pool](Service#the-worker-pool)).
-    pub fn add_switch(&self, name: &str, addr: &str, mut config: ClientConfig) -> Result<()> {
+    pub fn add_switch(&self, name: &str, addr: &str, config: ClientConfig) -> Result<()> {
+        self.check(name, &config)?;
+        let client = Client::connect(addr, config.reconnecting())?;
+        self.attach(name, client)
+    }
+
+    /// [`Service::add_switch`] over `transport` (a simulated switch in memory) instead of
+    /// TCP.
+    pub fn add_switch_via(
+        &self,
+        name: &str,
+        transport: Arc<dyn Transport>,
+        config: ClientConfig,
+    ) -> Result<()> {
+        self.check(name, &config)?;
+        let client = Client::connect_via(transport, config.reconnecting())?;
+        self.attach(name, client)
+    }
+
+    fn check(&self, name: &str, config: &ClientConfig) -> Result<()> {
         if self.switch(name).is_some() {
             return Err(duplicate_switch(name));
         }
@@ -173,10 +194,11 @@ impl Service {
                  stop the replies its handlers wait for); use DropNewest or DropOldest"
             )));
         }
-        if config.reconnect.is_none() {
-            config.reconnect = Some(Reconnect::default());
-        }
-        let client = Client::connect(addr, config)?;
+        Ok(())
+    }
+
+    /// Runs the loaded apps on a connected switch.
+    fn attach(&self, name: &str, client: Client) -> Result<()> {
         // The stream opens before the subscription, so no event of a loaded app is missed.
         let events = client.events();
         let names = subscription_names(

@@ -101,3 +101,17 @@ impl crate::OutboundServer {
         crate::OutboundServer::bind_via(Arc::new(switch.clone()), config)
     }
 }
+
+impl crate::Service {
+    /// Adds the simulated `switch` under `name`, in memory and on its virtual clock
+    /// (feature `sim`): [`Service::add_switch_via`](crate::Service::add_switch_via) with the
+    /// switch as the transport.
+    pub fn add_sim_switch(
+        &self,
+        name: &str,
+        switch: &VirtualSwitch,
+        config: esl_proto::client::ClientConfig,
+    ) -> esl_proto::client::Result<()> {
+        self.add_switch_via(name, Arc::new(switch.clone()), config)
+    }
+}

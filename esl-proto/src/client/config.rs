@@ -183,6 +183,13 @@ impl ClientConfig {
         }
     }
 
+    /// Reconnecting with the default [`Reconnect`] unless a policy is set: what a service
+    /// over many switches uses, since it keeps its switches.
+    pub fn reconnecting(mut self) -> ClientConfig {
+        self.reconnect.get_or_insert_with(Reconnect::default);
+        self
+    }
+
     /// Turns reconnecting on with `policy`.
     pub fn reconnect(mut self, policy: Reconnect) -> ClientConfig {
         self.reconnect = Some(policy);
