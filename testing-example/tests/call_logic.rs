@@ -72,7 +72,7 @@ async fn the_outbound_handler_greets_and_hangs_up() {
     let switch = VirtualSwitch::new(Config::default().seed(2));
     let server = esl_tokio::sim::listen(&switch, esl_tokio::ServerConfig::default());
     let stop = server.shutdown_handle();
-    let running = tokio::spawn(server.run(|session| handle_outbound(session)));
+    let running = tokio::spawn(server.run(handle_outbound));
     let call = switch.call(&InboundCall::new("5551234", "8000").route(Route::Socket));
     // The greeting plays for its (virtual) length: move the clock until the call is done.
     while !switch
@@ -135,7 +135,7 @@ fn the_blocking_logic_runs_on_threads_the_same_way() {
         .unwrap();
     // The router may have hung the call up before the watcher subscribed.
     if switch.channels().contains(&busy) {
-        while let Some(item) = events.next() {
+        for item in events.by_ref() {
             if item
                 .event()
                 .is_some_and(|e| e.unique_id().as_deref() == Some(busy.as_str()))
