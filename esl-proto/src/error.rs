@@ -114,6 +114,12 @@ pub enum Error {
     /// The switch sent something the handshake cannot go on from.
     #[error("handshake: {0}")]
     Handshake(String),
+    /// A reply of the wrong kind for the request it would answer: `mod_event_socket` answers
+    /// every `api` with an `api/response` and every other command with a `command/reply`,
+    /// in order, so the replies are out of step with the requests (one went missing).
+    /// Pairing any further would hand callers each other's results.
+    #[error("replies out of step with requests: {0}")]
+    OutOfStep(String),
 }
 
 /// A request the connection refuses to send. The connection itself is unaffected unless the

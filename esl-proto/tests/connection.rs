@@ -412,10 +412,11 @@ fn eof_fails_every_open_request_in_order_and_closes() {
     let a = conn.send(Command::api("a")).unwrap();
     let b = conn.send(Command::bgapi_with_uuid("b", "j")).unwrap();
     let c = conn.send(Command::api("c")).unwrap();
+    // On the wire: api a, the subscription the job needs, bgapi b, api c.
+    conn.receive(&server::encode_api_response(b"a"));
     conn.receive(&server::encode_command_reply(
         "+OK event listener enabled plain",
     ));
-    conn.receive(&server::encode_api_response(b"a"));
     conn.receive(&server::encode_bgapi_reply("j"));
     conn.receive_eof();
     let out = outputs(&mut conn);

@@ -91,6 +91,23 @@ impl Connection {
         let ok = response.is_ok();
         let id = entry.id;
         log_reply(id, &response);
+        // mod_event_socket answers `api` with api/response and everything else with
+        // command/reply (before auth, everything with command/reply: inbound_unauth_command).
+        if self.phase == Phase::Ready {
+            let api = matches!(entry.kind, Kind::Api);
+            let api_response = matches!(response, Response::Api(_));
+            if api != api_response {
+                self.requests.unanswer(entry);
+                return self.fail(Error::OutOfStep(format!(
+                    "request {id} got {}",
+                    if api_response {
+                        "an api/response"
+                    } else {
+                        "a command/reply to an api"
+                    }
+                )));
+            }
+        }
         let by_user = matches!(entry.kind, Kind::Replay(_));
         match entry.kind {
             Kind::InternalAuth => {
@@ -149,7 +166,7 @@ impl Connection {
                 }
             }
             _ if entry.cancelled || entry.done => self.stats.late_replies += 1,
-            Kind::Reply => self.respond(id, response),
+            Kind::Reply | Kind::Api => self.respond(id, response),
             Kind::Exit => {
                 self.exit_acked |= ok;
                 self.respond(id, response);

@@ -16,6 +16,8 @@ use crate::command::{CallCommand, Command};
 pub(super) enum Kind {
     /// A command answered by its reply alone.
     Reply,
+    /// An `api` command: answered by an `api/response` once authenticated.
+    Api,
     /// A subscription command (`event`, `nixevent`, `filter`, ...): its `+OK` changes what the
     /// connection is subscribed to.
     Subscription(Command),
@@ -57,6 +59,7 @@ impl Kind {
                 _ => Kind::Reply,
             },
             Command::Exit => Kind::Exit,
+            Command::Api { .. } => Kind::Api,
             Command::Auth { .. } | Command::UserAuth { .. } if manual_auth => Kind::ManualAuth,
             command if is_subscription(command) => Kind::Subscription(command.clone()),
             _ => Kind::Reply,
@@ -157,6 +160,12 @@ impl Requests {
     /// The request the next reply answers.
     pub(super) fn answer_next(&mut self) -> Option<Pending> {
         self.sent.pop_front()
+    }
+
+    /// Puts back the request a reply was found not to answer, so that it fails with the
+    /// others.
+    pub(super) fn unanswer(&mut self, pending: Pending) {
+        self.sent.push_front(pending);
     }
 
     /// Gives up on `id`: a held request is dropped (never sent), a sent one has its reply
