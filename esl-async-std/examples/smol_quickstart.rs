@@ -44,10 +44,7 @@ async fn run() -> Result<(), String> {
             (Some(switch), addr, "ClueCon".into(), "127.0.0.1:0".into())
         }
     };
-    let config = ClientConfig {
-        connect_timeout: Duration::from_secs(5),
-        ..ClientConfig::password(password.as_str())
-    };
+    let config = ClientConfig::password(password.as_str()).connect_timeout(Duration::from_secs(5));
     let client = Client::<Smol>::connect(Smol, &addr, config)
         .await
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;

@@ -69,10 +69,7 @@ fn run() -> Result<(), String> {
         }
     );
 
-    let config = ClientConfig {
-        connect_timeout: Duration::from_secs(5),
-        ..ClientConfig::password(password.as_str())
-    };
+    let config = ClientConfig::password(password.as_str()).connect_timeout(Duration::from_secs(5));
     let client = esl_blocking::connect_with(&addr, config)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
 

@@ -99,10 +99,8 @@ fn run() -> Result<(), String> {
     };
     let service = Service::new();
     for (i, addr) in addrs.iter().enumerate() {
-        let config = ClientConfig {
-            connect_timeout: Duration::from_secs(5),
-            ..ClientConfig::password(password.as_str())
-        };
+        let config =
+            ClientConfig::password(password.as_str()).connect_timeout(Duration::from_secs(5));
         service
             .add_switch(&format!("fs{i}"), addr, config)
             .map_err(|e| format!("cannot connect to {addr}: {e}"))?;

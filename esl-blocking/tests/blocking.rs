@@ -24,11 +24,9 @@ fn switch() -> SimSwitch {
 }
 
 fn config() -> ClientConfig {
-    ClientConfig {
-        request_timeout: Duration::from_secs(5),
-        connect_timeout: Duration::from_secs(5),
-        ..ClientConfig::password("ClueCon")
-    }
+    ClientConfig::password("ClueCon")
+        .request_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
 }
 
 fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
@@ -345,14 +343,7 @@ fn a_session_sets_and_reads_variables_and_knows_its_call() {
 #[test]
 fn calls_beyond_the_limit_are_refused_and_shutdown_waits_for_the_rest() {
     let switch = switch();
-    let server = esl_blocking::listen(
-        "127.0.0.1:0",
-        ServerConfig {
-            max_calls: 1,
-            ..ServerConfig::default()
-        },
-    )
-    .unwrap();
+    let server = esl_blocking::listen("127.0.0.1:0", ServerConfig::default().max_calls(1)).unwrap();
     let stop = server.shutdown_handle();
     switch.set_socket_target(server.local_addr().unwrap());
     let (hold_tx, hold_rx) = mpsc::channel::<()>();
@@ -437,12 +428,12 @@ fn a_switch_that_stops_reading_cannot_hold_a_request_past_its_timeout() {
 fn reconnecting_gives_up_after_the_last_attempt() {
     let switch = switch();
     let mut config = config();
-    config.reconnect = Some(Reconnect {
-        initial: Duration::from_millis(10),
-        max: Duration::from_millis(20),
-        max_attempts: Some(3),
-        ..Reconnect::default()
-    });
+    config.reconnect = Some(
+        Reconnect::default()
+            .initial(Duration::from_millis(10))
+            .max(Duration::from_millis(20))
+            .max_attempts(Some(3)),
+    );
     let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
     drop(switch);
@@ -465,11 +456,11 @@ fn closing_while_reconnecting_stops_at_once() {
     let switch = switch();
     let mut config = config();
     config.request_timeout = Duration::from_secs(30);
-    config.reconnect = Some(Reconnect {
-        initial: Duration::from_millis(10),
-        max: Duration::from_millis(50),
-        ..Reconnect::default()
-    });
+    config.reconnect = Some(
+        Reconnect::default()
+            .initial(Duration::from_millis(10))
+            .max(Duration::from_millis(50)),
+    );
     let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
     // Before the request: a reply that came first would leave nothing in flight.
@@ -569,10 +560,7 @@ fn a_job_of_the_lost_connection_dropped_after_reconnecting_harms_no_new_request(
         serve(listener.accept().unwrap().0, false);
     });
     let mut config = config();
-    config.reconnect = Some(Reconnect {
-        initial: Duration::from_millis(10),
-        ..Reconnect::default()
-    });
+    config.reconnect = Some(Reconnect::default().initial(Duration::from_millis(10)));
     let client = esl_blocking::connect_with(&addr, config).unwrap();
     let mut events = client.events();
     // bgapi takes ids 2 and 3 (its own, then the BACKGROUND_JOB subscription).

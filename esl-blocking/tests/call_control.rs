@@ -22,11 +22,9 @@ fn switch() -> SimSwitch {
 }
 
 fn config() -> ClientConfig {
-    ClientConfig {
-        request_timeout: Duration::from_secs(5),
-        connect_timeout: Duration::from_secs(5),
-        ..ClientConfig::password("ClueCon")
-    }
+    ClientConfig::password("ClueCon")
+        .request_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
 }
 
 fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
@@ -200,10 +198,7 @@ fn no_more_handlers_run_at_once_than_the_pool_has_workers_and_none_is_lost() {
 fn a_service_refuses_backpressure_and_a_second_switch_of_the_same_name() {
     let switch = switch();
     let service = Service::new();
-    let config_bp = ClientConfig {
-        overflow: Overflow::Backpressure,
-        ..config()
-    };
+    let config_bp = config().overflow(Overflow::Backpressure);
     assert!(matches!(
         service.add_switch("fs0", &switch.addr().to_string(), config_bp),
         Err(Error::Rejected(_))

@@ -171,10 +171,7 @@ impl ConnectArgs {
             config.event_capacity = capacity;
         }
         if needs.reconnect {
-            config = config.reconnect(Reconnect {
-                max: Duration::from_secs(5),
-                ..Reconnect::default()
-            });
+            config = config.reconnect(Reconnect::default().max(Duration::from_secs(5)));
         }
         Ok(config)
     }

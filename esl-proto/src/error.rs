@@ -4,6 +4,7 @@ use std::fmt;
 
 /// The byte stream cannot be split into messages any more. Fatal: framing is lost.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrameError {
     /// A header block grew past [`Limits::max_header_block`](crate::Limits::max_header_block)
     /// without its terminating blank line.
@@ -34,6 +35,7 @@ pub enum FrameError {
 /// An event body that does not parse in the format its `Content-Type` names. Not fatal: the
 /// message was framed by its `Content-Length`, so the stream goes on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EventError {
     /// The header block inside a `text/event-plain` body is malformed or over a limit.
     #[error("plain event: {0}")]
@@ -51,6 +53,7 @@ pub enum EventError {
 
 /// A command that cannot be put on the wire as asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CommandError {
     /// A field would carry a CR or LF, which would end the line early and let the rest be read
     /// as another header or another command.
@@ -98,6 +101,7 @@ pub enum RouteError {
 
 /// Why a connection stopped for good. Sticky: once returned, every later call returns it again.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The stream could not be framed.
     #[error("framing: {0}")]
@@ -125,6 +129,7 @@ pub enum Error {
 /// A request the connection refuses to send. The connection itself is unaffected unless the
 /// variant is [`SendError::Connection`] or [`SendError::Closed`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SendError {
     /// The command cannot be encoded safely.
     #[error(transparent)]
@@ -150,6 +155,7 @@ pub enum SendError {
 
 /// Why a request ended without its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RequestError {
     /// The caller cancelled it (see [`Connection::cancel`](crate::Connection::cancel)); a late
     /// reply, if one comes, is consumed silently.
@@ -184,6 +190,7 @@ impl std::error::Error for RequestError {}
 
 /// How a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum CloseReason {
     /// The client sent `exit` and the switch said `+OK bye`.
     Exit,

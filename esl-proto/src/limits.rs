@@ -11,6 +11,7 @@
 /// `fixtures/freeswitch/README.md`) with a wide margin, and nothing that would let a peer
 /// make the client hold more than about `max_header_block + max_body` bytes at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest header block (the bytes before the blank line, including line ends) of one
     /// message, and of the header block inside a `text/event-plain` body.
@@ -48,6 +49,36 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Sets [`Limits::max_header_block`].
+    pub fn max_header_block(mut self, bytes: usize) -> Limits {
+        self.max_header_block = bytes;
+        self
+    }
+
+    /// Sets [`Limits::max_headers`].
+    pub fn max_headers(mut self, count: usize) -> Limits {
+        self.max_headers = count;
+        self
+    }
+
+    /// Sets [`Limits::max_body`].
+    pub fn max_body(mut self, bytes: usize) -> Limits {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Sets [`Limits::max_pending_requests`].
+    pub fn max_pending_requests(mut self, count: usize) -> Limits {
+        self.max_pending_requests = count;
+        self
+    }
+
+    /// Sets [`Limits::max_pending_jobs`].
+    pub fn max_pending_jobs(mut self, count: usize) -> Limits {
+        self.max_pending_jobs = count;
+        self
+    }
+
     /// The most bytes a framer can hold that do not yet form a complete message:
     /// one header block and one body at their limits.
     pub fn max_buffered(&self) -> usize {

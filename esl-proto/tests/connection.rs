@@ -509,11 +509,9 @@ fn a_bad_event_body_is_reported_and_the_stream_goes_on() {
 
 #[test]
 fn the_pending_request_limit_holds_from_both_sides() {
-    let limits = Limits {
-        max_pending_requests: 2,
-        max_pending_jobs: 1,
-        ..Limits::default()
-    };
+    let limits = Limits::default()
+        .max_pending_requests(2)
+        .max_pending_jobs(1);
     let mut conn = Connection::inbound(Auth::Password("p".into())).with_limits(limits);
     conn.send(Command::api("1")).unwrap();
     conn.send(Command::api("2")).unwrap();
@@ -526,10 +524,7 @@ fn the_pending_request_limit_holds_from_both_sides() {
     );
     let mut conn = Connection::inbound(Auth::Manual)
         .with_auto_subscribe(false)
-        .with_limits(Limits {
-            max_pending_jobs: 1,
-            ..Limits::default()
-        });
+        .with_limits(Limits::default().max_pending_jobs(1));
     conn.send(Command::bgapi_with_uuid("a", "j1")).unwrap();
     assert_eq!(
         conn.send(Command::bgapi_with_uuid("b", "j2")),

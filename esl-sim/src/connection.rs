@@ -174,10 +174,7 @@ pub(crate) struct Conn {
 
 /// Commands up to 10 MiB are accepted, as FreeSWITCH reads them.
 pub(crate) fn command_limits() -> Limits {
-    Limits {
-        max_header_block: 10 * 1024 * 1024,
-        ..Limits::default()
-    }
+    Limits::default().max_header_block(10 * 1024 * 1024)
 }
 
 impl std::fmt::Debug for Conn {

@@ -80,10 +80,7 @@ async fn run() -> Result<(), String> {
         }
     );
 
-    let config = ClientConfig {
-        connect_timeout: Duration::from_secs(5),
-        ..ClientConfig::password(password.as_str())
-    };
+    let config = ClientConfig::password(password.as_str()).connect_timeout(Duration::from_secs(5));
     let client = esl_tokio::connect_with(&addr, config)
         .await
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;

@@ -98,10 +98,8 @@ async fn run() -> Result<(), String> {
     };
     let service = Service::new(esl_tokio::Tokio);
     for (i, addr) in addrs.iter().enumerate() {
-        let config = ClientConfig {
-            connect_timeout: Duration::from_secs(5),
-            ..ClientConfig::password(password.as_str())
-        };
+        let config =
+            ClientConfig::password(password.as_str()).connect_timeout(Duration::from_secs(5));
         service
             .add_switch(&format!("fs{i}"), addr, config)
             .await

@@ -16,15 +16,13 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn reconnecting() -> ClientConfig {
-    ClientConfig {
-        request_timeout: Duration::from_secs(5),
-        reconnect: Some(Reconnect {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(50),
-            ..Reconnect::default()
-        }),
-        ..ClientConfig::password("ClueCon")
-    }
+    ClientConfig::password("ClueCon")
+        .request_timeout(Duration::from_secs(5))
+        .reconnect(
+            Reconnect::default()
+                .initial(Duration::from_millis(20))
+                .max(Duration::from_millis(50)),
+        )
 }
 
 async fn eventually(mut done: impl FnMut() -> bool) {
@@ -39,12 +37,10 @@ async fn eventually(mut done: impl FnMut() -> bool) {
 fn a_full_backpressure_stream_that_is_dropped_holds_nothing_back() {
     let switch = SimSwitch::start();
     runtime().block_on(async {
-        let config = ClientConfig {
-            event_capacity: 2,
-            overflow: Overflow::Backpressure,
-            request_timeout: Duration::from_secs(3),
-            ..ClientConfig::password("ClueCon")
-        };
+        let config = ClientConfig::password("ClueCon")
+            .event_capacity(2)
+            .overflow(Overflow::Backpressure)
+            .request_timeout(Duration::from_secs(3));
         let client = esl_tokio::connect_with(&switch.addr().to_string(), config)
             .await
             .unwrap();

@@ -426,6 +426,7 @@ fn summary(replay: &Replay) -> Vec<String> {
             Output::InvalidEvent { error, .. } => format!("invalid event {error}"),
             Output::Unexpected(m) => format!("unexpected {:?}", m.content_type()),
             Output::Closed(r) => format!("closed {r:?}"),
+            other => format!("other {other:?}"),
         })
         .collect();
     if let Some(e) = &replay.error {

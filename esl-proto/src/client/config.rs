@@ -16,6 +16,7 @@ use crate::{Auth, Command, Limits, Password};
 /// FreeSWITCH itself queues up to 100,000 events per connection and drops the listener once
 /// 500 more are lost, so a consumer that falls behind has to be seen, not silently starved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Overflow {
     /// Events that do not fit are dropped and counted; a [`Gap`](super::Incoming::Gap) marker
     /// stands where they would have been. The connection keeps working: replies and jobs are
@@ -41,6 +42,7 @@ pub enum Overflow {
 /// assert!(policy.delay_with(3, 0.5) > policy.delay_with(2, 0.5));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Reconnect {
     /// The first wait. Default 100 ms.
     pub initial: Duration,
@@ -126,6 +128,7 @@ impl Reconnect {
 /// assert!(!format!("{config:?}").contains("ClueCon"));
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// How to authenticate.
     pub auth: Auth,
@@ -267,6 +270,7 @@ impl ClientConfig {
 /// assert!(config.setup.myevents && config.setup.linger);
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// Calls handled at once; a connection beyond that is closed at once, and the switch's
     /// `socket` application fails (the dialplan goes on). Default 10,000.
@@ -287,11 +291,26 @@ pub struct ServerConfig {
 /// assert!(setup.myevents && setup.linger);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SessionSetup {
     /// Send `myevents`.
     pub myevents: bool,
     /// Send `linger` (until `exit`).
     pub linger: bool,
+}
+
+impl SessionSetup {
+    /// Whether to send `myevents`.
+    pub fn myevents(mut self, on: bool) -> SessionSetup {
+        self.myevents = on;
+        self
+    }
+
+    /// Whether to send `linger`.
+    pub fn linger(mut self, on: bool) -> SessionSetup {
+        self.linger = on;
+        self
+    }
 }
 
 impl Default for SessionSetup {

@@ -45,6 +45,7 @@ impl fmt::Display for RequestId {
 /// assert!(!format!("{auth:?}").contains("secret"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Auth {
     /// `auth <password>` as soon as the switch asks.
     Password(Password),
@@ -150,6 +151,7 @@ impl Response {
 /// assert!(matches!(conn.poll_output(), Ok(Some(Output::AuthRequested))));
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Output {
     /// The handshake is done (inbound: `+OK accepted`; outbound: the `connect` reply).
     Ready(Ready),
@@ -211,6 +213,7 @@ pub enum Output {
 /// assert_eq!(conn.stats().messages, 0);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Stats {
     /// Messages framed.
     pub messages: u64,

@@ -71,10 +71,7 @@ impl<E: Executor> Adapter for AsyncAdapter<E> {
             .block_on(OutboundServer::bind(
                 self.exec.runtime(),
                 "127.0.0.1:0",
-                ServerConfig {
-                    max_calls,
-                    ..ServerConfig::default()
-                },
+                ServerConfig::default().max_calls(max_calls),
             ))
             .expect("listen");
         let addr = server.local_addr().expect("address");

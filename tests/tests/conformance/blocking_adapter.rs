@@ -32,14 +32,9 @@ impl Adapter for BlockingAdapter {
     }
 
     fn serve(&self, script: Script, max_calls: usize) -> Box<dyn Server> {
-        let server = esl_blocking::listen(
-            "127.0.0.1:0",
-            ServerConfig {
-                max_calls,
-                ..ServerConfig::default()
-            },
-        )
-        .expect("listen");
+        let server =
+            esl_blocking::listen("127.0.0.1:0", ServerConfig::default().max_calls(max_calls))
+                .expect("listen");
         let addr = server.local_addr().expect("address");
         let shutdown = server.shutdown_handle();
         let join = std::thread::spawn(move || {
