@@ -33,8 +33,8 @@ pub(crate) struct FileNode {
     pub(crate) started: Option<Duration>,
     /// Its end, while it plays.
     pub(crate) timer: Option<TimerKey>,
-    /// Stopped: it closes at the next frame.
-    pub(crate) done: bool,
+    /// Stopped or played out: it closes at the next frame. When, for what it played.
+    pub(crate) done: Option<Duration>,
     /// A tone stream (its sample count reads twice its length: `inbound_conference` shows
     /// 3200 samples and 400 ms for a 200 ms enter tone, 8000 and 1000 for the 500 ms exit
     /// tone).
@@ -108,7 +108,7 @@ impl Switch {
             member: None,
             started: None,
             timer: None,
-            done: false,
+            done: None,
         })
     }
 
@@ -225,8 +225,9 @@ impl Switch {
             return 0;
         };
         let mut count = 0;
+        let now = self.now;
         let mut mark = |node: &mut FileNode| {
-            node.done = true;
+            node.done.get_or_insert(now);
             count += 1;
         };
         match member {
@@ -277,7 +278,7 @@ impl Switch {
         };
         if let Some(node) = node {
             node.timer = None;
-            node.done = true;
+            node.done.get_or_insert(self.now);
         }
         self.close_done_files(&conf);
         self.schedule_frame(&conf, FRAME);
@@ -291,19 +292,21 @@ impl Switch {
         };
         let cuuid = c.uuid.clone();
         let mut closed = Vec::new();
-        if c.async_file.as_ref().is_some_and(|n| n.done) {
+        if c.async_file.as_ref().is_some_and(|n| n.done.is_some()) {
             closed.extend(c.async_file.take());
         }
-        if c.files.front().is_some_and(|n| n.done) {
+        if c.files.front().is_some_and(|n| n.done.is_some()) {
             closed.extend(c.files.pop_front());
         }
         for m in &mut c.members {
-            if m.files.front().is_some_and(|n| n.done) {
+            if m.files.front().is_some_and(|n| n.done.is_some()) {
                 closed.extend(m.files.pop_front());
             }
         }
-        let more = c.files.iter().any(|n| n.done)
-            || c.members.iter().any(|m| m.files.iter().any(|n| n.done));
+        let more = c.files.iter().any(|n| n.done.is_some())
+            || c.members
+                .iter()
+                .any(|m| m.files.iter().any(|n| n.done.is_some()));
         for node in &closed {
             if let Some(key) = node.timer {
                 self.timers.cancel(key);
@@ -344,9 +347,10 @@ impl Switch {
     /// `conference_file_close`: `play-file-done` (or `play-file-member-done` with the
     /// member's data while it is still there) with how much was played.
     pub(crate) fn file_closed(&mut self, conf: &str, node: &FileNode) {
+        let until = node.done.unwrap_or(self.now);
         let played = node
             .started
-            .map(|at| self.config.unscaled(self.now.saturating_sub(at)))
+            .map(|at| self.config.unscaled(until.saturating_sub(at)))
             .unwrap_or_default()
             .saturating_sub(node.leadin)
             .min(node.length);

@@ -63,6 +63,8 @@ pub(crate) struct MemberFlags {
     /// `MFLAG_RUNNING`: cleared by `kick` and `hup`; the member leaves at the next frame.
     pub(crate) running: bool,
     pub(crate) kicked: bool,
+    /// `MFLAG_INTREE`: cleared as the member starts to leave.
+    pub(crate) intree: bool,
 }
 
 impl Default for MemberFlags {
@@ -79,6 +81,7 @@ impl Default for MemberFlags {
             see: true,
             running: true,
             kicked: false,
+            intree: true,
         }
     }
 }
@@ -372,12 +375,15 @@ impl Switch {
         let Some(c) = self.conferences.get_mut(conf) else {
             return;
         };
-        let Some(at) = c.members.iter().position(|m| m.id == id) else {
+        let Some(member) = c.member_mut(id) else {
             return;
         };
-        let member = c.members.remove(at);
+        // Out of the tree first: its files close and the floor leaves it while it still
+        // counts, but nothing finds it any more (`Old-ID: none`).
+        member.flags.intree = false;
+        let files: Vec<FileNode> = member.files.drain(..).collect();
         let had_floor = c.floor == Some(id);
-        for node in &member.files {
+        for node in &files {
             if let Some(key) = node.timer {
                 self.timers.cancel(key);
             }
@@ -386,6 +392,13 @@ impl Switch {
         if had_floor {
             self.set_floor_holder(conf, None);
         }
+        let Some(c) = self.conferences.get_mut(conf) else {
+            return;
+        };
+        let Some(at) = c.members.iter().position(|m| m.id == id) else {
+            return;
+        };
+        let member = c.members.remove(at);
         if member.has_channel() {
             let (count, ghosts) = match self.conferences.get(conf) {
                 Some(c) => (c.count(), c.ghosts()),
@@ -487,7 +500,8 @@ impl Switch {
 
     /// One frame of the conference thread (`conference_thread_run`): the floor goes to the
     /// newest member when nobody holds it, music on hold starts when one member is alone
-    /// with nothing playing, and a conference whose last member left ends.
+    /// with nothing playing, files that were stopped close, and a conference whose last
+    /// member left ends.
     pub(crate) fn conference_frame(&mut self, cuuid: &str) {
         let Some(conf) = self.conference_named_by(cuuid) else {
             return;
@@ -510,6 +524,7 @@ impl Switch {
             }
         }
         self.music_on_hold(&conf);
+        self.close_done_files(&conf);
     }
 }
 
