@@ -316,11 +316,12 @@ impl Switch {
         // What reached the head of its queue starts.
         let mut starting: Vec<FileNode> = Vec::new();
         if let Some(c) = self.conferences.get_mut(conf) {
-            if c.files.front().is_some_and(|n| n.started.is_none()) {
+            let waiting = |n: &FileNode| n.started.is_none() && n.done.is_none();
+            if c.files.front().is_some_and(waiting) {
                 starting.extend(c.files.pop_front());
             }
             for m in &mut c.members {
-                if m.files.front().is_some_and(|n| n.started.is_none()) {
+                if m.files.front().is_some_and(waiting) {
                     starting.extend(m.files.pop_front());
                 }
             }
