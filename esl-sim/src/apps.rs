@@ -236,7 +236,7 @@ impl Switch {
                 self.exec_complete(uuid, &app_uuid, "_none_");
                 self.transfer(uuid, &dest);
             }
-            "conference" => self.conference_join(uuid, arg),
+            "conference" => self.conference_join(uuid, arg, app_uuid),
             "socket" => self.socket_app(uuid, arg, app_uuid),
             _ => self.exec_done(uuid, &app_uuid, "_none_"),
         }

@@ -149,6 +149,18 @@ impl Channel {
         }
     }
 
+    /// `Channel-State-Number` in events: the state the channel was set to, while
+    /// `Channel-State` is the one it runs; a channel that hangs up is set to `CS_HANGUP`
+    /// before it leaves the state it runs (`inbound_events_plain`: `CS_EXECUTE` and 10).
+    pub(crate) fn state_number_reported(&self) -> &'static str {
+        let leaving = !matches!(self.state, "CS_HANGUP" | "CS_REPORTING" | "CS_DESTROY");
+        if self.hung_up && leaving {
+            "10"
+        } else {
+            self.state_number()
+        }
+    }
+
     pub(crate) fn var(&self, name: &str) -> Option<&str> {
         self.vars
             .iter()

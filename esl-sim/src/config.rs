@@ -149,6 +149,15 @@ impl Config {
             d
         }
     }
+
+    /// The nominal length of a `scaled` duration `d` (what FreeSWITCH would report).
+    pub(crate) fn unscaled(&self, d: Duration) -> Duration {
+        if self.time_scale.is_finite() && self.time_scale > 0.0 {
+            d.div_f64(self.time_scale)
+        } else {
+            d
+        }
+    }
 }
 
 /// Misbehaviour on demand. Several can be set at once;

@@ -139,7 +139,7 @@ impl Switch {
         let b = b
             .header("Channel-State", ch.state)
             .header("Channel-Call-State", ch.call_state)
-            .header("Channel-State-Number", ch.state_number())
+            .header("Channel-State-Number", ch.state_number_reported())
             .header("Channel-Name", ch.name.as_str())
             .header("Unique-ID", ch.uuid.as_str())
             .header("Call-Direction", direction)
@@ -218,6 +218,7 @@ impl Switch {
     /// Hands `event` to every connection whose subscriptions admit it, in its format
     /// (`event_handler` in `mod_event_socket.c`).
     pub(crate) fn publish(&mut self, event: &Event) {
+        self.core_db_event(event);
         let mut encoded: [Option<Bytes>; 3] = [None, None, None];
         let ids: Vec<_> = self
             .conns

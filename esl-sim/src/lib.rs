@@ -64,8 +64,17 @@
 //!   `conf`, `socket`), plus [`Route`]s for network calls; no XML dialplan, no
 //!   configuration files, no ACLs, no `userauth` accounts beyond the password.
 //! - The `api` commands call control uses (`originate`, `uuid_*`, `hupall`, `show
-//!   channels`, `status`, `global_getvar`/`setvar`, `conference list`, ...); any other is
+//!   channels`, `status`, `global_getvar`/`setvar`, ...); any other is
 //!   `-ERR <command> Command not found!`.
+//! - Of `conference`, the moderator's subcommands (`list`, `json_list`, `mute`, `unmute`,
+//!   `deaf`, `undeaf`, `kick`, `hup`, `lock`, `unlock`, `play`, `stop`, `record`,
+//!   `norecord`, `recording`, `floor`, `volume_in`, `volume_out`, `energy`) and
+//!   `conference list|count|json_list`; the others answer
+//!   `-ERR Conference command '<name>' not found.`. No audio: nobody talks, so the floor
+//!   moves only when its holder leaves or gives it up. Sounds behave as on the recording
+//!   switch, which had none installed: files under the sound prefix and `local_stream://`
+//!   do not open; `tone_stream://` plays for its cadence, `silence_stream://<ms>` for its
+//!   length, any other path for a tenth of a second.
 //! - A bridge's legs keep their states (no `CS_EXCHANGE_MEDIA` dance), and `uuid_bridge`
 //!   answers both legs rather than waiting for them.
 //!
@@ -77,10 +86,12 @@ mod api;
 mod apps;
 mod bridge;
 mod channel;
+mod cjson;
 mod commands;
 mod conference;
 mod config;
 mod connection;
+mod core_db;
 mod dialplan;
 mod events;
 mod hangup;

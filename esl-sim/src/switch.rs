@@ -107,6 +107,12 @@ pub struct Switch {
     /// Channels with applications to run next (see `run_queue`).
     pub(crate) queue_work: VecDeque<String>,
     pub(crate) draining_queues: bool,
+    /// `conference_globals.id_pool`: member ids are switch-wide, recordings take one too.
+    pub(crate) member_ids: u32,
+    /// Names the files conferences play.
+    pub(crate) file_ids: u64,
+    /// The core database's `channels` table, as `show channels` lists it.
+    pub(crate) channels_table: crate::core_db::ChannelsTable,
 }
 
 impl fmt::Debug for Switch {
@@ -175,6 +181,9 @@ impl Switch {
             next_session: 1,
             queue_work: VecDeque::new(),
             draining_queues: false,
+            member_ids: 0,
+            file_ids: 0,
+            channels_table: crate::core_db::ChannelsTable::default(),
             config,
         };
         switch.schedule_heartbeat();
@@ -250,6 +259,12 @@ impl Switch {
             Timer::ParkAfterConnect { uuid } => self.park_after_connect(&uuid),
             Timer::FarEnd { uuid } => self.far_end(&uuid),
             Timer::OriginateTimeout { uuid } => self.originate_timeout(&uuid),
+            Timer::ConferenceFrame { conference } => self.conference_frame(&conference),
+            Timer::ConferenceFile { conference, file } => self.file_ended(&conference, file),
+            Timer::MemberLeaves { conference, member } => self.member_leaves(&conference, member),
+            Timer::RecordingEnds { conference, member } => {
+                self.recording_timer(&conference, member)
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 //! writer thread per connection, and one timer thread, all driving one [`Switch`] under a
 //! lock. Every change wakes the threads that may have something to do.
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -214,7 +214,7 @@ fn timer_loop(shared: &Arc<Shared>) {
 /// A simulated switch listening on `127.0.0.1`, on real time. Dropping it stops it.
 ///
 /// ```
-/// use std::io::{Read, Write};
+/// use std::io::{self, Read, Write};
 /// use esl_sim::SimSwitch;
 ///
 /// let switch = SimSwitch::start();
@@ -248,15 +248,30 @@ impl SimSwitch {
     }
 
     /// Starts a switch with `config`. Panics if it cannot listen on `127.0.0.1` (a test
-    /// fixture: there is nothing to test without it).
-    pub fn with_config(mut config: Config) -> SimSwitch {
+    /// fixture: there is nothing to test without it); [`SimSwitch::try_with_config`] says
+    /// why instead.
+    pub fn with_config(config: Config) -> SimSwitch {
+        SimSwitch::try_with_config(config).expect("start the simulated switch")
+    }
+
+    /// Starts a switch with `config`, or says why it cannot: the port is taken
+    /// (`AddrInUse`), not allowed, or a thread could not be started.
+    ///
+    /// ```
+    /// use esl_sim::{Config, SimSwitch};
+    ///
+    /// let first = SimSwitch::try_with_config(Config::default())?;
+    /// let busy = SimSwitch::try_with_config(Config::default().port(first.addr().port()));
+    /// assert_eq!(busy.unwrap_err().kind(), std::io::ErrorKind::AddrInUse);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_with_config(mut config: Config) -> io::Result<SimSwitch> {
         // Real switches never share uuids, and their events carry today's date.
         config.seed = Some(config.seed.unwrap_or_else(|| fastrand::u64(..)));
         config.epoch = Some(config.epoch.unwrap_or_else(SystemTime::now));
         let password = config.password.clone();
-        let listener =
-            TcpListener::bind(("127.0.0.1", config.port)).expect("bind the simulated switch");
-        let addr = listener.local_addr().expect("local address");
+        let listener = TcpListener::bind(("127.0.0.1", config.port))?;
+        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             driven: Mutex::new(Driven {
                 switch: Switch::new(config),
@@ -269,8 +284,7 @@ impl SimSwitch {
         let ticking = shared.clone();
         let timer = std::thread::Builder::new()
             .name("sim-timers".into())
-            .spawn(move || timer_loop(&ticking))
-            .expect("spawn the timer thread");
+            .spawn(move || timer_loop(&ticking))?;
         let switch = SimSwitch {
             shared,
             addr,
@@ -279,14 +293,15 @@ impl SimSwitch {
             listener: Mutex::new(None),
             timer: Some(timer),
         };
-        switch.serve(listener);
-        switch
+        // On failure the switch is dropped, which stops the timer thread.
+        switch.serve(listener)?;
+        Ok(switch)
     }
 
-    fn serve(&self, listener: TcpListener) {
+    fn serve(&self, listener: TcpListener) -> io::Result<()> {
         let shared = self.shared.clone();
         let accepting = self.accepting.clone();
-        let accept = listener.try_clone().expect("clone the listening socket");
+        let accept = listener.try_clone()?;
         *self.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(listener);
         std::thread::Builder::new()
             .name("sim-accept".into())
@@ -299,8 +314,8 @@ impl SimSwitch {
                     let conn = drive(&shared, Switch::open);
                     serve(&shared, conn, stream, |_| {});
                 }
-            })
-            .expect("spawn the accept thread");
+            })?;
+        Ok(())
     }
 
     /// Runs `f` on the switch (to set it up or to look at it) at the current time, then
@@ -374,7 +389,8 @@ impl SimSwitch {
         for _ in 0..200 {
             if let Ok(listener) = TcpListener::bind(self.addr) {
                 self.accepting.store(true, Ordering::SeqCst);
-                self.serve(listener);
+                self.serve(listener)
+                    .expect("serve the simulated switch again");
                 return;
             }
             std::thread::sleep(Duration::from_millis(10));

@@ -99,6 +99,15 @@ pub(crate) enum Timer {
     FarEnd { uuid: String },
     /// An originate waited as long as it was allowed to: `NO_ANSWER`.
     OriginateTimeout { uuid: String },
+    /// A conference's thread runs a frame (the floor, music on hold, files that ended).
+    /// Conferences are named by `Conference-Unique-ID` here.
+    ConferenceFrame { conference: String },
+    /// A file played in a conference (or to one member) reached its end.
+    ConferenceFile { conference: String, file: u64 },
+    /// A kicked or hung-up member's thread notices and leaves.
+    MemberLeaves { conference: String, member: u32 },
+    /// A stopped recording's thread notices and ends.
+    RecordingEnds { conference: String, member: u32 },
 }
 
 /// When a timer is due and in which order it was set: two timers due at the same time run

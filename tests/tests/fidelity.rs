@@ -13,6 +13,10 @@
 //! two channels' events interleave is a race between FreeSWITCH's session threads: the plain
 //! and XML recordings of the same call differ in it, so it is not compared.
 //!
+//! `conference::maintenance` events are compared by their layout too: the names of their
+//! headers from `Conference-Name` on, in order (the conference data, a member's data with its
+//! channel's, `Action` and what follows it), which `mod_conference` builds in a fixed order.
+//!
 //! What else is not compared: timestamps and uuids, successful api outputs beyond their kind
 //! (`status`, `show modules` differ in substance), and the text of log lines (a run of
 //! `log/data` messages counts as one element: FreeSWITCH's debug output is not modelled line
@@ -101,6 +105,9 @@ fn describe(message: &Message) -> String {
                     event.header("Action").unwrap_or_default()
                 ));
             }
+            if event.subclass().as_deref() == Some("conference::maintenance") {
+                text.push_str(&conference_layout(&event));
+            }
             text
         }
         ContentType::DisconnectNotice => format!(
@@ -110,6 +117,19 @@ fn describe(message: &Message) -> String {
         ),
         other => other.to_string(),
     }
+}
+
+/// A `conference::maintenance` event's headers after the common ones, by name, in order
+/// (values differ from run to run; the layout does not): the conference data, the member
+/// data with its channel data, `Action` and what follows, as `mod_conference` adds them.
+fn conference_layout(event: &Event) -> String {
+    let names: Vec<String> = event
+        .headers()
+        .iter()
+        .map(|(n, _)| n.as_str().to_string())
+        .skip_while(|n| n != "Conference-Name")
+        .collect();
+    format!(" [{}]", names.join(","))
 }
 
 fn collapse_logs(lines: Vec<String>) -> Vec<String> {

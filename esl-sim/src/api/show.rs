@@ -1,22 +1,8 @@
 //! `status` and `show`: the switch's state as FreeSWITCH's console commands print it.
 
+use crate::cjson::Json;
+use crate::core_db::COLUMNS;
 use crate::switch::Switch;
-use crate::time;
-
-const CHANNEL_COLUMNS: [&str; 12] = [
-    "uuid",
-    "direction",
-    "created",
-    "created_epoch",
-    "name",
-    "state",
-    "cid_name",
-    "cid_num",
-    "dest",
-    "application",
-    "application_data",
-    "callstate",
-];
 
 const SHOW_USAGE: &str = "-USAGE: codec|endpoint|application|api|dialplan|file|timer|calls [count]|channels [count|like <match string>]|calls|detailed_calls|bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n";
 
@@ -54,56 +40,46 @@ FreeSWITCH (Version 1.11.2-release+sim esl-sim 64bit) is ready\n\
         }
     }
 
+    /// `show channels [as json]`: the core database's `channels` table (`select * from
+    /// channels ... order by created_epoch`), every column; NULL prints as empty.
     fn show_channels(&self, json: bool) -> String {
-        let rows: Vec<Vec<String>> = self
-            .channels
-            .values()
-            .filter(|c| !c.hung_up)
-            .map(|c| {
-                let app = c.apps.first();
-                vec![
-                    c.uuid.clone(),
-                    c.profile.direction().into(),
-                    time::date_local(c.profile.created),
-                    (c.profile.created / 1_000_000).to_string(),
-                    c.name.clone(),
-                    c.state.into(),
-                    c.profile.cid_name.clone(),
-                    c.profile.cid_num.clone(),
-                    c.profile.dest.clone(),
-                    app.map(|a| a.app.clone()).unwrap_or_default(),
-                    app.map(|a| a.arg.clone()).unwrap_or_default(),
-                    c.call_state.into(),
-                ]
-            })
+        let rows: Vec<Vec<&str>> = self
+            .channels_table
+            .rows()
+            .iter()
+            .map(|r| r.0.iter().map(|v| v.as_deref().unwrap_or("")).collect())
             .collect();
         if json {
             // `{"row_count": 0}` with no rows (inbound_api_errors).
             if rows.is_empty() {
                 return "{\"row_count\": 0}\n".into();
             }
-            let rows: Vec<serde_json::Value> = rows
+            let rows = rows
                 .iter()
                 .map(|r| {
-                    serde_json::Value::Object(
-                        CHANNEL_COLUMNS
+                    Json::Object(
+                        COLUMNS
                             .iter()
                             .zip(r)
-                            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
+                            .map(|(k, v)| ((*k).to_owned(), Json::str(*v)))
                             .collect(),
                     )
                 })
                 .collect();
-            return format!(
-                "{}\n",
-                serde_json::json!({ "row_count": rows.len(), "rows": rows })
-            );
+            let listing = Json::Object(vec![
+                (
+                    "row_count".into(),
+                    Json::Int(self.channels_table.rows().len() as i64),
+                ),
+                ("rows".into(), Json::Array(rows)),
+            ]);
+            return format!("{}\n", listing.compact());
         }
         // `\n0 total.\n` with no rows (inbound_api_errors).
         if rows.is_empty() {
             return "\n0 total.\n".into();
         }
-        let mut out = CHANNEL_COLUMNS.join(",");
+        let mut out = COLUMNS.join(",");
         out.push('\n');
         for row in &rows {
             out.push_str(&row.join(","));

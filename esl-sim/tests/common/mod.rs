@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod room;
+
 use esl_proto::{ContentType, Event, EventFormat, Framer, Limits, Message};
 use esl_sim::{ConnectionId, VirtualSwitch};
 
