@@ -301,6 +301,21 @@ Content-Type: text/disconnect-notice\nContent-Length: 5\n\nhello";
     }
 
     #[test]
+    fn a_body_of_one_byte_is_kept_in_any_split() {
+        let wire = b"Content-Length: 1\nContent-Type: api/response\n\nXContent-Length: 2\n\nYZ";
+        for split in 0..=wire.len() {
+            let mut f = Framer::new(Limits::default());
+            f.push(&wire[..split]);
+            let mut got = frames(&mut f);
+            f.push(&wire[split..]);
+            got.extend(frames(&mut f));
+            let bodies: Vec<&[u8]> = got.iter().map(|(_, body)| &body[..]).collect();
+            assert_eq!(bodies, [&b"X"[..], b"YZ"], "split at {split}");
+            assert_eq!(f.buffered(), 0);
+        }
+    }
+
+    #[test]
     fn zero_content_length_has_an_empty_body() {
         let mut f = Framer::new(Limits::default());
         f.push(b"Content-Disposition: linger\nContent-Length: 0\n\nNext: 1\n\n");
