@@ -940,12 +940,14 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
         );
     }
 
-    #[test]
-    fn line_breaks_are_refused_in_every_field() {
-        let bad = "x\r\nevent plain ALL";
-        let commands = vec![
+    /// One command per field a caller fills in, each with `bad` in that field.
+    fn every_field_holding(bad: &str) -> Vec<Command> {
+        let mut header_arg = Execute::new("set", Some(bad.into()));
+        header_arg.placement = ArgPlacement::Header;
+        vec![
             Command::auth(bad),
             Command::userauth(format!("u@{bad}"), "p"),
+            Command::userauth("u@d", bad),
             Command::api(bad),
             Command::bgapi(bad),
             Command::bgapi_with_uuid("status", bad),
@@ -962,6 +964,11 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
             Command::GetVar { name: bad.into() },
             Command::execute(Some(bad.into()), "answer", None),
             Command::execute(None, bad, None),
+            Command::SendMsg(SendMsg {
+                uuid: None,
+                command: CallCommand::Execute(header_arg),
+                headers: vec![],
+            }),
             Command::hangup(None, Some(bad.into())),
             Command::SendMsg(SendMsg {
                 uuid: None,
@@ -971,6 +978,14 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
             Command::SendMsg(SendMsg {
                 uuid: None,
                 command: CallCommand::Other { name: bad.into() },
+                headers: vec![],
+            }),
+            Command::SendMsg(SendMsg {
+                uuid: None,
+                command: CallCommand::Unicast(Unicast {
+                    local_ip: Some(bad.into()),
+                    ..Unicast::default()
+                }),
                 headers: vec![],
             }),
             Command::SendMsg(SendMsg {
@@ -989,19 +1004,34 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
                 body: None,
             }),
             Command::raw(bad),
-            Command::auth("nul\0byte"),
-        ];
-        for command in commands {
-            let mut out = BytesMut::from(&b"kept"[..]);
-            let result = command.encode(&mut out);
-            assert!(
-                matches!(
-                    result,
-                    Err(CommandError::LineBreak { .. } | CommandError::InvalidHeaderName { .. })
-                ),
-                "{command:?} gave {result:?}"
-            );
-            assert_eq!(&out[..], b"kept", "nothing written for {command:?}");
+            Command::Raw(RawCommand {
+                line: "x".into(),
+                headers: vec![("a".into(), bad.into())],
+                body: None,
+            }),
+        ]
+    }
+
+    /// `mod_event_socket` ends a line at a CR alone as well as at an LF alone, so each of them
+    /// (and NUL, which ends a C string) must be refused by itself, not only as CR LF.
+    #[test]
+    fn a_lone_cr_a_lone_lf_or_a_nul_is_refused_in_every_field() {
+        for separator in ["\r", "\n", "\r\n", "\0"] {
+            let bad = format!("x{separator}event plain ALL");
+            for command in every_field_holding(&bad) {
+                let mut out = BytesMut::from(&b"kept"[..]);
+                let result = command.encode(&mut out);
+                assert!(
+                    matches!(result, Err(CommandError::LineBreak { .. })),
+                    "{command:?} gave {result:?}"
+                );
+                assert_eq!(&out[..], b"kept", "nothing written for {command:?}");
+            }
+            // The same field without the separator encodes: the refusal is for the
+            // separator alone.
+            for command in every_field_holding("x event plain ALL") {
+                assert!(command.to_bytes().is_ok(), "{command:?}");
+            }
         }
     }
 
