@@ -347,3 +347,25 @@ fn channel_destroy_also_ends_the_executes_of_its_channel() {
         }
     ));
 }
+
+/// Found by the `connection` fuzz target (`tests/fuzz_regressions/connection/`): a second
+/// registration under a Job-UUID already waiting is dropped, and its request never ends.
+#[test]
+#[ignore = "fixed by the client-engine work (issue 9): a duplicate Job-UUID loses a request"]
+fn two_jobs_the_switch_names_alike_each_end_exactly_once() {
+    let mut conn = quiet();
+    let chosen = conn
+        .send(Command::bgapi_with_uuid("status", "same"))
+        .unwrap();
+    let first = conn.send(Command::bgapi("status")).unwrap();
+    let second = conn.send(Command::bgapi("version")).unwrap();
+    for _ in 0..3 {
+        conn.receive(&server::encode_bgapi_reply("same"));
+    }
+    deliver(&mut conn, &job_event("same", "one result"));
+    conn.receive_eof();
+    let out = outputs(&mut conn);
+    for id in [chosen, first, second] {
+        terminal(&out, id);
+    }
+}
