@@ -8,7 +8,7 @@ use esl_proto::server::CommandReader;
 use esl_proto::{
     ArgPlacement, Auth, CallCommand, CloseReason, Command, Connection, Disposition, Error,
     EventFormat, EventName, Execute, Framer, Limits, LogLevel, Output, RequestError, RequestId,
-    Response, SendMsg,
+    Response, SendError, SendMsg,
 };
 use esl_tests::fixtures::{self, Capture, Direction};
 
@@ -602,16 +602,25 @@ fn auth_failure_is_a_sticky_error() {
             reply: "-ERR invalid".into()
         }
     );
-    assert!(r.conn.send(Command::api("status")).is_err());
+    assert_eq!(
+        r.conn.send(Command::api("status")),
+        Err(SendError::Connection(Error::AuthenticationFailed {
+            reply: "-ERR invalid".into()
+        }))
+    );
     // A command held while authenticating fails with the same error.
     let mut conn = Connection::inbound(Auth::Password("WrongPassword".into()));
     let id = conn.send(Command::api("status")).unwrap();
     conn.receive(&fixtures::load("inbound_auth_fail").from_switch());
     let first = conn.poll_output().unwrap().unwrap();
+    let failed = Error::AuthenticationFailed {
+        reply: "-ERR invalid".into(),
+    };
     assert!(
-        matches!(first, Output::Failed { id: i, error: RequestError::ConnectionFailed(_) } if i == id)
+        matches!(&first, Output::Failed { id: i, error: RequestError::ConnectionFailed(e) } if *i == id && *e == failed),
+        "{first:?}"
     );
-    assert!(conn.poll_output().is_err());
+    assert_eq!(conn.poll_output().unwrap_err(), failed);
 }
 
 #[test]
