@@ -1,6 +1,6 @@
 //! Properties that must hold for any input.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 use esl_proto::server::{self, CommandReader};
@@ -358,6 +358,7 @@ enum Step {
     Bgapi,
     Execute,
     Filter,
+    NoEvents,
     Cancel(prop::sample::Index),
     /// The switch answers the oldest unanswered command (replies are strictly FIFO).
     Answer,
@@ -376,6 +377,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => Just(Step::Bgapi),
         2 => Just(Step::Execute),
         1 => Just(Step::Filter),
+        1 => Just(Step::NoEvents),
         1 => any::<prop::sample::Index>().prop_map(Step::Cancel),
         4 => Just(Step::Answer),
         3 => any::<prop::sample::Index>().prop_map(Step::Complete),
@@ -403,6 +405,8 @@ fn expected_for(serial: u32, command: &Command) -> Expected {
         Command::Filter { .. } => {
             Expected::Reply(format!("+OK filter added. [X-Serial]=[{serial}]"))
         }
+        // The switch's reply names nothing: the serials of the requests around it pin it.
+        Command::NoEvents => Expected::Reply("+OK no events".into()),
         _ => Expected::Executed {
             uuid: format!("app-{serial}"),
             response: format!("played {serial}"),
@@ -470,6 +474,7 @@ fn reply_to(command: &Command) -> Bytes {
         Command::Filter { header, value } => {
             server::encode_command_reply(&format!("+OK filter added. [{header}]=[{value}]"))
         }
+        Command::NoEvents => server::encode_command_reply("+OK no events"),
         _ => server::encode_command_reply("+OK"),
     }
 }
@@ -498,6 +503,8 @@ proptest! {
         let mut delivered: Vec<u32> = Vec::new();
         let mut ended: HashMap<RequestId, Output> = HashMap::new();
         let mut cancelled = Vec::new();
+        // The serials of the noevents sent and not yet answered, oldest first.
+        let mut noevents: VecDeque<u32> = VecDeque::new();
         let mut serial = 0u32;
         let drain = |conn: &mut Connection, ended: &mut HashMap<RequestId, Output>| {
             while let Ok(Some(o)) = conn.poll_output() {
@@ -521,11 +528,15 @@ proptest! {
                     }))
                 }
                 Step::Filter => Some(Command::filter("X-Serial", serial.to_string())),
+                Step::NoEvents => Some(Command::NoEvents),
                 _ => None,
             };
             if let Some(command) = command {
                 if let Ok(id) = conn.send(command.clone()) {
                     ids.push(id);
+                    if command == Command::NoEvents {
+                        noevents.push_back(serial);
+                    }
                     expected.insert(id, (serial, expected_for(serial, &command)));
                 }
             }
@@ -550,6 +561,10 @@ proptest! {
                     if let Command::Api { command: line } | Command::Filter { value: line, .. } = &command {
                         let serial = line.trim_start_matches("echo ");
                         delivered.extend(serial.parse::<u32>().ok());
+                    }
+                    if command == Command::NoEvents {
+                        // The switch reads the application's noevents in the order sent.
+                        delivered.extend(noevents.pop_front());
                     }
                     conn.receive(&reply_to(&command));
                 }
