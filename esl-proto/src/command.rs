@@ -1067,9 +1067,35 @@ execute-app-name: playback\ncontent-type: text/plain\ncontent-length: 36\n\ntone
     #[test]
     fn passwords_never_print() {
         let debug = format!("{:?}", Command::auth("s3cret"));
-        assert!(!debug.contains("s3cret"), "{debug}");
+        assert_eq!(debug, "Auth { password: Password(<redacted>) }");
         let debug = format!("{:?}", Command::userauth("u@d", "s3cret"));
         assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("Password(<redacted>)"), "{debug}");
+    }
+
+    #[test]
+    fn an_argument_of_exactly_the_header_limit_stays_in_the_header() {
+        let longest = "x".repeat(Execute::MAX_HEADER_ARG);
+        assert!(!Execute::auto_in_body(&longest));
+        assert!(Execute::auto_in_body(&format!("{longest}x")));
+        let text = enc(Command::execute(None, "set", Some(longest.clone())));
+        assert!(text.ends_with(&format!("execute-app-arg: {longest}\n\n")));
+    }
+
+    #[test]
+    fn the_keyword_is_the_first_word_the_switch_reads() {
+        assert_eq!(Command::api("status").keyword(), "api");
+        assert_eq!(
+            Command::filter_delete("all", None).keyword(),
+            "filter delete"
+        );
+        assert_eq!(Command::execute(None, "answer", None).keyword(), "sendmsg");
+        assert_eq!(Command::raw("fsctl loglevel 7").keyword(), "fsctl");
+    }
+
+    #[test]
+    fn a_one_letter_command_encodes() {
+        assert_eq!(enc(Command::raw("x")), "x\n\n");
     }
 
     #[test]
