@@ -235,3 +235,23 @@ fn a_job_result_is_ok_unless_it_reports_an_error() {
     assert!(!ok("-USAGE: status\n"));
     assert!(Response::Job(Event::builder("BACKGROUND_JOB").build()).is_ok());
 }
+
+#[test]
+fn the_debug_view_shows_what_is_open_and_never_the_password() {
+    let mut conn = ready();
+    conn.send(Command::bgapi_with_uuid("status", "j")).unwrap();
+    conn.send(execute("chan", "playback", Some("e"))).unwrap();
+    conn.send(execute("chan", "park", None)).unwrap();
+    // Its three subscriptions, the bgapi and the two sendmsg are answered; the job, the
+    // execute and the adoption remain.
+    for _ in 0..6 {
+        conn.receive(&server::encode_command_reply("+OK"));
+    }
+    outputs(&mut conn);
+    let debug = format!("{conn:?}");
+    assert!(!debug.contains("ClueCon"), "{debug}");
+    assert!(debug.contains("Password(<redacted>)"), "{debug}");
+    for part in ["pending: 0", "jobs: 1", "executes: 2"] {
+        assert!(debug.contains(part), "{part} in {debug}");
+    }
+}
