@@ -606,6 +606,48 @@ mod tests {
     }
 
     #[test]
+    fn presence_emptiness_and_the_underlying_buffer() {
+        let text = "A: 1\nB: 2\n\n";
+        let h = block(text);
+        assert!(!h.is_empty());
+        assert!(h.contains("b"));
+        assert!(!h.contains("C"));
+        assert_eq!(h.buffer().as_ref(), text.as_bytes());
+        assert!(Headers::empty().is_empty());
+        assert!(!Headers::empty().contains("A"));
+    }
+
+    #[test]
+    fn headers_are_equal_when_their_decoded_lines_are() {
+        let wire = block("A: x%20y\nB: 2\n\n");
+        assert_eq!(wire, Headers::from_pairs([("A", "x y"), ("B", "2")]));
+        assert_ne!(wire, Headers::from_pairs([("A", "x y")]), "a header fewer");
+        assert_ne!(
+            wire,
+            Headers::from_pairs([("A", "x y"), ("C", "2")]),
+            "a name"
+        );
+        assert_ne!(
+            wire,
+            Headers::from_pairs([("A", "x%20y"), ("B", "2")]),
+            "a value"
+        );
+        assert_ne!(
+            Headers::from_pairs([("A", "1"), ("B", "2")]),
+            Headers::from_pairs([("B", "2"), ("A", "1")]),
+            "the order"
+        );
+    }
+
+    #[test]
+    fn debug_shows_decoded_names_and_values() {
+        let h = block("A-B: x%20y\n\n");
+        assert_eq!(format!("{h:?}"), r#"{"A-B": "x y"}"#);
+        let (name, value) = h.iter().next().unwrap();
+        assert_eq!(format!("{name:?} {value:?} {value}"), r#""A-B" "x y" x y"#);
+    }
+
+    #[test]
     fn values_are_percent_decoded_on_access_but_plus_stays() {
         let h = block("Date: Mon,%2023%20Nov\nPlus: a+b%2Bc\nBad: 100%\nBad2: %zz%4\n\n");
         assert_eq!(h.text("Date").unwrap(), "Mon, 23 Nov");
