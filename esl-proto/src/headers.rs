@@ -723,6 +723,40 @@ mod tests {
     }
 
     #[test]
+    fn a_block_without_blank_line_runs_to_the_end_and_keeps_its_last_line() {
+        let buf = b"A: 1\nB:";
+        let indexed = index_block(buf, &Limits::default()).unwrap();
+        assert_eq!(indexed.body_start, buf.len());
+        let h = Headers::from_parts(
+            Bytes::from_static(buf),
+            indexed.spans,
+            ValueEncoding::Percent,
+        );
+        assert_eq!(h.text("A").unwrap(), "1");
+        assert_eq!(h.text("B").unwrap(), "");
+    }
+
+    #[test]
+    fn a_block_without_blank_line_is_held_to_the_block_limit_from_both_sides() {
+        let buf = b"A: 1\nB: 2";
+        let exact = Limits {
+            max_header_block: buf.len(),
+            ..Limits::default()
+        };
+        assert_eq!(index_block(buf, &exact).unwrap().spans.len(), 2);
+        let short = Limits {
+            max_header_block: buf.len() - 1,
+            ..Limits::default()
+        };
+        assert_eq!(
+            index_block(buf, &short).err(),
+            Some(FrameError::HeaderBlockTooLarge {
+                limit: buf.len() - 1
+            })
+        );
+    }
+
+    #[test]
     fn header_count_limit_holds_from_both_sides() {
         let limits = Limits {
             max_headers: 2,
