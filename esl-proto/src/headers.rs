@@ -714,6 +714,14 @@ mod tests {
             parse_content_length(b"11", &limits),
             Err(FrameError::BodyTooLarge { length: 11, .. })
         ));
+        // Every 19-digit number fits a u64, so it is a length (too large), not garbage.
+        assert!(matches!(
+            parse_content_length(b"9999999999999999999", &limits),
+            Err(FrameError::BodyTooLarge {
+                length: 9_999_999_999_999_999_999,
+                ..
+            })
+        ));
         for bad in [&b""[..], b"-1", b"1x", b"99999999999999999999999"] {
             assert!(matches!(
                 parse_content_length(bad, &limits),

@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use esl_proto::server;
 use esl_proto::{
-    Auth, CloseReason, Command, Connection, Error, Event, EventFormat, FrameError, Limits, Output,
-    RequestError, Response, SendError,
+    Auth, CloseReason, Command, Connection, Error, Event, EventError, EventFormat, FrameError,
+    Limits, Output, RequestError, Response, SendError,
 };
 
 fn closed_reason(outputs: &[Output]) -> Option<CloseReason> {
@@ -254,4 +254,45 @@ fn the_debug_view_shows_what_is_open_and_never_the_password() {
     for part in ["pending: 0", "jobs: 1", "executes: 2"] {
         assert!(debug.contains(part), "{part} in {debug}");
     }
+}
+
+#[test]
+fn the_header_limit_holds_for_each_event_of_one_read_on_its_own() {
+    let limits = Limits {
+        max_headers: 3,
+        ..Limits::default()
+    };
+    let mut conn = Connection::inbound(Auth::Manual).with_limits(limits);
+    let event = |n: &str| {
+        Event::builder("CUSTOM")
+            .header("Event-Subclass", "x::y")
+            .header("N", n)
+            .build()
+    };
+    // Two events of three headers each (Content-Length is not among an event's own), in one
+    // read: they share one index, and each is held to the limit alone.
+    let mut wire = server::encode_event(&event("1"), EventFormat::Plain).to_vec();
+    wire.extend_from_slice(&server::encode_event(&event("2"), EventFormat::Plain));
+    conn.receive(&wire);
+    let names: Vec<String> = outputs(&mut conn)
+        .iter()
+        .map(|o| match o {
+            Output::Event(e) => e.header("N").unwrap().into_owned(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(names, ["1", "2"]);
+    let over = Event::builder("CUSTOM")
+        .header("A", "1")
+        .header("B", "2")
+        .header("C", "3")
+        .build();
+    conn.receive(&server::encode_event(&over, EventFormat::Plain));
+    assert!(matches!(
+        outputs(&mut conn)[..],
+        [Output::InvalidEvent {
+            error: EventError::Plain(FrameError::TooManyHeaders { limit: 3 }),
+            ..
+        }]
+    ));
 }
