@@ -209,6 +209,9 @@ fn replay_names_custom_subclasses_after_all_and_skips_an_empty_subscription() {
         ]
     );
     assert_eq!(state(&s.replay()), s);
+    // ALL without subclasses names no CUSTOM.
+    let all = state(&[Command::event(EventFormat::Xml, ["ALL"])]);
+    assert_eq!(all.replay(), [Command::event(EventFormat::Xml, ["ALL"])]);
     let emptied = state(&[
         Command::event(EventFormat::Plain, ["CHANNEL_CREATE"]),
         Command::nixevent(["CHANNEL_CREATE"]),
