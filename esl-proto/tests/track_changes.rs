@@ -23,6 +23,10 @@ fn each_field_a_channel_learns_is_reported_once_as_an_update() {
     let mut tracker = Tracker::new();
     tracker.update(&event("CHANNEL_CREATE", "u", &[]));
     for (name, extra) in [
+        (
+            "CHANNEL_STATE",
+            vec![("Channel-Name", "sofia/internal/1000")],
+        ),
         ("CHANNEL_STATE", vec![("Call-Direction", "outbound")]),
         ("CHANNEL_STATE", vec![("Channel-State", "CS_ROUTING")]),
         (
@@ -33,6 +37,7 @@ fn each_field_a_channel_learns_is_reported_once_as_an_update() {
             "CHANNEL_HANGUP",
             vec![("Caller-Channel-Hangup-Time", "2000")],
         ),
+        ("CHANNEL_EXECUTE", vec![("Application", "answer")]),
         (
             "CHANNEL_EXECUTE",
             vec![("Application", "playback"), ("Application-Data", "a.wav")],
@@ -49,6 +54,11 @@ fn each_field_a_channel_learns_is_reported_once_as_an_update() {
     let channel = tracker.channel("u").unwrap();
     assert!(channel.is_outbound() && !channel.is_inbound());
     assert!(channel.is_answered());
+    // Answered without the caller profile's time: the event's own timestamp stands in.
+    tracker.update(&event("CHANNEL_CREATE", "v", &[]));
+    let answer = event("CHANNEL_ANSWER", "v", &[("Event-Date-Timestamp", "1500")]);
+    assert!(updated(&tracker.update(&answer), "v"));
+    assert!(tracker.channel("v").unwrap().is_answered());
 }
 
 #[test]
@@ -80,7 +90,10 @@ fn variables_are_replaced_by_each_event_that_carries_a_different_set() {
     let changed = vars(&[("variable_a", "1"), ("variable_b", "3")]);
     assert!(updated(&tracker.update(&changed), "u"));
     assert_eq!(tracker.channel("u").unwrap().variable("b"), Some("3"));
-    let fewer = vars(&[("variable_a", "1")]);
+    let all_new = vars(&[("variable_a", "8"), ("variable_b", "9")]);
+    assert!(updated(&tracker.update(&all_new), "u"));
+    assert_eq!(tracker.channel("u").unwrap().variable("a"), Some("8"));
+    let fewer = vars(&[("variable_a", "8")]);
     assert!(updated(&tracker.update(&fewer), "u"));
     assert_eq!(tracker.channel("u").unwrap().variable("b"), None);
     // A bare `variable_` names no variable.
@@ -122,6 +135,14 @@ fn an_origination_hint_naming_no_tracked_leg_links_nothing() {
     assert_eq!(call.legs, ["a"]);
     assert!(call.contains("a"));
     assert!(!call.contains("ghost"));
+    // Nor did those hints use up the link: a real one still joins the legs.
+    tracker.update(&event("CHANNEL_CREATE", "b", &[]));
+    tracker.update(&event(
+        "CHANNEL_STATE",
+        "a",
+        &[("Other-Leg-Unique-ID", "b"), ("Other-Type", "originatee")],
+    ));
+    assert_eq!(tracker.call_of("b").unwrap().legs, ["a", "b"]);
 }
 
 #[test]
