@@ -277,7 +277,16 @@ mod tests {
             "{esl_app=ivr,origination_caller_id_number=100}loopback/park"
         );
         for bad in ["", "a,b", "a b", "a}b", "a\nb"] {
-            assert!(with_app("loopback/park", bad).is_err(), "{bad:?}");
+            assert!(
+                matches!(
+                    with_app("loopback/park", bad),
+                    Err(CommandError::Malformed {
+                        field: "app id",
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
         }
     }
 
@@ -303,7 +312,12 @@ mod tests {
         );
         let mut bad = EventHandlers::new();
         bad.add("CHANNEL_PARK\n\napi hupall", ());
-        assert!(bad.subscription(EventFormat::Plain).is_err());
+        assert_eq!(
+            bad.subscription(EventFormat::Plain),
+            Err(CommandError::LineBreak {
+                field: "event name"
+            })
+        );
         assert!(EventHandlers::<()>::new()
             .subscription(EventFormat::Plain)
             .unwrap()

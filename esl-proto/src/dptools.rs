@@ -595,20 +595,34 @@ mod tests {
                 Some("{ignore_early_media=true}sofia/internal/a,sofia/internal/b")
             )
         );
-        for (profile, dest) in [
-            ("in/ternal", "1000"),
-            ("internal", "1000,sofia/x/y"),
-            ("internal", "1000|sofia/x/y"),
-            ("internal", "10 00"),
-            ("", "1000"),
+        // Each is malformed, and names the field at fault.
+        let field = |result: Result<DialString, CommandError>| match result {
+            Err(CommandError::Malformed { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        for (profile, dest, at_fault) in [
+            ("in/ternal", "1000", "profile"),
+            ("internal", "1000,sofia/x/y", "destination"),
+            ("internal", "1000|sofia/x/y", "destination"),
+            ("internal", "10 00", "destination"),
         ] {
             assert!(
-                DialString::profile(profile, dest).is_err(),
+                matches!(
+                    DialString::profile(profile, dest),
+                    Err(CommandError::Malformed { field, .. }) if field == at_fault
+                ),
                 "{profile} {dest}"
             );
         }
-        assert!(DialString::gateway("gw/x", "1").is_err());
-        assert!(DialString::via_proxy("internal", "1", "p/x").is_err());
+        assert!(matches!(
+            DialString::profile("", "1000"),
+            Err(CommandError::Empty { field: "profile" })
+        ));
+        assert_eq!(field(DialString::gateway("gw/x", "1")), "gateway");
+        assert_eq!(
+            field(DialString::via_proxy("internal", "1", "p/x")),
+            "proxy"
+        );
     }
 
     #[test]
@@ -660,9 +674,13 @@ mod tests {
             format!("api uuid_transfer {UUID} -both park XML switchy\n\n")
         );
         // Spaces would shift the switch's arguments.
-        assert!(dp.broadcast("/tmp/a b.wav", None).is_err());
-        assert!(dp.getvar("a b").is_err());
-        assert!(dp.record_start("'/tmp/x.wav'", None).is_err());
+        let one_word = |field| CommandError::Malformed {
+            field,
+            reason: "must be one word: no spaces, quotes or backslashes",
+        };
+        assert_eq!(dp.broadcast("/tmp/a b.wav", None), Err(one_word("path")));
+        assert_eq!(dp.getvar("a b"), Err(one_word("variable name")));
+        assert_eq!(dp.record_start("'/tmp/x.wav'", None), Err(one_word("path")));
     }
 
     #[test]
@@ -699,11 +717,23 @@ mod tests {
             Err(CommandError::Empty { .. })
         ));
         let all = MULTISET_DELIMITERS.iter().collect::<String>();
-        assert!(dp.multiset([("a", all.as_str())]).is_err());
+        assert_eq!(
+            dp.multiset([("a", all.as_str())]),
+            Err(CommandError::Malformed {
+                field: "multiset variables",
+                reason: "every delimiter occurs in a name or value",
+            })
+        );
         let many: Vec<(String, String)> = (0..=MULTISET_MAX)
             .map(|i| (format!("v{i}"), "1".to_string()))
             .collect();
-        assert!(dp.multiset(many).is_err());
+        assert_eq!(
+            dp.multiset(many),
+            Err(CommandError::Malformed {
+                field: "multiset variables",
+                reason: "more than 256 variables",
+            })
+        );
         assert!(matches!(
             dp.set("a=b", "c"),
             Err(CommandError::Malformed { .. })

@@ -549,7 +549,14 @@ mod tests {
             serde_json::to_value(&plain).unwrap()["FreeSWITCH-IPv6"],
             "fd00::2"
         );
-        assert!(serde_json::from_str::<Event>("[1]").is_err());
+        let error = serde_json::from_str::<Event>("[1]").unwrap_err();
+        assert!(error.is_data(), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("expected a flat object of event headers"),
+            "{error}"
+        );
     }
 
     #[test]

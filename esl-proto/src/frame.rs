@@ -301,6 +301,52 @@ Content-Type: text/disconnect-notice\nContent-Length: 5\n\nhello";
     }
 
     #[test]
+    fn a_body_of_one_byte_is_kept_in_any_split() {
+        let wire = b"Content-Length: 1\nContent-Type: api/response\n\nXContent-Length: 2\n\nYZ";
+        for split in 0..=wire.len() {
+            let mut f = Framer::new(Limits::default());
+            f.push(&wire[..split]);
+            let mut got = frames(&mut f);
+            f.push(&wire[split..]);
+            got.extend(frames(&mut f));
+            let bodies: Vec<&[u8]> = got.iter().map(|(_, body)| &body[..]).collect();
+            assert_eq!(bodies, [&b"X"[..], b"YZ"], "split at {split}");
+            assert_eq!(f.buffered(), 0);
+        }
+    }
+
+    #[test]
+    fn only_a_blank_line_ends_a_header_block() {
+        // A one-byte line (here without a colon, so no header) or a line led by a CR is not
+        // the blank line: the block goes on.
+        let mut f = Framer::new(Limits::default());
+        f.push(b"A: 1\nx\n\rB: 2\nC: 3\n\n");
+        let got = frames(&mut f);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].0,
+            [
+                ("A".into(), "1".into()),
+                ("\rB".into(), "2".into()),
+                ("C".into(), "3".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn line_ends_between_messages_are_not_a_partial_message() {
+        let mut f = Framer::new(Limits::default());
+        f.push(b"\r\n\n");
+        assert!(!f.is_mid_message());
+        f.push(b"A");
+        assert!(f.is_mid_message());
+        assert_eq!(f.buffered(), 4);
+        let mut f = Framer::new(Limits::default());
+        f.push(b"\n\r");
+        assert!(!f.is_mid_message());
+    }
+
+    #[test]
     fn zero_content_length_has_an_empty_body() {
         let mut f = Framer::new(Limits::default());
         f.push(b"Content-Disposition: linger\nContent-Length: 0\n\nNext: 1\n\n");

@@ -2,7 +2,7 @@
 
 use esl_proto::server::{self, CommandReader};
 use esl_proto::{
-    Auth, CloseReason, Command, Connection, Error, Event, EventFormat, Limits, Output,
+    Auth, CloseReason, Command, Connection, Error, Event, EventFormat, FrameError, Limits, Output,
     RequestError, RequestId, Response, SendError,
 };
 
@@ -463,11 +463,14 @@ fn a_framing_error_is_fatal_and_sticky() {
     let id = conn.send(Command::api("a")).unwrap();
     conn.receive(b"Content-Type: api/response\nContent-Length: nope\n\n");
     let first = conn.poll_output().unwrap().unwrap();
-    assert!(
-        matches!(first, Output::Failed { id: i, error: RequestError::ConnectionFailed(_) } if i == id)
-    );
     let error = conn.poll_output().unwrap_err();
-    assert!(matches!(error, Error::Frame(_)));
+    assert_eq!(
+        error,
+        Error::Frame(FrameError::InvalidContentLength("nope".into()))
+    );
+    assert!(
+        matches!(first, Output::Failed { id: i, error: RequestError::ConnectionFailed(e) } if i == id && e == error)
+    );
     assert_eq!(conn.poll_output().unwrap_err(), error);
     assert_eq!(
         conn.send(Command::api("b")),

@@ -66,5 +66,5 @@ fn before_auth_an_api_is_answered_by_a_command_reply() {
     conn.receive(AUTH_REQUEST);
     conn.receive(&server::encode_command_reply("-ERR command not found"));
     let out = outputs(&mut conn);
-    assert_eq!(result_text(&out, api), Ok("-ERR command not found".into()));
+    assert_eq!(outcome_text(&out, api), Ok("-ERR command not found".into()));
 }

@@ -1,6 +1,6 @@
 //! Properties that must hold for any input.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 use esl_proto::server::{self, CommandReader};
@@ -350,19 +350,24 @@ proptest! {
     }
 }
 
-// ---------- every request ends exactly once, against a switch that answers correctly ----------
+// ---------- every result reaches its own request, against a switch that answers correctly ----------
 
 #[derive(Debug, Clone)]
 enum Step {
     Api,
     Bgapi,
     Execute,
-    Subscribe,
+    Filter,
+    NoEvents,
     Cancel(prop::sample::Index),
-    /// The switch answers the oldest unanswered command.
+    /// The switch answers the oldest unanswered command (replies are strictly FIFO).
     Answer,
-    /// The switch finishes the oldest open job or execute.
-    Complete,
+    /// The switch finishes one of the jobs and executes it owes, any of them: completions
+    /// come in any order, and may beat the reply to their command.
+    Complete(prop::sample::Index),
+    /// The switch sends a completion nobody waits for: a second one for a finished or
+    /// cancelled request, or one for a uuid no request chose.
+    Stray(prop::sample::Index),
     Eof,
 }
 
@@ -371,33 +376,136 @@ fn step() -> impl Strategy<Value = Step> {
         2 => Just(Step::Api),
         2 => Just(Step::Bgapi),
         2 => Just(Step::Execute),
-        1 => Just(Step::Subscribe),
+        1 => Just(Step::Filter),
+        1 => Just(Step::NoEvents),
         1 => any::<prop::sample::Index>().prop_map(Step::Cancel),
         4 => Just(Step::Answer),
-        3 => Just(Step::Complete),
+        3 => any::<prop::sample::Index>().prop_map(Step::Complete),
+        1 => any::<prop::sample::Index>().prop_map(Step::Stray),
         1 => Just(Step::Eof),
     ]
+}
+
+/// What one request must end with: its kind and the text that names its serial.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expected {
+    Api(String),
+    Job { uuid: String, body: String },
+    Executed { uuid: String, response: String },
+    Reply(String),
+}
+
+fn expected_for(serial: u32, command: &Command) -> Expected {
+    match command {
+        Command::Api { .. } => Expected::Api(format!("echo {serial}")),
+        Command::Bgapi { .. } => Expected::Job {
+            uuid: format!("job-{serial}"),
+            body: format!("+OK job {serial} done\n"),
+        },
+        Command::Filter { .. } => {
+            Expected::Reply(format!("+OK filter added. [X-Serial]=[{serial}]"))
+        }
+        // The switch's reply names nothing: the serials of the requests around it pin it.
+        Command::NoEvents => Expected::Reply("+OK no events".into()),
+        _ => Expected::Executed {
+            uuid: format!("app-{serial}"),
+            response: format!("played {serial}"),
+        },
+    }
+}
+
+fn got(response: &Response) -> Expected {
+    match response {
+        Response::Api(api) => Expected::Api(api.text().into_owned()),
+        Response::Job(job) => Expected::Job {
+            uuid: job.job_uuid().unwrap_or_default().into_owned(),
+            body: job.body_text().unwrap_or_default().into_owned(),
+        },
+        Response::Executed(e) => Expected::Executed {
+            uuid: e.application_uuid().unwrap_or_default().into_owned(),
+            response: e.application_response().unwrap_or_default().into_owned(),
+        },
+        Response::Reply(r) => Expected::Reply(r.text().into_owned()),
+    }
+}
+
+/// The switch's side: the completion event a command's request ends with, and the reply.
+fn completion_of(command: &Command) -> Option<Event> {
+    match command {
+        Command::Bgapi {
+            job_uuid: Some(uuid),
+            ..
+        } => {
+            let serial = uuid.trim_start_matches("job-");
+            Some(
+                Event::builder("BACKGROUND_JOB")
+                    .header("Job-UUID", uuid.as_str())
+                    .body(format!("+OK job {serial} done\n"))
+                    .build(),
+            )
+        }
+        Command::SendMsg(SendMsg {
+            command: CallCommand::Execute(e),
+            uuid,
+            ..
+        }) => {
+            let app_uuid = e.event_uuid.clone().unwrap_or_default();
+            let serial = app_uuid.trim_start_matches("app-").to_owned();
+            Some(
+                Event::builder("CHANNEL_EXECUTE_COMPLETE")
+                    .header("Unique-ID", uuid.clone().unwrap_or_default())
+                    .header("Application", e.app.as_str())
+                    .header("Application-UUID", app_uuid)
+                    .header("Application-Response", format!("played {serial}"))
+                    .build(),
+            )
+        }
+        _ => None,
+    }
+}
+
+fn reply_to(command: &Command) -> Bytes {
+    match command {
+        Command::Api { command } => server::encode_api_response(command.as_bytes()),
+        Command::Bgapi {
+            job_uuid: Some(uuid),
+            ..
+        } => server::encode_bgapi_reply(uuid),
+        Command::Filter { header, value } => {
+            server::encode_command_reply(&format!("+OK filter added. [{header}]=[{value}]"))
+        }
+        Command::NoEvents => server::encode_command_reply("+OK no events"),
+        _ => server::encode_command_reply("+OK"),
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn every_request_ends_in_exactly_one_terminal_output(steps in prop::collection::vec(step(), 1..60)) {
+    fn every_result_reaches_the_request_that_asked_for_it(steps in prop::collection::vec(step(), 1..80)) {
         let mut conn = Connection::inbound(Auth::Password("p".into()));
         conn.receive(&server::encode_auth_request());
         conn.receive(&server::encode_command_reply("+OK accepted"));
         while let Ok(Some(_)) = conn.poll_output() {}
         // `auth` was answered above.
-        assert_eq!(conn.poll_transmit().as_deref(), Some(&b"auth p\n\n"[..]));
+        let auth = conn.poll_transmit();
+        prop_assert_eq!(auth.as_deref(), Some(&b"auth p\n\n"[..]));
         let mut reader = CommandReader::new(Limits::default());
-        // Commands the switch has read and not answered, and completions it owes.
+        // Commands the switch has read and not answered, completions it owes, and the
+        // completions it already sent (to send again as strays).
         let mut unanswered: Vec<Command> = Vec::new();
         let mut owed: Vec<Event> = Vec::new();
+        let mut spent: Vec<Event> = Vec::new();
+        let mut expected: HashMap<RequestId, (u32, Expected)> = HashMap::new();
         let mut ids: Vec<RequestId> = Vec::new();
+        // Serials whose result the switch has sent: their requests cannot end otherwise.
+        let mut delivered: Vec<u32> = Vec::new();
         let mut ended: HashMap<RequestId, Output> = HashMap::new();
         let mut cancelled = Vec::new();
-        let mut serial = 0;
+        // The serials of the noevents sent and not yet answered, oldest first.
+        let mut noevents: VecDeque<u32> = VecDeque::new();
+        let mut serial = 0u32;
         let drain = |conn: &mut Connection, ended: &mut HashMap<RequestId, Output>| {
             while let Ok(Some(o)) = conn.poll_output() {
                 if let Output::Response { id, .. } | Output::Failed { id, .. } = &o {
@@ -407,80 +515,104 @@ proptest! {
         };
         for step in steps {
             serial += 1;
-            match step {
-                Step::Api => ids.extend(conn.send(Command::api(format!("echo {serial}"))).ok()),
-                Step::Bgapi => ids.extend(conn.send(Command::bgapi_with_uuid("status", format!("job-{serial}"))).ok()),
+            let command = match step {
+                Step::Api => Some(Command::api(format!("echo {serial}"))),
+                Step::Bgapi => Some(Command::bgapi_with_uuid("status", format!("job-{serial}"))),
                 Step::Execute => {
                     let mut exec = Execute::new("playback", Some(format!("{serial}.wav")));
                     exec.event_uuid = Some(format!("app-{serial}"));
-                    ids.extend(conn.send(Command::SendMsg(SendMsg {
+                    Some(Command::SendMsg(SendMsg {
                         uuid: Some("chan".into()),
                         command: CallCommand::Execute(exec),
                         headers: vec![],
-                    })).ok());
+                    }))
                 }
-                Step::Subscribe => ids.extend(conn.send(Command::NoEvents).ok()),
+                Step::Filter => Some(Command::filter("X-Serial", serial.to_string())),
+                Step::NoEvents => Some(Command::NoEvents),
+                _ => None,
+            };
+            if let Some(command) = command {
+                if let Ok(id) = conn.send(command.clone()) {
+                    ids.push(id);
+                    if command == Command::NoEvents {
+                        noevents.push_back(serial);
+                    }
+                    expected.insert(id, (serial, expected_for(serial, &command)));
+                }
+            }
+            // The switch reads what was written; a job or execute it reads is owed at once.
+            while let Some(bytes) = conn.poll_transmit() {
+                reader.push(&bytes);
+            }
+            while let Some(c) = reader.next_command().unwrap() {
+                let c = c.parse();
+                owed.extend(completion_of(&c));
+                unanswered.push(c);
+            }
+            match step {
                 Step::Cancel(which) if !ids.is_empty() => {
                     let id = ids[which.index(ids.len())];
                     if conn.cancel(id) {
                         cancelled.push(id);
                     }
                 }
-                Step::Cancel(_) => {}
-                Step::Answer => {
-                    while let Some(bytes) = conn.poll_transmit() {
-                        reader.push(&bytes);
+                Step::Answer if !unanswered.is_empty() => {
+                    let command = unanswered.remove(0);
+                    if let Command::Api { command: line } | Command::Filter { value: line, .. } = &command {
+                        let serial = line.trim_start_matches("echo ");
+                        delivered.extend(serial.parse::<u32>().ok());
                     }
-                    while let Some(c) = reader.next_command().unwrap() {
-                        unanswered.push(c.parse());
+                    if command == Command::NoEvents {
+                        // The switch reads the application's noevents in the order sent.
+                        delivered.extend(noevents.pop_front());
                     }
-                    if !unanswered.is_empty() {
-                        let reply = match unanswered.remove(0) {
-                            Command::Api { command } => server::encode_api_response(command.as_bytes()),
-                            Command::Bgapi { job_uuid: Some(uuid), .. } => {
-                                owed.push(Event::builder("BACKGROUND_JOB").header("Job-UUID", uuid.as_str()).body("+OK done\n").build());
-                                server::encode_bgapi_reply(&uuid)
-                            }
-                            Command::SendMsg(SendMsg { command: CallCommand::Execute(e), .. }) => {
-                                owed.push(Event::builder("CHANNEL_EXECUTE_COMPLETE")
-                                    .header("Unique-ID", "chan")
-                                    .header("Application", e.app.as_str())
-                                    .header("Application-UUID", e.event_uuid.unwrap_or_default())
-                                    .build());
-                                server::encode_command_reply("+OK")
-                            }
-                            _ => server::encode_command_reply("+OK"),
-                        };
-                        conn.receive(&reply);
-                    }
+                    conn.receive(&reply_to(&command));
                 }
-                Step::Complete if !owed.is_empty() => {
-                    let event = owed.remove(0);
+                Step::Complete(which) if !owed.is_empty() => {
+                    let event = owed.remove(which.index(owed.len()));
+                    let name = event.job_uuid().or_else(|| event.application_uuid()).unwrap();
+                    delivered.extend(name.rsplit('-').next().and_then(|s| s.parse::<u32>().ok()));
                     conn.receive(&server::encode_event(&event, EventFormat::Plain));
+                    spent.push(event);
                 }
-                Step::Complete => {}
+                Step::Stray(which) => {
+                    let stray = if spent.is_empty() || which.index(3) == 0 {
+                        completion_of(&Command::bgapi_with_uuid("status", format!("job-stray-{serial}"))).unwrap()
+                    } else {
+                        spent[which.index(spent.len())].clone()
+                    };
+                    conn.receive(&server::encode_event(&stray, EventFormat::Plain));
+                }
                 Step::Eof => {
                     conn.receive_eof();
                     drain(&mut conn, &mut ended);
                     break;
                 }
+                _ => {}
             }
             drain(&mut conn, &mut ended);
         }
         conn.receive_eof();
         drain(&mut conn, &mut ended);
         for id in &ids {
+            let (serial, want) = &expected[id];
             let output = ended.get(id);
             prop_assert!(output.is_some(), "{} never ended", id);
-            if cancelled.contains(id) {
-                prop_assert!(matches!(output, Some(Output::Failed { error: RequestError::Cancelled, .. })), "{:?}", output);
-            } else if let Some(Output::Response { response, .. }) = output {
-                // A result is always the right one for its request.
-                match response {
-                    Response::Api(api) => prop_assert!(api.text().starts_with("echo ")),
-                    Response::Job(job) => prop_assert!(job.job_uuid().unwrap().starts_with("job-")),
-                    Response::Executed(e) => prop_assert!(e.application_uuid().unwrap().starts_with("app-")),
-                    Response::Reply(r) => prop_assert_eq!(r.text(), "+OK"),
+            match output {
+                _ if cancelled.contains(id) => prop_assert!(
+                    matches!(output, Some(Output::Failed { error: RequestError::Cancelled, .. })),
+                    "{:?}", output
+                ),
+                Some(Output::Response { response, .. }) => {
+                    prop_assert!(delivered.contains(serial), "{} ended before its result: {:?}", id, output);
+                    prop_assert_eq!(&got(response), want, "{} got another request's result", id);
+                }
+                _ => {
+                    prop_assert!(!delivered.contains(serial), "{}'s result was lost: {:?}", id, output);
+                    prop_assert!(
+                        matches!(output, Some(Output::Failed { error: RequestError::ConnectionClosed(_), .. })),
+                        "{:?}", output
+                    );
                 }
             }
         }

@@ -103,6 +103,16 @@ impl Completions {
         self.jobs.len() + self.executes.len() + self.adoptions.len()
     }
 
+    /// Background jobs waiting for their `BACKGROUND_JOB`.
+    pub(super) fn jobs(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Executes waiting for their `CHANNEL_EXECUTE_COMPLETE`, adopted or not yet.
+    pub(super) fn executes(&self) -> usize {
+        self.executes.len() + self.adoptions.len()
+    }
+
     pub(super) fn has_jobs(&self) -> bool {
         self.jobs.len() > 0
     }

@@ -125,6 +125,30 @@ mod tests {
     }
 
     #[test]
+    fn only_a_blank_line_ends_the_header_block_and_it_may_be_crlf() {
+        // A one-byte line and a line led by a CR are not the blank line; CR LF is.
+        let event = parse(
+            &Bytes::from_static(b"Event-Name: X\nx\n\rY: 2\nContent-Length: 2\r\n\r\nhi"),
+            &Limits::default(),
+        )
+        .unwrap();
+        let headers: Vec<(String, String)> = event
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().into_owned(), v.decoded().into_owned()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("Event-Name".to_owned(), "X".to_owned()),
+                ("\rY".to_owned(), "2".to_owned()),
+                ("Content-Length".to_owned(), "2".to_owned())
+            ]
+        );
+        assert_eq!(event.body().unwrap().as_ref(), b"hi");
+    }
+
+    #[test]
     fn body_with_and_without_inner_content_length() {
         let with = Bytes::from_static(
             b"Event-Name: BACKGROUND_JOB\nJob-UUID: x\nContent-Length: 3\n\n+OK",
