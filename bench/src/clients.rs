@@ -1,0 +1,273 @@
+//! The benchmarks' work through each adapter's public API only (`connect`, `events()`,
+//! `api`), so they keep measuring whatever the adapters become inside.
+//!
+//! Each event is touched as an application would: its name and one channel variable are
+//! read, which makes every header of it reachable and decoded on access.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use esl_proto::Event;
+
+use crate::recorded::Format;
+use crate::PASSWORD;
+
+/// An adapter, and the runtime it runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adapter {
+    /// `esl-tokio` on a multi-threaded runtime with one worker (the connection's driver); the
+    /// caller runs on its own thread in `block_on`.
+    Tokio,
+    /// `esl-async-std` on async-std's global executor.
+    AsyncStd,
+    /// `esl-async-std`'s `Smol` runtime on smol's global executor.
+    Smol,
+    /// `esl-blocking`: a reader thread per connection.
+    Blocking,
+}
+
+impl Adapter {
+    /// Every adapter.
+    pub const ALL: [Adapter; 4] = [
+        Adapter::Tokio,
+        Adapter::AsyncStd,
+        Adapter::Smol,
+        Adapter::Blocking,
+    ];
+
+    /// The name used on command lines and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Adapter::Tokio => "tokio",
+            Adapter::AsyncStd => "async-std",
+            Adapter::Smol => "smol",
+            Adapter::Blocking => "blocking",
+        }
+    }
+
+    /// Reads [`Adapter::as_str`] back.
+    pub fn parse(name: &str) -> Option<Adapter> {
+        Adapter::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+/// The runtime the tokio adapter runs on in every benchmark.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// What an application does with each event: its name and a channel variable.
+#[inline]
+pub fn touch(event: &Event) -> usize {
+    event.name().as_str().len() + event.variable("channel_name").map_or(0, |v| v.len())
+}
+
+fn blast_command(format: Format, n: usize) -> String {
+    format!("bench_blast {} {n}", format.as_str())
+}
+
+/// Connects with `adapter`, asks for `n` events of `format` and receives them all through the
+/// public event stream; the time from the request to the last event. Panics if an event is
+/// lost.
+pub fn events(
+    adapter: Adapter,
+    runtime: &tokio::runtime::Runtime,
+    addr: SocketAddr,
+    format: Format,
+    n: usize,
+) -> Duration {
+    let addr = addr.to_string();
+    match adapter {
+        Adapter::Tokio => runtime.block_on(async {
+            let client = esl_tokio::connect(&addr, PASSWORD).await.expect("connect");
+            let mut events = client.events();
+            let start = Instant::now();
+            client.api(&blast_command(format, n)).await.expect("blast");
+            let mut touched = 0;
+            for _ in 0..n {
+                touched += touch(&esl_async_event(events.recv().await));
+            }
+            let took = start.elapsed();
+            std::hint::black_box(touched);
+            took
+        }),
+        Adapter::AsyncStd => async_std::task::block_on(async {
+            let client = esl_async_std::connect(&addr, PASSWORD)
+                .await
+                .expect("connect");
+            let mut events = client.events();
+            let start = Instant::now();
+            client.api(&blast_command(format, n)).await.expect("blast");
+            let mut touched = 0;
+            for _ in 0..n {
+                touched += touch(&esl_async_event(events.recv().await));
+            }
+            let took = start.elapsed();
+            std::hint::black_box(touched);
+            took
+        }),
+        Adapter::Smol => smol::block_on(async {
+            let config = esl_async_std::ClientConfig::password(PASSWORD);
+            let client = esl_async_std::Client::<esl_async_std::Smol>::connect(
+                esl_async_std::Smol,
+                &addr,
+                config,
+            )
+            .await
+            .expect("connect");
+            let mut events = client.events();
+            let start = Instant::now();
+            client.api(&blast_command(format, n)).await.expect("blast");
+            let mut touched = 0;
+            for _ in 0..n {
+                touched += touch(&esl_async_event(events.recv().await));
+            }
+            let took = start.elapsed();
+            std::hint::black_box(touched);
+            took
+        }),
+        Adapter::Blocking => {
+            let client = esl_blocking::connect(&addr, PASSWORD).expect("connect");
+            let mut events = client.events();
+            let start = Instant::now();
+            client.api(&blast_command(format, n)).expect("blast");
+            let mut touched = 0;
+            for _ in 0..n {
+                let event = match events.recv() {
+                    Some(esl_blocking::Incoming::Event(event)) => event,
+                    other => panic!("expected an event, got {other:?}"),
+                };
+                touched += touch(&event);
+            }
+            let took = start.elapsed();
+            std::hint::black_box(touched);
+            took
+        }
+    }
+}
+
+/// The event of an async adapter's stream item (tokio and async-std share the type).
+fn esl_async_event(item: Option<esl_tokio::Incoming>) -> Event {
+    match item {
+        Some(esl_tokio::Incoming::Event(event)) => event,
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+/// A connected client of one adapter, for `api` benchmarks.
+pub enum Connected {
+    /// On the given tokio runtime.
+    Tokio(esl_tokio::Client),
+    /// On smol's executor.
+    Smol(esl_async_std::Client<esl_async_std::Smol>),
+    /// Blocking.
+    Blocking(esl_blocking::Client),
+}
+
+impl Connected {
+    /// Connects with `adapter` (async-std is measured through smol: they share the driver and
+    /// the reactor).
+    pub fn connect(
+        adapter: Adapter,
+        runtime: &tokio::runtime::Runtime,
+        addr: SocketAddr,
+    ) -> Connected {
+        let addr = addr.to_string();
+        match adapter {
+            Adapter::Tokio => Connected::Tokio(
+                runtime
+                    .block_on(esl_tokio::connect(&addr, PASSWORD))
+                    .expect("connect"),
+            ),
+            Adapter::AsyncStd | Adapter::Smol => Connected::Smol(
+                smol::block_on(esl_async_std::Client::<esl_async_std::Smol>::connect(
+                    esl_async_std::Smol,
+                    &addr,
+                    esl_async_std::ClientConfig::password(PASSWORD),
+                ))
+                .expect("connect"),
+            ),
+            Adapter::Blocking => {
+                Connected::Blocking(esl_blocking::connect(&addr, PASSWORD).expect("connect"))
+            }
+        }
+    }
+
+    /// `calls` api calls from `callers` concurrent callers (tasks, or threads for the
+    /// blocking adapter) on this one connection. Each call's text is unique and each caller
+    /// checks the reply it got is its own: panics if any reached the wrong caller.
+    pub fn api(&self, runtime: &tokio::runtime::Runtime, callers: usize, calls: usize) -> Duration {
+        let per_caller = calls / callers;
+        match self {
+            Connected::Tokio(client) => runtime.block_on(async {
+                let start = Instant::now();
+                let tasks: Vec<_> = (0..callers)
+                    .map(|caller| {
+                        let client = client.clone();
+                        tokio::spawn(async move {
+                            for call in 0..per_caller {
+                                let text = format!("{caller}-{call}");
+                                let got = client.api(&format!("eval {text}")).await;
+                                assert_eq!(
+                                    got.expect("api"),
+                                    text,
+                                    "a reply reached the wrong caller"
+                                );
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.expect("caller");
+                }
+                start.elapsed()
+            }),
+            Connected::Smol(client) => smol::block_on(async {
+                let start = Instant::now();
+                let tasks: Vec<_> = (0..callers)
+                    .map(|caller| {
+                        let client = client.clone();
+                        smol::spawn(async move {
+                            for call in 0..per_caller {
+                                let text = format!("{caller}-{call}");
+                                let got = client.api(&format!("eval {text}")).await;
+                                assert_eq!(
+                                    got.expect("api"),
+                                    text,
+                                    "a reply reached the wrong caller"
+                                );
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await;
+                }
+                start.elapsed()
+            }),
+            Connected::Blocking(client) => {
+                let start = Instant::now();
+                std::thread::scope(|scope| {
+                    for caller in 0..callers {
+                        scope.spawn(move || {
+                            for call in 0..per_caller {
+                                let text = format!("{caller}-{call}");
+                                let got = client.api(&format!("eval {text}"));
+                                assert_eq!(
+                                    got.expect("api"),
+                                    text,
+                                    "a reply reached the wrong caller"
+                                );
+                            }
+                        });
+                    }
+                });
+                start.elapsed()
+            }
+        }
+    }
+}
