@@ -117,8 +117,8 @@ impl Event {
         }
     }
 
-    /// [`Event::parse`], indexing plain and JSON events into `arena`: the events of one read
-    /// then share one index (see [`Parsing::finish`]).
+    /// [`Event::parse`], indexing JSON events into `arena`: the events of one read then share
+    /// one index (see [`Parsing::finish`]). Plain events are not indexed on this side at all.
     pub(crate) fn parse_into(
         format: EventFormat,
         body: &Bytes,
@@ -126,7 +126,7 @@ impl Event {
         arena: &mut SpanArena,
     ) -> Result<Parsing, EventError> {
         match format {
-            EventFormat::Plain => plain::parse_into(body, limits, arena),
+            EventFormat::Plain => plain::parse(body, limits).map(Parsing::Done),
             EventFormat::Json => json::parse_into(body, limits, arena),
             EventFormat::Xml => xml::parse(body, limits).map(Parsing::Done),
         }

@@ -9,26 +9,10 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{Event, EventFormat, Parsing};
+use super::{Event, EventFormat};
 use crate::error::EventError;
-use crate::headers::{index_block, Headers, SpanArena, ValueEncoding};
+use crate::headers::{check_block, index_block, Headers, ValueEncoding};
 use crate::Limits;
-
-/// [`parse`], indexing into `arena`.
-pub(super) fn parse_into(
-    body: &Bytes,
-    limits: &Limits,
-    arena: &mut SpanArena,
-) -> Result<Parsing, EventError> {
-    let (range, end) = arena.index(body, limits)?;
-    Ok(Parsing::Indexed {
-        buf: body.clone(),
-        range,
-        body: inner_body(body, end.body_start, end.content_length),
-        encoding: ValueEncoding::Percent,
-        format: EventFormat::Plain,
-    })
-}
 
 fn inner_body(body: &Bytes, body_start: usize, content_length: Option<usize>) -> Option<Bytes> {
     content_length.map(|length| {
@@ -37,7 +21,15 @@ fn inner_body(body: &Bytes, body_start: usize, content_length: Option<usize>) ->
     })
 }
 
+/// The event in `body`. A block of the shape FreeSWITCH writes is only checked against the
+/// limits here and indexed on first access (see [`check_block`]); any other is indexed now,
+/// so that every error comes as the indexer reports it.
 pub(super) fn parse(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
+    if let Some(checked) = check_block(body, limits) {
+        let inner_body = inner_body(body, checked.block_len as usize, checked.content_length);
+        let headers = Headers::lazy(body.clone(), &checked, ValueEncoding::Percent);
+        return Ok(Event::from_parts(headers, inner_body, EventFormat::Plain));
+    }
     let block = index_block(body, limits)?;
     let inner_body = inner_body(body, block.body_start, block.content_length);
     let headers = Headers::from_parts(body.clone(), block.spans, ValueEncoding::Percent);
