@@ -35,7 +35,7 @@ fn events(c: &mut Criterion) {
             group.bench_function(adapter.as_str(), |b| {
                 b.iter_custom(|iters| {
                     (0..iters)
-                        .map(|_| clients::events(adapter, &runtime, switch.addr(), format, n))
+                        .map(|_| clients::events(adapter, &runtime, switch.addr(), format, n).took)
                         .sum()
                 })
             });

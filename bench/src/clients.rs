@@ -70,6 +70,26 @@ fn blast_command(format: Format, n: usize) -> String {
     format!("bench_blast {} {n}", format.as_str())
 }
 
+/// The configuration every benchmark connects with: the defaults, with
+/// [`Overflow::Backpressure`](esl_tokio::Overflow) so that a consumer descheduled for a while
+/// on a busy machine slows the switch down instead of losing events (the default drops them
+/// once 16,384 are queued, and a benchmark counts what arrives).
+pub fn config() -> esl_tokio::ClientConfig {
+    esl_tokio::ClientConfig {
+        overflow: esl_tokio::Overflow::Backpressure,
+        ..esl_tokio::ClientConfig::password(PASSWORD)
+    }
+}
+
+/// What a blast through an adapter measured.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Received {
+    /// From the request to the last event.
+    pub took: Duration,
+    /// The most events seen waiting in the stream (sampled every 1,024 events).
+    pub max_queued: usize,
+}
+
 /// Connects with `adapter`, asks for `n` events of `format` and receives them all through the
 /// public event stream; the time from the request to the last event. Panics if an event is
 /// lost.
@@ -79,39 +99,47 @@ pub fn events(
     addr: SocketAddr,
     format: Format,
     n: usize,
-) -> Duration {
+) -> Received {
     let addr = addr.to_string();
     match adapter {
         Adapter::Tokio => runtime.block_on(async {
-            let client = esl_tokio::connect(&addr, PASSWORD).await.expect("connect");
-            let mut events = client.events();
-            let start = Instant::now();
-            client.api(&blast_command(format, n)).await.expect("blast");
-            let mut touched = 0;
-            for _ in 0..n {
-                touched += touch(&esl_async_event(events.recv().await));
-            }
-            let took = start.elapsed();
-            std::hint::black_box(touched);
-            took
-        }),
-        Adapter::AsyncStd => async_std::task::block_on(async {
-            let client = esl_async_std::connect(&addr, PASSWORD)
+            let client = esl_tokio::connect_with(&addr, config())
                 .await
                 .expect("connect");
             let mut events = client.events();
             let start = Instant::now();
             client.api(&blast_command(format, n)).await.expect("blast");
-            let mut touched = 0;
-            for _ in 0..n {
+            let (mut touched, mut max_queued) = (0, 0);
+            for i in 0..n {
+                if i % 1024 == 0 {
+                    max_queued = max_queued.max(events.len());
+                }
                 touched += touch(&esl_async_event(events.recv().await));
             }
             let took = start.elapsed();
             std::hint::black_box(touched);
-            took
+            Received { took, max_queued }
+        }),
+        Adapter::AsyncStd => async_std::task::block_on(async {
+            let client = esl_async_std::connect_with(&addr, config())
+                .await
+                .expect("connect");
+            let mut events = client.events();
+            let start = Instant::now();
+            client.api(&blast_command(format, n)).await.expect("blast");
+            let (mut touched, mut max_queued) = (0, 0);
+            for i in 0..n {
+                if i % 1024 == 0 {
+                    max_queued = max_queued.max(events.len());
+                }
+                touched += touch(&esl_async_event(events.recv().await));
+            }
+            let took = start.elapsed();
+            std::hint::black_box(touched);
+            Received { took, max_queued }
         }),
         Adapter::Smol => smol::block_on(async {
-            let config = esl_async_std::ClientConfig::password(PASSWORD);
+            let config = config();
             let client = esl_async_std::Client::<esl_async_std::Smol>::connect(
                 esl_async_std::Smol,
                 &addr,
@@ -122,21 +150,27 @@ pub fn events(
             let mut events = client.events();
             let start = Instant::now();
             client.api(&blast_command(format, n)).await.expect("blast");
-            let mut touched = 0;
-            for _ in 0..n {
+            let (mut touched, mut max_queued) = (0, 0);
+            for i in 0..n {
+                if i % 1024 == 0 {
+                    max_queued = max_queued.max(events.len());
+                }
                 touched += touch(&esl_async_event(events.recv().await));
             }
             let took = start.elapsed();
             std::hint::black_box(touched);
-            took
+            Received { took, max_queued }
         }),
         Adapter::Blocking => {
-            let client = esl_blocking::connect(&addr, PASSWORD).expect("connect");
+            let client = esl_blocking::connect_with(&addr, config()).expect("connect");
             let mut events = client.events();
             let start = Instant::now();
             client.api(&blast_command(format, n)).expect("blast");
-            let mut touched = 0;
-            for _ in 0..n {
+            let (mut touched, mut max_queued) = (0, 0);
+            for i in 0..n {
+                if i % 1024 == 0 {
+                    max_queued = max_queued.max(events.len());
+                }
                 let event = match events.recv() {
                     Some(esl_blocking::Incoming::Event(event)) => event,
                     other => panic!("expected an event, got {other:?}"),
@@ -145,7 +179,7 @@ pub fn events(
             }
             let took = start.elapsed();
             std::hint::black_box(touched);
-            took
+            Received { took, max_queued }
         }
     }
 }
@@ -180,19 +214,19 @@ impl Connected {
         match adapter {
             Adapter::Tokio => Connected::Tokio(
                 runtime
-                    .block_on(esl_tokio::connect(&addr, PASSWORD))
+                    .block_on(esl_tokio::connect_with(&addr, config()))
                     .expect("connect"),
             ),
             Adapter::AsyncStd | Adapter::Smol => Connected::Smol(
                 smol::block_on(esl_async_std::Client::<esl_async_std::Smol>::connect(
                     esl_async_std::Smol,
                     &addr,
-                    esl_async_std::ClientConfig::password(PASSWORD),
+                    config(),
                 ))
                 .expect("connect"),
             ),
             Adapter::Blocking => {
-                Connected::Blocking(esl_blocking::connect(&addr, PASSWORD).expect("connect"))
+                Connected::Blocking(esl_blocking::connect_with(&addr, config()).expect("connect"))
             }
         }
     }

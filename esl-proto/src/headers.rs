@@ -37,6 +37,13 @@ impl Span {
     }
 }
 
+const EMPTY_SPAN: Span = Span {
+    name_start: 0,
+    name_end: 0,
+    value_start: 0,
+    value_end: 0,
+};
+
 /// How the values of a header map are encoded on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValueEncoding {
@@ -50,6 +57,10 @@ pub enum ValueEncoding {
 /// Where a header map keeps its index.
 #[derive(Clone)]
 enum Index {
+    /// Up to two spans in place: the outer header block of every event, `api/response` and
+    /// plain `command/reply` (`Content-Length` or `Reply-Text`, and `Content-Type`), indexed
+    /// without an allocation.
+    Inline(u8, [Span; 2]),
     Own(Vec<Span>),
     /// A range of an index shared by every event parsed from one read, the way their bytes
     /// share one buffer: the events a connection hands to another thread then cost that
@@ -96,6 +107,33 @@ impl Headers {
         }
     }
 
+    /// The headers of a framed message, their spans taken from `spans` (which is left empty,
+    /// its allocation kept for the next message when the spans fit in place). Larger blocks
+    /// (an outbound `connect` reply's channel data) get a shared index, so that the copies
+    /// the connection keeps of them share one.
+    pub(crate) fn from_framed(
+        buf: Bytes,
+        spans: &mut Vec<Span>,
+        encoding: ValueEncoding,
+    ) -> Headers {
+        let index = match spans.as_slice() {
+            [] => Index::Inline(0, [EMPTY_SPAN; 2]),
+            [one] => Index::Inline(1, [*one, EMPTY_SPAN]),
+            [one, two] => Index::Inline(2, [*one, *two]),
+            _ => {
+                let shared = Arc::new(std::mem::take(spans));
+                let range = 0..u32::try_from(shared.len()).unwrap_or(u32::MAX);
+                Index::Shared(shared, range)
+            }
+        };
+        spans.clear();
+        Headers {
+            buf,
+            index,
+            encoding,
+        }
+    }
+
     /// The header block `buf[..checked.block_len]`, indexed on first access. `checked` must
     /// come from [`check_block`] on the same bytes: the limits are not checked again.
     pub(crate) fn lazy(buf: Bytes, checked: &Checked, encoding: ValueEncoding) -> Headers {
@@ -109,6 +147,7 @@ impl Headers {
     #[inline]
     fn spans(&self) -> &[Span] {
         match &self.index {
+            Index::Inline(len, spans) => spans.get(..usize::from(*len)).unwrap_or_default(),
             Index::Own(spans) => spans,
             Index::Shared(shared, range) => shared
                 .get(range.start as usize..range.end as usize)
@@ -378,7 +417,12 @@ impl<'a> HeaderValue<'a> {
     /// The decoded value as text; bytes that are not UTF-8 become U+FFFD.
     pub fn decoded(&self) -> Cow<'a, str> {
         match self.decoded_bytes() {
-            Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+            // `from_utf8` checks ASCII a word at a time; the lossy reader goes byte by byte
+            // (and was most of what reading an event's name cost).
+            Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(bytes),
+            },
             Cow::Owned(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Cow::Owned(text),
                 Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),

@@ -127,3 +127,46 @@ fn a_plain_event_is_indexed_once_on_first_access_and_its_name_needs_no_index() {
     }
     assert_eq!(counts, [1, 1], "one index per event, whatever its size");
 }
+
+/// A 72 KB event in 64 KiB reads, as an adapter feeds it.
+fn feed_big_event(framer: &mut esl_proto::Framer, wire: &[u8]) -> esl_proto::Frame {
+    let mut frame = None;
+    for chunk in wire.chunks(64 * 1024) {
+        framer.push(chunk);
+        if let Some(f) = framer.next_frame().unwrap() {
+            frame = Some(f);
+        }
+    }
+    frame.expect("one frame per event")
+}
+
+#[test]
+fn the_framer_reuses_its_buffers_once_the_frames_cut_from_them_are_gone() {
+    let event = event_with(2_000);
+    let wire = server::encode_event(&event, EventFormat::Plain);
+    assert!(wire.len() > 64 * 1024);
+    let mut framer = esl_proto::Framer::new(Limits::default());
+    // Consumed at once: one buffer serves every event.
+    for _ in 0..3 {
+        drop(feed_big_event(&mut framer, &wire));
+    }
+    let (_, allocations) = counted(|| {
+        for _ in 0..10 {
+            drop(feed_big_event(&mut framer, &wire));
+        }
+    });
+    assert_eq!(allocations, 0);
+    // Consumed one event late: the spare buffers take turns.
+    let mut held = feed_big_event(&mut framer, &wire);
+    for _ in 0..3 {
+        held = feed_big_event(&mut framer, &wire);
+    }
+    let (_, allocations) = counted(|| {
+        for _ in 0..10 {
+            let next = feed_big_event(&mut framer, &wire);
+            drop(std::mem::replace(&mut held, next));
+        }
+    });
+    assert_eq!(allocations, 0);
+    assert_eq!(held.headers.buffer().len() + held.body.len(), wire.len());
+}

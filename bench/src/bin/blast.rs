@@ -33,22 +33,27 @@ fn main() {
     }
     let switch = SwitchProcess::spawn();
     let faults_before = process::minor_faults();
-    let took = if reader == "splitter" {
-        ceiling::split_events(switch.addr(), format, events)
+    let received = if reader == "splitter" {
+        clients::Received {
+            took: ceiling::split_events(switch.addr(), format, events),
+            max_queued: 0,
+        }
     } else {
         let adapter =
             Adapter::parse(&reader).expect("--reader splitter|tokio|async-std|smol|blocking");
         let runtime = clients::tokio_runtime();
         clients::events(adapter, &runtime, switch.addr(), format, events)
     };
+    let took = received.took;
     let faults = process::minor_faults() - faults_before;
     let memory = process::memory();
     println!(
-        "{{\"reader\":\"{reader}\",\"format\":\"{}\",\"events\":{events},\"seconds\":{:.6},\"events_per_s\":{:.0},\"peak_rss_kib\":{},\"minor_faults\":{faults},\"faults_per_event\":{:.3}}}",
+        "{{\"reader\":\"{reader}\",\"format\":\"{}\",\"events\":{events},\"seconds\":{:.6},\"events_per_s\":{:.0},\"peak_rss_kib\":{},\"minor_faults\":{faults},\"faults_per_event\":{:.3},\"max_queued\":{}}}",
         format.as_str(),
         took.as_secs_f64(),
         events as f64 / took.as_secs_f64(),
         memory.peak_kib,
         faults as f64 / events as f64,
+        received.max_queued,
     );
 }
