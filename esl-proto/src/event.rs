@@ -117,8 +117,8 @@ impl Event {
         }
     }
 
-    /// [`Event::parse`], indexing JSON events into `arena`: the events of one read then share
-    /// one index (see [`Parsing::finish`]). Plain events are not indexed on this side at all.
+    /// [`Event::parse`], indexing JSON and XML events into `arena`: the events of one read then
+    /// share one index (see [`Parsing::finish`]). Plain events are not indexed on this side.
     pub(crate) fn parse_into(
         format: EventFormat,
         body: &Bytes,
@@ -128,7 +128,7 @@ impl Event {
         match format {
             EventFormat::Plain => plain::parse(body, limits).map(Parsing::Done),
             EventFormat::Json => json::parse_into(body, limits, arena),
-            EventFormat::Xml => xml::parse(body, limits).map(Parsing::Done),
+            EventFormat::Xml => xml::parse_into(body, limits, arena),
         }
     }
 

@@ -15,14 +15,20 @@
 //! Header values are still percent-encoded inside the elements (`inbound_events_xml`), and the
 //! serialiser indents the closing `</body>`, so the body is the element's text cut to the
 //! `Content-Length` that precedes it.
+//!
+//! The exact shape FreeSWITCH prints is read by hand ([`fast`]), in place; anything else goes
+//! to quick-xml, the general reader, and the property tests below hold the two to the same
+//! reading.
+
+mod fast;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use quick_xml::events::Event as XmlEvent;
 use quick_xml::Reader;
 
-use super::{Event, EventFormat};
+use super::{Event, EventFormat, Parsing};
 use crate::error::EventError;
-use crate::headers::{HeadersBuilder, ValueEncoding};
+use crate::headers::{Headers, HeadersBuilder, SpanArena, ValueEncoding};
 use crate::Limits;
 
 #[derive(PartialEq)]
@@ -35,6 +41,39 @@ enum Place {
 }
 
 pub(super) fn parse(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
+    let mut spans = Vec::new();
+    match fast::parse(body, limits, &mut spans) {
+        Some(event_body) => {
+            let headers = Headers::from_parts(body.clone(), spans, ValueEncoding::Percent);
+            Ok(Event::from_parts(headers, event_body, EventFormat::Xml))
+        }
+        None => parse_general(body, limits),
+    }
+}
+
+/// [`parse`], the spans of the printed shape indexed into `arena` (see [`SpanArena`]).
+pub(super) fn parse_into(
+    body: &Bytes,
+    limits: &Limits,
+    arena: &mut SpanArena,
+) -> Result<Parsing, EventError> {
+    let mut spans = arena.take_scratch();
+    let parsed = match fast::parse(body, limits, &mut spans) {
+        Some(event_body) => Ok(Parsing::Indexed {
+            range: arena.extend(&spans),
+            buf: body.clone(),
+            body: event_body,
+            encoding: ValueEncoding::Percent,
+            format: EventFormat::Xml,
+        }),
+        None => parse_general(body, limits).map(Parsing::Done),
+    };
+    arena.return_scratch(spans);
+    parsed
+}
+
+/// Any XML quick-xml reads, and its errors.
+fn parse_general(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
     let text = std::str::from_utf8(body).map_err(|e| EventError::Xml(e.to_string()))?;
     let mut reader = Reader::from_str(text);
     let mut headers = HeadersBuilder::default();
@@ -218,6 +257,199 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
+        }
+    }
+
+    mod fast_path {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        type Parsed = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
+
+        fn parts(event: &Event) -> Parsed {
+            let headers = event
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_bytes().to_vec(), v.raw().to_vec()))
+                .collect();
+            (headers, event.body().map(|b| b.to_vec()))
+        }
+
+        /// Fails unless what the fast path accepts, the general reader reads the same way.
+        /// Returns whether the fast path accepted it.
+        fn same_as_general(body: &[u8], limits: &Limits) -> Result<bool, TestCaseError> {
+            let body = Bytes::copy_from_slice(body);
+            let general = parse_general(&body, limits);
+            let mut spans = Vec::new();
+            match fast::parse(&body, limits, &mut spans) {
+                Some(event_body) => {
+                    let headers = Headers::from_parts(body.clone(), spans, ValueEncoding::Percent);
+                    let fast = Event::from_parts(headers, event_body, EventFormat::Xml);
+                    let general = general.map_err(|e| {
+                        TestCaseError::fail(format!(
+                            "fast path accepted what the general reader refuses: {e}"
+                        ))
+                    })?;
+                    prop_assert_eq!(parts(&fast), parts(&general));
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        }
+
+        fn name() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => "[A-Za-z][A-Za-z0-9_-]{0,12}",
+                1 => prop::sample::select(vec![
+                    "Content-Length", "content-length", "body", "Body", "a:b", "a.b", "_x", "x-",
+                ])
+                .prop_map(str::to_owned),
+            ]
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => "[ -~]{0,16}",
+                1 => any::<String>(),
+                1 => prop::sample::select(vec!["41", " 7 ", "", "x\n", "a & b", "<x>", "\r\n"])
+                    .prop_map(str::to_owned),
+            ]
+        }
+
+        /// An event as FreeSWITCH would print it (the encoder writes its shape).
+        fn printed() -> impl Strategy<Value = Vec<u8>> {
+            (
+                prop::collection::vec((name(), text()), 0..8),
+                prop::option::of(text()),
+            )
+                .prop_map(|(headers, body)| {
+                    let mut builder = crate::event::EventBuilder::new();
+                    for (n, v) in headers {
+                        builder = builder.header(n, v);
+                    }
+                    if let Some(body) = body {
+                        builder = builder.body(body);
+                    }
+                    encode(&builder.build()).to_vec()
+                })
+        }
+
+        #[derive(Debug, Clone)]
+        enum Edit {
+            Insert(prop::sample::Index, u8),
+            Replace(prop::sample::Index, u8),
+            Remove(prop::sample::Index),
+            Truncate(prop::sample::Index),
+        }
+
+        fn edit() -> impl Strategy<Value = Edit> {
+            let byte = prop_oneof![
+                3 => prop::sample::select(b"<>/&;! \n\r\t\"'=:-_ab0\x80\xff".to_vec()),
+                1 => any::<u8>(),
+            ];
+            prop_oneof![
+                (any::<prop::sample::Index>(), byte.clone())
+                    .prop_map(|(at, b)| Edit::Insert(at, b)),
+                (any::<prop::sample::Index>(), byte).prop_map(|(at, b)| Edit::Replace(at, b)),
+                any::<prop::sample::Index>().prop_map(Edit::Remove),
+                any::<prop::sample::Index>().prop_map(Edit::Truncate),
+            ]
+        }
+
+        fn apply(mut body: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+            for edit in edits {
+                match edit {
+                    Edit::Insert(at, b) => body.insert(at.index(body.len() + 1), *b),
+                    Edit::Replace(at, b) if !body.is_empty() => {
+                        let at = at.index(body.len());
+                        body[at] = *b;
+                    }
+                    Edit::Remove(at) if !body.is_empty() => {
+                        body.remove(at.index(body.len()));
+                    }
+                    Edit::Truncate(at) => body.truncate(at.index(body.len() + 1)),
+                    _ => {}
+                }
+            }
+            body
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+            #[test]
+            fn the_fast_path_reads_the_printed_shape_as_the_general_reader_does(body in printed()) {
+                let accepted = same_as_general(&body, &Limits::default())?;
+                // Only an entity (an escaped `&`, `<` or `>`) leaves the shape to the general reader.
+                if !body.contains(&b'&') {
+                    prop_assert!(accepted, "{}", String::from_utf8_lossy(&body));
+                }
+            }
+
+            #[test]
+            fn the_fast_path_agrees_with_the_general_reader_on_edited_events(
+                body in printed(),
+                edits in prop::collection::vec(edit(), 1..4),
+                max_headers in 1usize..10,
+            ) {
+                let limits = Limits { max_headers, ..Limits::default() };
+                same_as_general(&apply(body, &edits), &limits)?;
+            }
+
+            #[test]
+            fn the_fast_path_agrees_with_the_general_reader_on_any_bytes(
+                body in prop::collection::vec(any::<u8>(), 0..64),
+            ) {
+                same_as_general(&body, &Limits::default())?;
+            }
+        }
+
+        #[test]
+        fn the_fast_path_takes_both_closings_of_a_body() {
+            // `switch_xml_toxml` indents `</body>` only when the text ends in LF.
+            for (doc, body) in [
+                (&b"<event>\n  <headers>\n    <A>1</A>\n  </headers>\n  <Content-Length>3</Content-Length>\n  <body>+OK</body>\n</event>\n"[..], &b"+OK"[..]),
+                (b"<event>\n  <headers>\n    <A>1</A>\n  </headers>\n  <Content-Length>4</Content-Length>\n  <body>+OK\n  </body>\n</event>\n", b"+OK\n"),
+            ] {
+                assert!(same_as_general(doc, &Limits::default()).unwrap());
+                let event = parse(&Bytes::copy_from_slice(doc), &Limits::default()).unwrap();
+                assert_eq!(event.body().unwrap().as_ref(), body);
+                assert_eq!(event.header("Content-Length").unwrap().len(), 1);
+            }
+            // An entity is the general reader's.
+            let escaped =
+                b"<event>\n  <headers>\n  </headers>\n  <body>a &amp; b</body>\n</event>\n";
+            assert!(!same_as_general(escaped, &Limits::default()).unwrap());
+        }
+
+        #[test]
+        fn the_fast_path_takes_every_recorded_event() {
+            use base64::Engine;
+            let path = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../fixtures/freeswitch/inbound_events_xml.jsonl"
+            );
+            let mut stream = Vec::new();
+            for line in std::fs::read_to_string(path).unwrap().lines() {
+                let chunk: serde_json::Value = serde_json::from_str(line).unwrap();
+                if chunk["dir"] == "from_switch" {
+                    let b64 = chunk["b64"].as_str().unwrap();
+                    let engine = base64::engine::general_purpose::STANDARD;
+                    stream.extend(engine.decode(b64).unwrap());
+                }
+            }
+            let mut framer = crate::Framer::new(Limits::default());
+            framer.push(&stream);
+            let mut events = 0;
+            while let Some(frame) = framer.next_frame().unwrap() {
+                if frame.headers.text("Content-Type").as_deref() == Some("text/event-xml") {
+                    let accepted = same_as_general(&frame.body, &Limits::default()).unwrap();
+                    assert!(accepted, "{}", String::from_utf8_lossy(&frame.body));
+                    events += 1;
+                }
+            }
+            assert!(events > 0);
         }
     }
 }
