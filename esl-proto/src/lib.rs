@@ -98,6 +98,7 @@ mod message;
 pub mod route;
 pub mod server;
 mod subscriptions;
+mod swar;
 pub mod track;
 
 #[doc(hidden)]

@@ -123,7 +123,7 @@ fn element(input: &[u8], pos: usize) -> Option<(Span, usize)> {
     let rest = input.get(pos + 1..)?;
     let name_end = pos + 1 + rest.iter().position(|b| !NAME_BYTE[usize::from(*b)])?;
     let text_start = expect(input, name_end, b">")?;
-    let text_end = text_start + find_byte(&input[text_start..], b'<')?;
+    let text_end = text_start + crate::swar::find(&input[text_start..], b'<')?;
     let next = expect(input, text_end, b"</")?;
     let next = expect(input, next, &input[pos..name_end])?;
     let next = expect(input, next, b">\n")?;
@@ -146,28 +146,3 @@ static NAME_BYTE: [bool; 256] = {
     }
     table
 };
-
-/// The first `byte` in `text`. Names and most values are a few dozen bytes, shorter than
-/// memchr's set-up is worth: the first 64 bytes are searched eight at a time in a `u64`, the
-/// rest (a long channel variable) with memchr.
-#[inline]
-fn find_byte(text: &[u8], byte: u8) -> Option<usize> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut at = 0;
-    while let Some(chunk) = text.get(at..at + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ (LOW * u64::from(byte));
-        // The high bit of each byte of `x` that is zero: exact, no carry between bytes.
-        let found = !(((x & !HIGH).wrapping_add(!HIGH)) | x) & HIGH;
-        if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-        if at == 64 {
-            return memchr::memchr(byte, &text[at..]).map(|i| at + i);
-        }
-    }
-    text[at..].iter().position(|b| *b == byte).map(|i| at + i)
-}
