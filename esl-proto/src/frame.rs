@@ -66,9 +66,11 @@ impl State {
     }
 }
 
-/// Buffers given up while frames still pointed into them, kept to be reused once those frames
-/// are gone: a consumer a buffer or two behind then never makes the framer allocate.
-const SPARES: usize = 4;
+/// Buffers given up while frames still pointed into them are kept, up to this many bytes of
+/// them, to be reused once those frames are gone: a consumer a few buffers behind then never
+/// makes the framer allocate. (A new buffer is fresh pages to fault in; a freed one the
+/// allocator may give back to the system, to be faulted in again.)
+const SPARE_BYTES: usize = 1024 * 1024;
 
 /// The smallest buffer the framer allocates.
 const MIN_BUFFER: usize = 4 * 1024;
@@ -86,7 +88,10 @@ const MIN_BUFFER: usize = 4 * 1024;
 /// pages: allocating one per 72 KB event cost about 23 page faults an event.
 pub struct Framer {
     buf: BytesMut,
-    spares: Vec<BytesMut>,
+    /// The size of `buf`'s allocation (a handle's capacity only counts what is ahead of it).
+    buf_size: usize,
+    /// Buffers given up, and the size of each one's allocation.
+    spares: Vec<(BytesMut, usize)>,
     /// The spans of the header block being read; its allocation is reused.
     spans: Vec<Span>,
     state: State,
@@ -99,6 +104,7 @@ impl Framer {
     pub fn new(limits: Limits) -> Framer {
         Framer {
             buf: BytesMut::new(),
+            buf_size: 0,
             spares: Vec::new(),
             spans: Vec::new(),
             state: State::head(),
@@ -139,25 +145,31 @@ impl Framer {
         if self.buf.try_reclaim(needed - kept) {
             return;
         }
-        let reusable = self.spares.iter_mut().position(|spare| {
+        let reusable = self.spares.iter_mut().position(|(spare, _)| {
             spare.clear();
             spare.try_reclaim(needed)
         });
-        let mut fresh = match reusable {
+        let (mut fresh, size) = match reusable {
             Some(at) => self.spares.swap_remove(at),
-            // Twice the read, so that a stream of reads fills a buffer every other read, and
-            // twice what is kept, so that a long message is copied a logarithmic number of
-            // times while it arrives.
-            None => BytesMut::with_capacity(needed.max(2 * incoming).max(2 * kept).max(MIN_BUFFER)),
+            None => {
+                // Twice the read, so that a stream of reads fills a buffer every other read,
+                // and twice what is kept, so that a long message is copied a logarithmic
+                // number of times while it arrives.
+                let size = needed.max(2 * incoming).max(2 * kept).max(MIN_BUFFER);
+                (BytesMut::with_capacity(size), size)
+            }
         };
         fresh.extend_from_slice(&self.buf);
         let mut old = std::mem::replace(&mut self.buf, fresh);
-        old.clear();
-        if old.capacity() > 0 {
-            if self.spares.len() == SPARES {
+        let old_size = std::mem::replace(&mut self.buf_size, size);
+        if old_size > 0 {
+            old.clear();
+            self.spares.push((old, old_size));
+            // The oldest go first: their frames are the likeliest to be gone, but a buffer
+            // given up is memory kept, so the total is bounded.
+            while self.spares.iter().map(|(_, size)| size).sum::<usize>() > SPARE_BYTES {
                 self.spares.remove(0);
             }
-            self.spares.push(old);
         }
     }
 
@@ -168,6 +180,7 @@ impl Framer {
         self.spans = Vec::new();
         if self.buf.is_empty() {
             self.buf = BytesMut::new();
+            self.buf_size = 0;
         }
     }
 

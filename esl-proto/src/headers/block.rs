@@ -262,9 +262,10 @@ pub(crate) struct Checked {
 /// `Content-Length`; `None` means only indexing can tell (another shape, a limit reached, a
 /// bad `Content-Length`): the caller then indexes it, and gets exactly its result and error.
 ///
-/// Every pass is a vectorised memchr one: the blank line, a CR anywhere, the line count (at
-/// least the header count, so within `max_headers` proves the limit holds), and the lines
-/// named `Content-Length` in any case ([`super::search::find_line`]).
+/// Every pass is a vectorised memchr one: the blank line, a CR anywhere, the line count for a
+/// block long enough to hold more headers than the limit (lines are at least as many as
+/// headers, so within `max_headers` proves the limit holds), and the lines named
+/// `Content-Length` in any case ([`super::search::find_line`]).
 pub(crate) fn check_block(buf: &[u8], limits: &Limits) -> Option<Checked> {
     // A block that starts with its blank line ends there; leave that to the indexer.
     if matches!(buf.first(), None | Some(b'\n' | b'\r')) {
@@ -281,7 +282,11 @@ pub(crate) fn check_block(buf: &[u8], limits: &Limits) -> Option<Checked> {
     if memchr::memchr(b'\r', block).is_some() {
         return None;
     }
-    if memchr::memchr_iter(b'\n', block).count() > limits.max_headers {
+    // A header line holds at least a `:` and its LF, so a block of up to twice the limit in
+    // bytes cannot exceed it; only a longer one has its lines counted.
+    if block.len() / 2 > limits.max_headers
+        && memchr::memchr_iter(b'\n', block).count() > limits.max_headers
+    {
         return None;
     }
     // Every `Content-Length` line, in order: the last one counts, as for the indexer, and
