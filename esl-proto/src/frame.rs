@@ -75,6 +75,9 @@ const SPARE_BYTES: usize = 1024 * 1024;
 /// The smallest buffer the framer allocates.
 const MIN_BUFFER: usize = 4 * 1024;
 
+/// A read at least this large is taken for a stream of them (events).
+const STREAM_READ: usize = 16 * 1024;
+
 /// Splits a byte stream into [`Frame`]s.
 ///
 /// Feed bytes with [`Framer::push`], take messages with [`Framer::next_frame`] until it returns
@@ -152,10 +155,17 @@ impl Framer {
         let (mut fresh, size) = match reusable {
             Some(at) => self.spares.swap_remove(at),
             None => {
-                // Twice the read, so that a stream of reads fills a buffer every other read,
-                // and twice what is kept, so that a long message is copied a logarithmic
-                // number of times while it arrives.
-                let size = needed.max(2 * incoming).max(2 * kept).max(MIN_BUFFER);
+                // Sized to the traffic: twice a large read, so that a stream of reads fills
+                // a buffer every other read (a connection that only gets replies keeps a
+                // small one, which its last messages pin while it idles); twice what is
+                // kept, so that a long message is copied a logarithmic number of times while
+                // it arrives.
+                let stream = if incoming >= STREAM_READ {
+                    2 * incoming
+                } else {
+                    0
+                };
+                let size = needed.max(stream).max(2 * kept).max(MIN_BUFFER);
                 (BytesMut::with_capacity(size), size)
             }
         };
