@@ -99,6 +99,8 @@ pub mod route;
 pub mod server;
 mod subscriptions;
 mod swar;
+#[cfg(test)]
+mod testing;
 pub mod track;
 
 #[doc(hidden)]

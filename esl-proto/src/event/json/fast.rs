@@ -63,12 +63,7 @@ pub(super) fn index_fast(body: &Bytes, spans: &mut Vec<Span>) -> Option<(Bytes, 
             if is_body {
                 event_body = Some(value);
             } else {
-                spans.push(Span {
-                    name_start: u32::try_from(key.0).ok()?,
-                    name_end: u32::try_from(key.1).ok()?,
-                    value_start: u32::try_from(value.0).ok()?,
-                    value_end: u32::try_from(value.1).ok()?,
-                });
+                spans.push(span(key, value)?);
             }
             pos = next + 1;
             match input.get(next) {
@@ -98,6 +93,16 @@ pub(super) fn index_fast(body: &Bytes, spans: &mut Vec<Span>) -> Option<(Bytes, 
         None => None,
     };
     Some((buf, event_body))
+}
+
+/// The span of a header whose name and value are `key` and `value`.
+fn span(key: Piece, value: Piece) -> Option<Span> {
+    Some(Span {
+        name_start: u32::try_from(key.0).ok()?,
+        name_end: u32::try_from(key.1).ok()?,
+        value_start: u32::try_from(value.0).ok()?,
+        value_end: u32::try_from(value.1).ok()?,
+    })
 }
 
 /// The index of the first quote or backslash in `haystack`: the end of a run of bytes that
@@ -272,12 +277,7 @@ fn index_unescaped(input: &[u8], spans: &mut Vec<Span>) -> Option<Option<(usize,
         if input[key.0..key.1] == *b"_body" {
             event_body = Some(value);
         } else {
-            spans.push(Span {
-                name_start: u32::try_from(key.0).ok()?,
-                name_end: u32::try_from(key.1).ok()?,
-                value_start: u32::try_from(value.0).ok()?,
-                value_end: u32::try_from(value.1).ok()?,
-            });
+            spans.push(span(key, value)?);
         }
         match input.get(value_close + 1) {
             Some(b',') => key_open = value_close + 2,

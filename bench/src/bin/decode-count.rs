@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! valgrind --tool=callgrind --toggle-collect='*decode_rounds*' \
-//!     target/release/decode --format plain --rounds 20
+//!     target/release/decode-count --format plain --rounds 20
 //! ```
 //!
 //! Instructions per event are the collected total over the events printed.
@@ -31,7 +31,7 @@ fn main() {
             }
             "--rounds" => rounds = args.next().and_then(|n| n.parse().ok()).expect("--rounds"),
             "--no-touch" => touch = false,
-            _ => panic!("usage: decode [--format F] [--rounds N] [--no-touch]"),
+            _ => panic!("usage: decode-count [--format F] [--rounds N] [--no-touch]"),
         }
     }
     let recorded = Recorded::load(format);
