@@ -88,6 +88,32 @@ pub(crate) enum Parsing {
 }
 
 impl Parsing {
+    /// Runs `index` over the arena's scratch index: when it reads the body (its buffer and the
+    /// event's body), its spans join the read's shared index; when it cannot (`None`),
+    /// `general` reads the body instead.
+    pub(crate) fn indexed(
+        arena: &mut SpanArena,
+        format: EventFormat,
+        encoding: ValueEncoding,
+        index: impl FnOnce(&mut Vec<Span>) -> Option<Result<(Bytes, Option<Bytes>), EventError>>,
+        general: impl FnOnce() -> Result<Event, EventError>,
+    ) -> Result<Parsing, EventError> {
+        let mut spans = arena.take_scratch();
+        let parsed = match index(&mut spans) {
+            Some(Ok((buf, body))) => Ok(Parsing::Indexed {
+                range: arena.extend(&spans),
+                buf,
+                body,
+                encoding,
+                format,
+            }),
+            Some(Err(error)) => Err(error),
+            None => general().map(Parsing::Done),
+        };
+        arena.return_scratch(spans);
+        parsed
+    }
+
     /// The event, once its arena is `shared`.
     pub(crate) fn finish(self, shared: &Arc<Vec<Span>>) -> Event {
         match self {

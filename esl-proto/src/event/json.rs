@@ -57,23 +57,19 @@ pub(super) fn parse_into(
     limits: &Limits,
     arena: &mut SpanArena,
 ) -> Result<Parsing, EventError> {
-    let mut spans = arena.take_scratch();
-    let parsed = match index_fast(body, &mut spans) {
-        Some(_) if spans.len() > limits.max_headers => Err(EventError::Json(format!(
-            "more than {} headers",
-            limits.max_headers
-        ))),
-        Some((buf, event_body)) => Ok(Parsing::Indexed {
-            range: arena.extend(&spans),
-            buf,
-            body: event_body,
-            encoding: ValueEncoding::Literal,
-            format: EventFormat::Json,
-        }),
-        None => parse(body, limits).map(Parsing::Done),
+    let index = |spans: &mut Vec<_>| {
+        let found = index_fast(body, spans)?;
+        Some(if spans.len() > limits.max_headers {
+            Err(EventError::Json(format!(
+                "more than {} headers",
+                limits.max_headers
+            )))
+        } else {
+            Ok(found)
+        })
     };
-    arena.return_scratch(spans);
-    parsed
+    let (format, encoding) = (EventFormat::Json, ValueEncoding::Literal);
+    Parsing::indexed(arena, format, encoding, index, || parse(body, limits))
 }
 
 /// The event exactly as [`parse_serde`] would read it, if `body` has the shape FreeSWITCH

@@ -57,19 +57,11 @@ pub(super) fn parse_into(
     limits: &Limits,
     arena: &mut SpanArena,
 ) -> Result<Parsing, EventError> {
-    let mut spans = arena.take_scratch();
-    let parsed = match fast::parse(body, limits, &mut spans) {
-        Some(event_body) => Ok(Parsing::Indexed {
-            range: arena.extend(&spans),
-            buf: body.clone(),
-            body: event_body,
-            encoding: ValueEncoding::Percent,
-            format: EventFormat::Xml,
-        }),
-        None => parse_general(body, limits).map(Parsing::Done),
-    };
-    arena.return_scratch(spans);
-    parsed
+    let index = |spans: &mut Vec<_>| Some(Ok((body.clone(), fast::parse(body, limits, spans)?)));
+    let (format, encoding) = (EventFormat::Xml, ValueEncoding::Percent);
+    Parsing::indexed(arena, format, encoding, index, || {
+        parse_general(body, limits)
+    })
 }
 
 /// Any XML quick-xml reads, and its errors.
