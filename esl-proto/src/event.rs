@@ -88,6 +88,32 @@ pub(crate) enum Parsing {
 }
 
 impl Parsing {
+    /// Runs `index` over the arena's scratch index: when it reads the body (its buffer and the
+    /// event's body), its spans join the read's shared index; when it cannot (`None`),
+    /// `general` reads the body instead.
+    pub(crate) fn indexed(
+        arena: &mut SpanArena,
+        format: EventFormat,
+        encoding: ValueEncoding,
+        index: impl FnOnce(&mut Vec<Span>) -> Option<Result<(Bytes, Option<Bytes>), EventError>>,
+        general: impl FnOnce() -> Result<Event, EventError>,
+    ) -> Result<Parsing, EventError> {
+        let mut spans = arena.take_scratch();
+        let parsed = match index(&mut spans) {
+            Some(Ok((buf, body))) => Ok(Parsing::Indexed {
+                range: arena.extend(&spans),
+                buf,
+                body,
+                encoding,
+                format,
+            }),
+            Some(Err(error)) => Err(error),
+            None => general().map(Parsing::Done),
+        };
+        arena.return_scratch(spans);
+        parsed
+    }
+
     /// The event, once its arena is `shared`.
     pub(crate) fn finish(self, shared: &Arc<Vec<Span>>) -> Event {
         match self {
@@ -117,8 +143,8 @@ impl Event {
         }
     }
 
-    /// [`Event::parse`], indexing plain and JSON events into `arena`: the events of one read
-    /// then share one index (see [`Parsing::finish`]).
+    /// [`Event::parse`], indexing JSON and XML events into `arena`: the events of one read then
+    /// share one index (see [`Parsing::finish`]). Plain events are not indexed on this side.
     pub(crate) fn parse_into(
         format: EventFormat,
         body: &Bytes,
@@ -126,9 +152,9 @@ impl Event {
         arena: &mut SpanArena,
     ) -> Result<Parsing, EventError> {
         match format {
-            EventFormat::Plain => plain::parse_into(body, limits, arena),
+            EventFormat::Plain => plain::parse(body, limits).map(Parsing::Done),
             EventFormat::Json => json::parse_into(body, limits, arena),
-            EventFormat::Xml => xml::parse(body, limits).map(Parsing::Done),
+            EventFormat::Xml => xml::parse_into(body, limits, arena),
         }
     }
 

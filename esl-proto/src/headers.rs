@@ -3,16 +3,23 @@
 //! Indexing a header block stores four offsets per line and copies nothing: names and values
 //! stay in the shared [`Bytes`] of the message. Values are percent-decoded only when read, and
 //! only if they hold a `%`, so a value that needs no decoding is never copied.
+//!
+//! A `text/event-plain` event is not even indexed when it is parsed: its block is checked
+//! against the limits with a few vectorised passes ([`block::check_block`]) and indexed on
+//! the first lookup, on the thread that reads it. The first line is read without the index,
+//! since `Event-Name` is the first header of every event FreeSWITCH writes.
+
+mod block;
+mod search;
 
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::error::FrameError;
-use crate::Limits;
+pub(crate) use block::{check_block, index_block, push_line, Checked, SpanArena};
 
 /// Where one header line's name and value lie in the header buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +29,20 @@ pub(crate) struct Span {
     pub(crate) value_start: u32,
     pub(crate) value_end: u32,
 }
+
+impl Span {
+    #[inline]
+    fn name_len(&self) -> usize {
+        self.name_end.wrapping_sub(self.name_start) as usize
+    }
+}
+
+const EMPTY_SPAN: Span = Span {
+    name_start: 0,
+    name_end: 0,
+    value_start: 0,
+    value_end: 0,
+};
 
 /// How the values of a header map are encoded on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,17 +57,26 @@ pub enum ValueEncoding {
 /// Where a header map keeps its index.
 #[derive(Clone)]
 enum Index {
+    /// Up to two spans in place: the outer header block of every event, `api/response` and
+    /// plain `command/reply` (`Content-Length` or `Reply-Text`, and `Content-Type`), indexed
+    /// without an allocation.
+    Inline(u8, [Span; 2]),
     Own(Vec<Span>),
     /// A range of an index shared by every event parsed from one read, the way their bytes
     /// share one buffer: the events a connection hands to another thread then cost that
     /// thread no `free` each (a free per event, against the allocator of the thread that
     /// parsed it, was the largest cost of a client's event stream).
     Shared(Arc<Vec<Span>>, Range<u32>),
+    /// The header block `buf[..len]`, already checked against the limits, indexed on first
+    /// access. Indexing was a third of a client connection's reading thread while the thread
+    /// that consumes the events idled; this way the consumer indexes what it reads, into an
+    /// index it also frees, and an event nobody looks into is never indexed.
+    Lazy(u32, OnceLock<Vec<Span>>),
 }
 
 /// An ordered multimap of headers: case-insensitive lookup, duplicates kept in order.
 ///
-/// Cheap to clone when it came from a connection: the bytes and the index are shared.
+/// Cheap to clone when it came from a connection: the bytes are shared.
 #[derive(Clone)]
 pub struct Headers {
     buf: Bytes,
@@ -77,14 +107,87 @@ impl Headers {
         }
     }
 
+    /// The headers of a framed message, their spans taken from `spans` (which is left empty,
+    /// its allocation kept for the next message when the spans fit in place). Larger blocks
+    /// (an outbound `connect` reply's channel data) get a shared index, so that the copies
+    /// the connection keeps of them share one.
+    pub(crate) fn from_framed(
+        buf: Bytes,
+        spans: &mut Vec<Span>,
+        encoding: ValueEncoding,
+    ) -> Headers {
+        let index = match spans.as_slice() {
+            [] => Index::Inline(0, [EMPTY_SPAN; 2]),
+            [one] => Index::Inline(1, [*one, EMPTY_SPAN]),
+            [one, two] => Index::Inline(2, [*one, *two]),
+            _ => {
+                let shared = Arc::new(std::mem::take(spans));
+                let range = 0..u32::try_from(shared.len()).unwrap_or(u32::MAX);
+                Index::Shared(shared, range)
+            }
+        };
+        spans.clear();
+        Headers {
+            buf,
+            index,
+            encoding,
+        }
+    }
+
+    /// The header block `buf[..checked.block_len]`, indexed on first access. `checked` must
+    /// come from [`check_block`] on the same bytes: the limits are not checked again.
+    pub(crate) fn lazy(buf: Bytes, checked: &Checked, encoding: ValueEncoding) -> Headers {
+        Headers {
+            index: Index::Lazy(checked.block_len, OnceLock::new()),
+            buf,
+            encoding,
+        }
+    }
+
     #[inline]
     fn spans(&self) -> &[Span] {
         match &self.index {
+            Index::Inline(len, spans) => spans.get(..usize::from(*len)).unwrap_or_default(),
             Index::Own(spans) => spans,
             Index::Shared(shared, range) => shared
                 .get(range.start as usize..range.end as usize)
                 .unwrap_or_default(),
+            Index::Lazy(len, spans) => spans.get_or_init(|| {
+                block::index_checked(self.buf.get(..*len as usize).unwrap_or_default())
+            }),
         }
+    }
+
+    /// Looks `prefix` + `rest` up in a block not indexed yet, without indexing it: the first
+    /// line is read on its own (`Event-Name` is the first line of every event FreeSWITCH
+    /// writes, and the connection reads every event's name as it arrives), the others found
+    /// by a vectorised search ([`search::find_line`]). `None` if the block is indexed, or
+    /// the search cannot answer here: then look in the index.
+    fn search(&self, prefix: &[u8], rest: &[u8]) -> Option<Option<HeaderValue<'_>>> {
+        let Index::Lazy(len, spans) = &self.index else {
+            return None;
+        };
+        if spans.get().is_some() {
+            return None;
+        }
+        let block = self.buf.get(..*len as usize)?;
+        let is_wanted = |name: &[u8]| {
+            name.len() == prefix.len() + rest.len()
+                && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+                && name[prefix.len()..].eq_ignore_ascii_case(rest)
+        };
+        let first_end = memchr::memchr(b'\n', block)?;
+        if let Some(first) = block::split_line(block, 0, first_end) {
+            if is_wanted(self.name_of(&first)) {
+                return Some(Some(self.value_of(&first)));
+            }
+        }
+        let found = search::find_line(block, prefix, rest)?;
+        Some(found.and_then(|name_start| {
+            let colon = name_start + prefix.len() + rest.len();
+            let end = colon + memchr::memchr(b'\n', &block[colon..])?;
+            block::split_line(block, name_start, end).map(|span| self.value_of(&span))
+        }))
     }
 
     pub(crate) fn with_encoding(mut self, encoding: ValueEncoding) -> Headers {
@@ -129,12 +232,12 @@ impl Headers {
     /// The first header called `name` (ASCII case-insensitive).
     pub fn get(&self, name: &str) -> Option<HeaderValue<'_>> {
         let wanted = name.as_bytes();
+        if let Some(found) = self.search(wanted, b"") {
+            return found;
+        }
         self.spans()
             .iter()
-            .find(|span| {
-                self.slice(span.name_start, span.name_end)
-                    .eq_ignore_ascii_case(wanted)
-            })
+            .find(|span| span.name_len() == wanted.len() && self.is_named(span, wanted))
             .map(|span| self.value_of(span))
     }
 
@@ -147,13 +250,18 @@ impl Headers {
     /// `get_prefixed("variable_", "sip_req_uri")` reads `variable_sip_req_uri`.
     pub fn get_prefixed(&self, prefix: &str, rest: &str) -> Option<HeaderValue<'_>> {
         let (prefix, rest) = (prefix.as_bytes(), rest.as_bytes());
+        if let Some(found) = self.search(prefix, rest) {
+            return found;
+        }
+        let len = prefix.len() + rest.len();
         self.spans()
             .iter()
             .find(|span| {
-                let name = self.slice(span.name_start, span.name_end);
-                name.len() == prefix.len() + rest.len()
-                    && name[..prefix.len()].eq_ignore_ascii_case(prefix)
-                    && name[prefix.len()..].eq_ignore_ascii_case(rest)
+                span.name_len() == len && {
+                    let name = self.name_of(span);
+                    name[..prefix.len()].eq_ignore_ascii_case(prefix)
+                        && name[prefix.len()..].eq_ignore_ascii_case(rest)
+                }
             })
             .map(|span| self.value_of(span))
     }
@@ -163,10 +271,7 @@ impl Headers {
         let wanted = name.as_bytes();
         self.spans()
             .iter()
-            .filter(move |span| {
-                self.slice(span.name_start, span.name_end)
-                    .eq_ignore_ascii_case(wanted)
-            })
+            .filter(move |span| span.name_len() == wanted.len() && self.is_named(span, wanted))
             .map(move |span| self.value_of(span))
     }
 
@@ -177,12 +282,9 @@ impl Headers {
 
     /// Every header as (name, value), in wire order.
     pub fn iter(&self) -> impl Iterator<Item = (HeaderName<'_>, HeaderValue<'_>)> + '_ {
-        self.spans().iter().map(move |span| {
-            (
-                HeaderName(self.slice(span.name_start, span.name_end)),
-                self.value_of(span),
-            )
-        })
+        self.spans()
+            .iter()
+            .map(move |span| (HeaderName(self.name_of(span)), self.value_of(span)))
     }
 
     /// The bytes the names and values point into.
@@ -195,6 +297,16 @@ impl Headers {
         self.buf
             .get(start as usize..end as usize)
             .unwrap_or_default()
+    }
+
+    #[inline]
+    fn name_of(&self, span: &Span) -> &[u8] {
+        self.slice(span.name_start, span.name_end)
+    }
+
+    #[inline]
+    fn is_named(&self, span: &Span, wanted: &[u8]) -> bool {
+        self.name_of(span).eq_ignore_ascii_case(wanted)
     }
 
     fn value_of(&self, span: &Span) -> HeaderValue<'_> {
@@ -305,7 +417,12 @@ impl<'a> HeaderValue<'a> {
     /// The decoded value as text; bytes that are not UTF-8 become U+FFFD.
     pub fn decoded(&self) -> Cow<'a, str> {
         match self.decoded_bytes() {
-            Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+            // `from_utf8` checks ASCII a word at a time; the lossy reader goes byte by byte
+            // (and was most of what reading an event's name cost).
+            Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(bytes),
+            },
             Cow::Owned(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Cow::Owned(text),
                 Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
@@ -331,258 +448,6 @@ impl fmt::Display for HeaderValue<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.decoded())
     }
-}
-
-/// Splits one header line `[start, end)` (line end already excluded) into name and value.
-///
-/// As libesl and `mod_event_socket` do: the name is everything before the first `:`, the value
-/// everything after it with leading spaces removed; a trailing CR is dropped. A line with no
-/// `:` carries no header (both peers ignore it), so it yields `None`.
-#[inline]
-pub(crate) fn split_line(buf: &[u8], start: usize, end: usize) -> Option<Span> {
-    let colon = start + memchr::memchr(b':', &buf[start..end])?;
-    Some(span_at(buf, start, colon, end))
-}
-
-/// One index for the header blocks of many events: each block's spans are appended, and
-/// [`SpanArena::share`] freezes them into one allocation the events point into.
-#[derive(Default)]
-pub(crate) struct SpanArena {
-    spans: Vec<Span>,
-    /// A buffer for parsers that cannot index in place (JSON fills it, then copies it in
-    /// when the event is good), kept so it is allocated once.
-    scratch: Vec<Span>,
-}
-
-impl SpanArena {
-    pub(crate) fn take_scratch(&mut self) -> Vec<Span> {
-        std::mem::take(&mut self.scratch)
-    }
-
-    pub(crate) fn return_scratch(&mut self, mut scratch: Vec<Span>) {
-        scratch.clear();
-        self.scratch = scratch;
-    }
-
-    /// Indexes a block as [`index_block`] does, appending its spans; the returned range says
-    /// where they are.
-    pub(crate) fn index(
-        &mut self,
-        buf: &[u8],
-        limits: &Limits,
-    ) -> Result<(Range<u32>, BlockEnd), FrameError> {
-        let start = self.spans.len();
-        match index_block_into(buf, limits, &mut self.spans) {
-            Ok(end) => Ok((range(start, self.spans.len()), end)),
-            Err(e) => {
-                self.spans.truncate(start);
-                Err(e)
-            }
-        }
-    }
-
-    /// Appends spans built elsewhere; the returned range says where they are.
-    pub(crate) fn extend(&mut self, spans: &[Span]) -> Range<u32> {
-        let start = self.spans.len();
-        self.spans.extend_from_slice(spans);
-        range(start, self.spans.len())
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
-    /// Everything indexed so far, in one shared allocation; the arena starts again empty.
-    pub(crate) fn share(&mut self) -> Arc<Vec<Span>> {
-        // The index moves into the Arc as it is (no copy); the next read's starts at the
-        // size this one needed, so it rarely grows.
-        let next = Vec::with_capacity(self.spans.len());
-        Arc::new(std::mem::replace(&mut self.spans, next))
-    }
-}
-
-fn range(start: usize, end: usize) -> Range<u32> {
-    // An arena never outgrows u32: it holds at most one read's blocks, each bounded by the
-    // header-block limit.
-    u32::try_from(start).unwrap_or(u32::MAX)..u32::try_from(end).unwrap_or(u32::MAX)
-}
-
-/// Where an indexed block ended.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BlockEnd {
-    /// Offset just past the blank line (or the end of the input if there was none).
-    pub(crate) body_start: usize,
-    /// The block's `Content-Length`, if it had one.
-    pub(crate) content_length: Option<usize>,
-}
-
-/// The result of indexing a complete header block held in memory.
-pub(crate) struct IndexedBlock {
-    pub(crate) spans: Vec<Span>,
-    /// Offset just past the blank line (or the end of the input if there was none).
-    pub(crate) body_start: usize,
-    /// The block's `Content-Length`, if it had one.
-    pub(crate) content_length: Option<usize>,
-}
-
-/// Indexes the header block at the start of `buf` (used for the block inside a plain event's
-/// body, which is complete in memory). A block that runs to the end of `buf` without a blank
-/// line is accepted: FreeSWITCH ends such bodies with one, but a missing one loses nothing.
-///
-/// One prepared `memchr2` pass finds every `:` and LF. Plain event values are
-/// percent-encoded (`:` is `%3A`), so each line costs two hits: its name's end and its end.
-pub(crate) fn index_block(buf: &[u8], limits: &Limits) -> Result<IndexedBlock, FrameError> {
-    let mut spans = Vec::new();
-    let end = index_block_into(buf, limits, &mut spans)?;
-    Ok(IndexedBlock {
-        spans,
-        body_start: end.body_start,
-        content_length: end.content_length,
-    })
-}
-
-/// [`index_block`], appending to `spans` (the header-count limit applies to what this block
-/// adds).
-fn index_block_into(
-    buf: &[u8],
-    limits: &Limits,
-    spans: &mut Vec<Span>,
-) -> Result<BlockEnd, FrameError> {
-    // Channel events carry 100-200 headers of ~35 bytes: sizing the index from the block
-    // avoids growing it (and copying it) several times per event.
-    spans.reserve((buf.len() / 28).max(8).min(limits.max_headers));
-    // The AVX2 searcher, prepared once, saves memchr's per-call dispatch on short lines.
-    #[cfg(target_arch = "x86_64")]
-    if let Some(searcher) = memchr::arch::x86_64::avx2::memchr::Two::new(b':', b'\n') {
-        return index_hits(buf, limits, searcher.iter(buf), spans);
-    }
-    index_hits(buf, limits, memchr::memchr2_iter(b':', b'\n', buf), spans)
-}
-
-/// [`index_block_into`] given the offsets of every `:` and LF in `buf`, in order.
-#[inline(always)]
-fn index_hits(
-    buf: &[u8],
-    limits: &Limits,
-    hits: impl Iterator<Item = usize>,
-    spans: &mut Vec<Span>,
-) -> Result<BlockEnd, FrameError> {
-    let first = spans.len();
-    let mut content_length = None;
-    let mut line_start = 0;
-    let mut colon = None;
-    for at in hits {
-        if buf[at] == b':' {
-            colon = colon.or(Some(at));
-            continue;
-        }
-        if at == line_start || (at == line_start + 1 && buf[line_start] == b'\r') {
-            if at >= limits.max_header_block {
-                return Err(FrameError::HeaderBlockTooLarge {
-                    limit: limits.max_header_block,
-                });
-            }
-            return Ok(BlockEnd {
-                body_start: at + 1,
-                content_length,
-            });
-        }
-        if let Some(colon) = colon.take() {
-            let span = span_at(buf, line_start, colon, at);
-            note_header(buf, span, spans, first, &mut content_length, limits)?;
-        }
-        line_start = at + 1;
-    }
-    if buf.len() > limits.max_header_block {
-        return Err(FrameError::HeaderBlockTooLarge {
-            limit: limits.max_header_block,
-        });
-    }
-    if let Some(colon) = colon {
-        let span = span_at(buf, line_start, colon, buf.len());
-        note_header(buf, span, spans, first, &mut content_length, limits)?;
-    }
-    Ok(BlockEnd {
-        body_start: buf.len(),
-        content_length,
-    })
-}
-
-/// The span of the line `[start, end)` whose first `:` is at `colon`.
-#[inline]
-fn span_at(buf: &[u8], start: usize, colon: usize, mut end: usize) -> Span {
-    if end > colon + 1 && buf[end - 1] == b'\r' {
-        end -= 1;
-    }
-    let mut value_start = colon + 1;
-    while value_start < end && buf[value_start] == b' ' {
-        value_start += 1;
-    }
-    Span {
-        name_start: start as u32,
-        name_end: colon as u32,
-        value_start: value_start as u32,
-        value_end: end as u32,
-    }
-}
-
-/// Indexes one line and notes `Content-Length`.
-#[inline]
-pub(crate) fn push_line(
-    buf: &[u8],
-    start: usize,
-    end: usize,
-    spans: &mut Vec<Span>,
-    content_length: &mut Option<usize>,
-    limits: &Limits,
-) -> Result<(), FrameError> {
-    match split_line(buf, start, end) {
-        Some(span) => note_header(buf, span, spans, 0, content_length, limits),
-        None => Ok(()),
-    }
-}
-
-/// Records one header and notes `Content-Length`.
-#[inline(always)]
-fn note_header(
-    buf: &[u8],
-    span: Span,
-    spans: &mut Vec<Span>,
-    block_start: usize,
-    content_length: &mut Option<usize>,
-    limits: &Limits,
-) -> Result<(), FrameError> {
-    if spans.len() - block_start >= limits.max_headers {
-        return Err(FrameError::TooManyHeaders {
-            limit: limits.max_headers,
-        });
-    }
-    let name = &buf[span.name_start as usize..span.name_end as usize];
-    if name.len() == 14 && name.eq_ignore_ascii_case(b"content-length") {
-        let value = &buf[span.value_start as usize..span.value_end as usize];
-        *content_length = Some(parse_content_length(value, limits)?);
-    }
-    spans.push(span);
-    Ok(())
-}
-
-/// Parses a `Content-Length` value and checks it against the body limit.
-pub(crate) fn parse_content_length(value: &[u8], limits: &Limits) -> Result<usize, FrameError> {
-    let digits = value.trim_ascii();
-    let invalid = || FrameError::InvalidContentLength(String::from_utf8_lossy(value).into_owned());
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    let length = digits
-        .iter()
-        .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-    if length > limits.max_body as u64 {
-        return Err(FrameError::BodyTooLarge {
-            length,
-            limit: limits.max_body,
-        });
-    }
-    Ok(length as usize)
 }
 
 #[cfg(test)]

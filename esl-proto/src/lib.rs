@@ -108,6 +108,9 @@ mod message;
 pub mod route;
 pub mod server;
 mod subscriptions;
+mod swar;
+#[cfg(test)]
+mod testing;
 pub mod track;
 
 #[doc(hidden)]

@@ -88,6 +88,9 @@ fn receiving_an_event_through_the_connection_allocates_per_message_not_per_heade
 fn reading_values_that_need_no_decoding_does_not_allocate() {
     let body = Bytes::from_static(b"Event-Name: HEARTBEAT\nUnique-ID: abc\nCore-UUID: def\n\n");
     let event = Event::parse(EventFormat::Plain, &body, &Limits::default()).unwrap();
+    // The index is built on the first access (see the test below); reading values after it
+    // allocates nothing.
+    assert_eq!(event.headers().len(), 3);
     let (total, allocations) = counted(|| {
         event.name();
         event
@@ -98,4 +101,72 @@ fn reading_values_that_need_no_decoding_does_not_allocate() {
     });
     assert_eq!(total, 9 + 3 + 3);
     assert_eq!(allocations, 0);
+}
+
+#[test]
+fn a_plain_event_is_indexed_once_on_first_access_and_its_name_needs_no_index() {
+    let mut counts = Vec::new();
+    for headers in [10, 200] {
+        let body = event_with(headers).encode_body(EventFormat::Plain);
+        let event = Event::parse(EventFormat::Plain, &body, &Limits::default()).unwrap();
+        // `Event-Name` is the first line: read without indexing, nothing allocated.
+        let (name, allocations) = counted(|| event.name());
+        assert_eq!(name.as_str(), "CHANNEL_CREATE");
+        assert_eq!(allocations, 0);
+        let (found, allocations) = counted(|| {
+            let headers = event.headers();
+            let found = headers.get("Unique-ID").map_or(0, |u| u.raw().len());
+            found
+                + headers.len()
+                + headers
+                    .get_prefixed("variable_", "v1")
+                    .map_or(0, |v| v.raw().len())
+        });
+        assert!(found > 0);
+        counts.push(allocations);
+    }
+    assert_eq!(counts, [1, 1], "one index per event, whatever its size");
+}
+
+/// A 72 KB event in 64 KiB reads, as an adapter feeds it.
+fn feed_big_event(framer: &mut esl_proto::Framer, wire: &[u8]) -> esl_proto::Frame {
+    let mut frame = None;
+    for chunk in wire.chunks(64 * 1024) {
+        framer.push(chunk);
+        if let Some(f) = framer.next_frame().unwrap() {
+            frame = Some(f);
+        }
+    }
+    frame.expect("one frame per event")
+}
+
+#[test]
+fn the_framer_reuses_its_buffers_once_the_frames_cut_from_them_are_gone() {
+    let event = event_with(2_000);
+    let wire = server::encode_event(&event, EventFormat::Plain);
+    assert!(wire.len() > 64 * 1024);
+    let mut framer = esl_proto::Framer::new(Limits::default());
+    // Consumed at once: one buffer serves every event.
+    for _ in 0..3 {
+        drop(feed_big_event(&mut framer, &wire));
+    }
+    let (_, allocations) = counted(|| {
+        for _ in 0..10 {
+            drop(feed_big_event(&mut framer, &wire));
+        }
+    });
+    assert_eq!(allocations, 0);
+    // Consumed one event late: the spare buffers take turns.
+    let mut held = feed_big_event(&mut framer, &wire);
+    for _ in 0..3 {
+        held = feed_big_event(&mut framer, &wire);
+    }
+    let (_, allocations) = counted(|| {
+        for _ in 0..10 {
+            let next = feed_big_event(&mut framer, &wire);
+            drop(std::mem::replace(&mut held, next));
+        }
+    });
+    assert_eq!(allocations, 0);
+    assert_eq!(held.headers.buffer().len() + held.body.len(), wire.len());
 }

@@ -48,6 +48,20 @@ impl Lookahead {
         self.framer.push(bytes);
     }
 
+    /// Gives back the memory kept for the next messages (the framer's spare buffers, the
+    /// queue of parsed messages and the index arena) once everything received was handled:
+    /// for a connection going idle. Nothing is lost; the next read allocates again.
+    #[allow(dead_code)] // for the connection to call when its driver sees it idle
+    pub(super) fn release(&mut self) {
+        self.framer.release();
+        if self.parsed.is_empty() {
+            self.parsed = VecDeque::new();
+        }
+        if self.arena.is_empty() {
+            self.arena = SpanArena::default();
+        }
+    }
+
     /// Received bytes not yet framed.
     pub(super) fn buffered(&self) -> usize {
         self.framer.buffered()

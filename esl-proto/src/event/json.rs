@@ -12,16 +12,19 @@
 //! [`parse_serde`], the general serde_json reader, so odd-but-valid input and every error come
 //! out as serde_json gives them.
 
+mod fast;
+
 use std::borrow::Cow;
 use std::fmt;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::{Event, EventFormat, Parsing};
 use crate::error::EventError;
-use crate::headers::{Headers, HeadersBuilder, Span, SpanArena, ValueEncoding};
+use crate::headers::{Headers, HeadersBuilder, SpanArena, ValueEncoding};
 use crate::Limits;
+use fast::index_fast;
 
 pub(super) fn parse(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
     let event = match parse_fast(body) {
@@ -54,23 +57,19 @@ pub(super) fn parse_into(
     limits: &Limits,
     arena: &mut SpanArena,
 ) -> Result<Parsing, EventError> {
-    let mut spans = arena.take_scratch();
-    let parsed = match index_fast(body, &mut spans) {
-        Some(_) if spans.len() > limits.max_headers => Err(EventError::Json(format!(
-            "more than {} headers",
-            limits.max_headers
-        ))),
-        Some((buf, event_body)) => Ok(Parsing::Indexed {
-            range: arena.extend(&spans),
-            buf,
-            body: event_body,
-            encoding: ValueEncoding::Literal,
-            format: EventFormat::Json,
-        }),
-        None => parse(body, limits).map(Parsing::Done),
+    let index = |spans: &mut Vec<_>| {
+        let found = index_fast(body, spans)?;
+        Some(if spans.len() > limits.max_headers {
+            Err(EventError::Json(format!(
+                "more than {} headers",
+                limits.max_headers
+            )))
+        } else {
+            Ok(found)
+        })
     };
-    arena.return_scratch(spans);
-    parsed
+    let (format, encoding) = (EventFormat::Json, ValueEncoding::Literal);
+    Parsing::indexed(arena, format, encoding, index, || parse(body, limits))
 }
 
 /// The event exactly as [`parse_serde`] would read it, if `body` has the shape FreeSWITCH
@@ -80,237 +79,6 @@ fn parse_fast(body: &Bytes) -> Option<Event> {
     let (buf, event_body) = index_fast(body, &mut spans)?;
     let headers = Headers::from_parts(buf, spans, ValueEncoding::Literal);
     Some(Event::from_parts(headers, event_body, EventFormat::Json))
-}
-
-/// [`parse_fast`]'s work: the event's buffer and body, its spans pushed onto `spans` (which
-/// the caller passes empty; on `None` it may hold anything).
-fn index_fast(body: &Bytes, spans: &mut Vec<Span>) -> Option<(Bytes, Option<Bytes>)> {
-    let input: &[u8] = body;
-    // Checking once here lets the string scanner take raw bytes without looking at them:
-    // outside strings this shape has only ASCII punctuation, so a valid whole means every
-    // string is valid, and a control byte is either whitespace (not this shape) or a raw
-    // control character inside a string (an error serde_json reports). Event bodies are
-    // nearly always printable ASCII, which one vectorised pass can tell.
-    let unusual = input
-        .iter()
-        .fold(false, |seen, &b| seen | !(0x20..0x80).contains(&b));
-    if unusual && (input.iter().any(|&b| b < 0x20) || std::str::from_utf8(input).is_err()) {
-        return None;
-    }
-    let mut scan = Scanner {
-        input,
-        decoded: Vec::new(),
-    };
-    // FreeSWITCH headers average over 28 bytes; the cap keeps one long value or body from
-    // reserving room for thousands of headers the event keeps.
-    spans.reserve((input.len() / 28 + 1).min(256));
-    let mut event_body = None;
-    if input.first() != Some(&b'{') {
-        return None;
-    }
-    let mut pos = 1;
-    if input.get(pos) == Some(&b'}') {
-        pos += 1;
-    } else {
-        loop {
-            if input.get(pos) != Some(&b'"') {
-                return None;
-            }
-            let (key, next) = scan.string(pos + 1)?;
-            if input.get(next) != Some(&b':') {
-                return None;
-            }
-            // The serde path compares the key after unescaping, and takes only a string body.
-            let is_body = key.1.checked_sub(key.0) == Some(5) && scan.text(key)? == b"_body";
-            let (value, next) = match input.get(next + 1) {
-                Some(b'"') => scan.string(next + 2)?,
-                Some(b'[') if !is_body => scan.array(next + 2)?,
-                _ => return None,
-            };
-            if is_body {
-                event_body = Some(value);
-            } else {
-                spans.push(Span {
-                    name_start: u32::try_from(key.0).ok()?,
-                    name_end: u32::try_from(key.1).ok()?,
-                    value_start: u32::try_from(value.0).ok()?,
-                    value_end: u32::try_from(value.1).ok()?,
-                });
-            }
-            pos = next + 1;
-            match input.get(next) {
-                Some(b',') => continue,
-                Some(b'}') => break,
-                _ => return None,
-            }
-        }
-    }
-    if pos != input.len() {
-        return None;
-    }
-    // Names, values and the body are read where they lie in the message, as for
-    // `text/event-plain`; only when something had to be decoded is there a buffer to build:
-    // the input, then the decoded strings.
-    let buf = if scan.decoded.is_empty() {
-        body.clone()
-    } else {
-        let mut buf = BytesMut::with_capacity(input.len() + scan.decoded.len());
-        buf.extend_from_slice(input);
-        buf.extend_from_slice(&scan.decoded);
-        buf.freeze()
-    };
-    let event_body = match event_body {
-        Some((start, end)) if start <= end && end <= buf.len() => Some(buf.slice(start..end)),
-        Some(_) => return None,
-        None => None,
-    };
-    Some((buf, event_body))
-}
-
-/// The index of the first quote or backslash in `haystack`: the end of a run of bytes that
-/// can be taken as they are.
-fn find_stop(haystack: &[u8]) -> Option<usize> {
-    memchr::memchr2(b'"', b'\\', haystack)
-}
-
-/// A decoded string's place in the event's buffer: the input, then [`Scanner::decoded`].
-type Piece = (usize, usize);
-
-/// A body [`parse_fast`] has already checked is UTF-8 with no control bytes.
-///
-/// Each reader takes the position to start at and returns what it read and the position
-/// after it, rather than keeping a position in the struct: where one string ends decides where
-/// the next search starts, and a position held in memory put a store and a reload on that
-/// chain for every string (over a tenth of the json decode benchmark).
-struct Scanner<'a> {
-    input: &'a [u8],
-    /// Strings that had escapes, and arrays, decoded.
-    decoded: Vec<u8>,
-}
-
-impl Scanner<'_> {
-    fn byte(&self, at: usize) -> Option<u8> {
-        self.input.get(at).copied()
-    }
-
-    /// What `piece` will read in the event's buffer.
-    fn text(&self, (start, end): Piece) -> Option<&[u8]> {
-        match start.checked_sub(self.input.len()) {
-            None => self.input.get(start..end),
-            Some(from) => self.decoded.get(from..end.checked_sub(self.input.len())?),
-        }
-    }
-
-    /// The string whose opening quote is just before `start`: in place in the input when it
-    /// has no escape, else decoded onto the end of `decoded`.
-    #[inline]
-    fn string(&mut self, start: usize) -> Option<(Piece, usize)> {
-        let end = start + find_stop(self.input.get(start..)?)?;
-        if self.byte(end)? == b'"' {
-            return Some(((start, end), end + 1));
-        }
-        self.escaped_string(start, end)
-    }
-
-    /// The rest of [`Scanner::string`] from the first backslash, at `end`. Out of line: it is
-    /// rare, and inlined it would crowd the loop every other string goes through.
-    #[inline(never)]
-    fn escaped_string(&mut self, mut start: usize, mut end: usize) -> Option<(Piece, usize)> {
-        let from = self.input.len() + self.decoded.len();
-        loop {
-            self.decoded.extend_from_slice(self.input.get(start..end)?);
-            if self.byte(end)? == b'"' {
-                return Some(((from, self.input.len() + self.decoded.len()), end + 1));
-            }
-            start = self.escape(end + 1)?;
-            end = start + find_stop(self.input.get(start..)?)?;
-        }
-    }
-
-    /// The escape whose letter is at `at`, decoded onto `decoded`; `None` for every escape
-    /// serde_json rejects.
-    fn escape(&mut self, at: usize) -> Option<usize> {
-        let byte = match self.byte(at)? {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 0x08,
-            b'f' => 0x0c,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => {
-                let (c, next) = self.unicode(at + 1)?;
-                self.decoded
-                    .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-                return Some(next);
-            }
-            _ => return None,
-        };
-        self.decoded.push(byte);
-        Some(at + 1)
-    }
-
-    /// The character of the `\uXXXX` escape whose digits start at `at`: a leading surrogate
-    /// must be followed by an escaped trailing one, and a lone surrogate is an error, as in
-    /// serde_json.
-    fn unicode(&self, at: usize) -> Option<(char, usize)> {
-        let first = self.hex4(at)?;
-        let (code, next) = if (0xD800..=0xDBFF).contains(&first) {
-            if self.input.get(at + 4..at + 6)? != b"\\u" {
-                return None;
-            }
-            let second = self.hex4(at + 6)?;
-            if !(0xDC00..=0xDFFF).contains(&second) {
-                return None;
-            }
-            let code =
-                0x1_0000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00);
-            (code, at + 10)
-        } else {
-            (u32::from(first), at + 4)
-        };
-        // `None` for a lone trailing surrogate.
-        Some((char::from_u32(code)?, next))
-    }
-
-    fn hex4(&self, at: usize) -> Option<u16> {
-        self.input
-            .get(at..at + 4)?
-            .iter()
-            .try_fold(0u16, |value, &digit| {
-                Some((value << 4) | char::from(digit).to_digit(16)? as u16)
-            })
-    }
-
-    /// The array of strings whose `[` is just before `start`, decoded onto `decoded` in the
-    /// form the serde path gives it: `ARRAY::a|:b`.
-    fn array(&mut self, start: usize) -> Option<(Piece, usize)> {
-        let from = self.input.len() + self.decoded.len();
-        self.decoded.extend_from_slice(b"ARRAY::");
-        let mut pos = start;
-        if self.byte(pos)? != b']' {
-            loop {
-                if self.byte(pos)? != b'"' {
-                    return None;
-                }
-                let ((item_start, item_end), next) = self.string(pos + 1)?;
-                // An item with escapes is already decoded in place at the end.
-                if item_start < self.input.len() {
-                    self.decoded
-                        .extend_from_slice(self.input.get(item_start..item_end)?);
-                }
-                pos = next;
-                match self.byte(pos)? {
-                    b']' => break,
-                    b',' => self.decoded.extend_from_slice(b"|:"),
-                    _ => return None,
-                }
-                pos += 1;
-            }
-        }
-        Some(((from, self.input.len() + self.decoded.len()), pos + 1))
-    }
 }
 
 pub(super) fn encode(event: &Event) -> Bytes {
@@ -463,7 +231,12 @@ impl<'de> Visitor<'de> for ValueInto<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{apply, edit, recorded_bodies};
     use proptest::prelude::*;
+
+    /// The bytes edits insert: JSON's punctuation, controls, UTF-8 lead and bad bytes, escape
+    /// letters.
+    const JSON_BYTES: &[u8] = b"\"\\{}[],: \n\t\r\x00\x1f\x7f\x80\xbf\xc3\xed\xf0\xffu0dDn/1-etrfa";
 
     type Parsed = (Vec<(Vec<u8>, Vec<u8>)>, Option<Bytes>);
 
@@ -556,45 +329,6 @@ mod tests {
         })
     }
 
-    #[derive(Debug, Clone)]
-    enum Edit {
-        Insert(prop::sample::Index, u8),
-        Replace(prop::sample::Index, u8),
-        Remove(prop::sample::Index),
-        Truncate(prop::sample::Index),
-    }
-
-    fn edit() -> impl Strategy<Value = Edit> {
-        let byte = prop_oneof![
-            3 => prop::sample::select(b"\"\\{}[],: \n\t\r\x00\x1f\x7f\x80\xbf\xc3\xed\xf0\xffu0dDn/1-etrfa".to_vec()),
-            1 => any::<u8>(),
-        ];
-        prop_oneof![
-            (any::<prop::sample::Index>(), byte.clone()).prop_map(|(at, b)| Edit::Insert(at, b)),
-            (any::<prop::sample::Index>(), byte).prop_map(|(at, b)| Edit::Replace(at, b)),
-            any::<prop::sample::Index>().prop_map(Edit::Remove),
-            any::<prop::sample::Index>().prop_map(Edit::Truncate),
-        ]
-    }
-
-    fn apply(mut body: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
-        for edit in edits {
-            match edit {
-                Edit::Insert(at, b) => body.insert(at.index(body.len() + 1), *b),
-                Edit::Replace(at, b) if !body.is_empty() => {
-                    let at = at.index(body.len());
-                    body[at] = *b;
-                }
-                Edit::Remove(at) if !body.is_empty() => {
-                    body.remove(at.index(body.len()));
-                }
-                Edit::Truncate(at) => body.truncate(at.index(body.len() + 1)),
-                _ => {}
-            }
-        }
-        body
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
 
@@ -608,7 +342,7 @@ mod tests {
         #[test]
         fn fast_path_agrees_with_serde_on_mutated_objects(
             body in object(),
-            edits in prop::collection::vec(edit(), 1..4),
+            edits in prop::collection::vec(edit(JSON_BYTES), 1..4),
         ) {
             same_as_serde(&apply(body, &edits))?;
         }
@@ -621,34 +355,10 @@ mod tests {
 
     #[test]
     fn fast_path_takes_every_recorded_event_and_reads_it_as_serde_does() {
-        use base64::Engine;
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/freeswitch/inbound_events_json.jsonl"
-        );
-        let mut stream = Vec::new();
-        for line in std::fs::read_to_string(path).unwrap().lines() {
-            let chunk: serde_json::Value = serde_json::from_str(line).unwrap();
-            if chunk["dir"] == "from_switch" {
-                let b64 = chunk["b64"].as_str().unwrap();
-                stream.extend(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(b64)
-                        .unwrap(),
-                );
-            }
+        for body in recorded_bodies("inbound_events_json", "text/event-json") {
+            let fast = parse_fast(&body).expect("the fast path reads FreeSWITCH output");
+            assert_eq!(parts(&fast), parts(&parse_serde(&body).unwrap()));
         }
-        let mut framer = crate::Framer::new(Limits::default());
-        framer.push(&stream);
-        let mut events = 0;
-        while let Some(frame) = framer.next_frame().unwrap() {
-            if frame.headers.text("Content-Type").as_deref() == Some("text/event-json") {
-                let fast = parse_fast(&frame.body).expect("the fast path reads FreeSWITCH output");
-                assert_eq!(parts(&fast), parts(&parse_serde(&frame.body).unwrap()));
-                events += 1;
-            }
-        }
-        assert!(events > 0);
     }
 
     #[test]

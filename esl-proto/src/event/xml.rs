@@ -15,14 +15,20 @@
 //! Header values are still percent-encoded inside the elements (`inbound_events_xml`), and the
 //! serialiser indents the closing `</body>`, so the body is the element's text cut to the
 //! `Content-Length` that precedes it.
+//!
+//! The exact shape FreeSWITCH prints is read by hand ([`fast`]), in place; anything else goes
+//! to quick-xml, the general reader, and the property tests below hold the two to the same
+//! reading.
+
+mod fast;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use quick_xml::events::Event as XmlEvent;
 use quick_xml::Reader;
 
-use super::{Event, EventFormat};
+use super::{Event, EventFormat, Parsing};
 use crate::error::EventError;
-use crate::headers::{HeadersBuilder, ValueEncoding};
+use crate::headers::{Headers, HeadersBuilder, SpanArena, ValueEncoding};
 use crate::Limits;
 
 #[derive(PartialEq)]
@@ -35,6 +41,31 @@ enum Place {
 }
 
 pub(super) fn parse(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
+    let mut spans = Vec::new();
+    match fast::parse(body, limits, &mut spans) {
+        Some(event_body) => {
+            let headers = Headers::from_parts(body.clone(), spans, ValueEncoding::Percent);
+            Ok(Event::from_parts(headers, event_body, EventFormat::Xml))
+        }
+        None => parse_general(body, limits),
+    }
+}
+
+/// [`parse`], the spans of the printed shape indexed into `arena` (see [`SpanArena`]).
+pub(super) fn parse_into(
+    body: &Bytes,
+    limits: &Limits,
+    arena: &mut SpanArena,
+) -> Result<Parsing, EventError> {
+    let index = |spans: &mut Vec<_>| Some(Ok((body.clone(), fast::parse(body, limits, spans)?)));
+    let (format, encoding) = (EventFormat::Xml, ValueEncoding::Percent);
+    Parsing::indexed(arena, format, encoding, index, || {
+        parse_general(body, limits)
+    })
+}
+
+/// Any XML quick-xml reads, and its errors.
+fn parse_general(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
     let text = std::str::from_utf8(body).map_err(|e| EventError::Xml(e.to_string()))?;
     let mut reader = Reader::from_str(text);
     let mut headers = HeadersBuilder::default();
@@ -218,6 +249,142 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
+        }
+    }
+
+    mod fast_path {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::testing::{apply, edit, recorded_bodies};
+
+        /// The bytes edits insert: markup, entity and quote characters, line ends, bad UTF-8.
+        const XML_BYTES: &[u8] = b"<>/&;! \n\r\t\"'=:-_ab0\x80\xff";
+
+        type Parsed = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
+
+        fn parts(event: &Event) -> Parsed {
+            let headers = event
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_bytes().to_vec(), v.raw().to_vec()))
+                .collect();
+            (headers, event.body().map(|b| b.to_vec()))
+        }
+
+        /// Fails unless what the fast path accepts, the general reader reads the same way.
+        /// Returns whether the fast path accepted it.
+        fn same_as_general(body: &[u8], limits: &Limits) -> Result<bool, TestCaseError> {
+            let body = Bytes::copy_from_slice(body);
+            let general = parse_general(&body, limits);
+            let mut spans = Vec::new();
+            match fast::parse(&body, limits, &mut spans) {
+                Some(event_body) => {
+                    let headers = Headers::from_parts(body.clone(), spans, ValueEncoding::Percent);
+                    let fast = Event::from_parts(headers, event_body, EventFormat::Xml);
+                    let general = general.map_err(|e| {
+                        TestCaseError::fail(format!(
+                            "fast path accepted what the general reader refuses: {e}"
+                        ))
+                    })?;
+                    prop_assert_eq!(parts(&fast), parts(&general));
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        }
+
+        fn name() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => "[A-Za-z][A-Za-z0-9_-]{0,12}",
+                1 => prop::sample::select(vec![
+                    "Content-Length", "content-length", "body", "Body", "a:b", "a.b", "_x", "x-",
+                ])
+                .prop_map(str::to_owned),
+            ]
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => "[ -~]{0,16}",
+                1 => any::<String>(),
+                1 => prop::sample::select(vec!["41", " 7 ", "", "x\n", "a & b", "<x>", "\r\n"])
+                    .prop_map(str::to_owned),
+            ]
+        }
+
+        /// An event as FreeSWITCH would print it (the encoder writes its shape).
+        fn printed() -> impl Strategy<Value = Vec<u8>> {
+            (
+                prop::collection::vec((name(), text()), 0..8),
+                prop::option::of(text()),
+            )
+                .prop_map(|(headers, body)| {
+                    let mut builder = crate::event::EventBuilder::new();
+                    for (n, v) in headers {
+                        builder = builder.header(n, v);
+                    }
+                    if let Some(body) = body {
+                        builder = builder.body(body);
+                    }
+                    encode(&builder.build()).to_vec()
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+            #[test]
+            fn the_fast_path_reads_the_printed_shape_as_the_general_reader_does(body in printed()) {
+                let accepted = same_as_general(&body, &Limits::default())?;
+                // Only an entity (an escaped `&`, `<` or `>`) leaves the shape to the general reader.
+                if !body.contains(&b'&') {
+                    prop_assert!(accepted, "{}", String::from_utf8_lossy(&body));
+                }
+            }
+
+            #[test]
+            fn the_fast_path_agrees_with_the_general_reader_on_edited_events(
+                body in printed(),
+                edits in prop::collection::vec(edit(XML_BYTES), 1..4),
+                max_headers in 1usize..10,
+            ) {
+                let limits = Limits { max_headers, ..Limits::default() };
+                same_as_general(&apply(body, &edits), &limits)?;
+            }
+
+            #[test]
+            fn the_fast_path_agrees_with_the_general_reader_on_any_bytes(
+                body in prop::collection::vec(any::<u8>(), 0..64),
+            ) {
+                same_as_general(&body, &Limits::default())?;
+            }
+        }
+
+        #[test]
+        fn the_fast_path_takes_both_closings_of_a_body() {
+            // `switch_xml_toxml` indents `</body>` only when the text ends in LF.
+            for (doc, body) in [
+                (&b"<event>\n  <headers>\n    <A>1</A>\n  </headers>\n  <Content-Length>3</Content-Length>\n  <body>+OK</body>\n</event>\n"[..], &b"+OK"[..]),
+                (b"<event>\n  <headers>\n    <A>1</A>\n  </headers>\n  <Content-Length>4</Content-Length>\n  <body>+OK\n  </body>\n</event>\n", b"+OK\n"),
+            ] {
+                assert!(same_as_general(doc, &Limits::default()).unwrap());
+                let event = parse(&Bytes::copy_from_slice(doc), &Limits::default()).unwrap();
+                assert_eq!(event.body().unwrap().as_ref(), body);
+                assert_eq!(event.header("Content-Length").unwrap().len(), 1);
+            }
+            // An entity is the general reader's.
+            let escaped =
+                b"<event>\n  <headers>\n  </headers>\n  <body>a &amp; b</body>\n</event>\n";
+            assert!(!same_as_general(escaped, &Limits::default()).unwrap());
+        }
+
+        #[test]
+        fn the_fast_path_takes_every_recorded_event() {
+            for body in recorded_bodies("inbound_events_xml", "text/event-xml") {
+                let accepted = same_as_general(&body, &Limits::default()).unwrap();
+                assert!(accepted, "{}", String::from_utf8_lossy(&body));
+            }
         }
     }
 }

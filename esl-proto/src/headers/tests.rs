@@ -1,6 +1,8 @@
 //! Tests of the header index and of value decoding.
 
+use super::block::*;
 use super::*;
+use crate::{FrameError, Limits};
 
 fn block(text: &str) -> Headers {
     let buf = Bytes::copy_from_slice(text.as_bytes());
