@@ -449,7 +449,12 @@ impl SimSwitch {
 impl Drop for SimSwitch {
     fn drop(&mut self) {
         self.pause();
-        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Set under the lock: a thread that has just seen `stopping` false holds it until it
+        // waits, so the notification below cannot fall between its check and its wait.
+        {
+            let _driven = self.shared.lock();
+            self.shared.stopping.store(true, Ordering::SeqCst);
+        }
         self.shared.changed.notify_all();
         if let Some(timer) = self.timer.take() {
             let _ = timer.join();
