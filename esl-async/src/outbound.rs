@@ -293,11 +293,8 @@ impl<R: Runtime> std::fmt::Debug for Session<R> {
 
 impl<R: Runtime> Session<R> {
     /// The channel's data from the `connect` reply (`Caller-*`, `variable_*`, ...).
-    pub fn channel(&self) -> &Event {
-        self.call.data()
-    }
-
-    /// The channel's data from the `connect` reply: the same as [`Session::channel`].
+    ///
+    /// (The [`Channel`] itself is what the session derefs to.)
     pub fn connect_data(&self) -> &Event {
         self.call.data()
     }

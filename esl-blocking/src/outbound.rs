@@ -248,11 +248,8 @@ impl Session {
     }
 
     /// The channel's data from the `connect` reply (`Caller-*`, `variable_*`, ...).
-    pub fn channel(&self) -> &Event {
-        self.call.data()
-    }
-
-    /// The channel's data from the `connect` reply: the same as [`Session::channel`].
+    ///
+    /// (The [`Channel`] itself is what the session derefs to.)
     pub fn connect_data(&self) -> &Event {
         self.call.data()
     }

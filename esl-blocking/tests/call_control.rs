@@ -232,7 +232,7 @@ fn an_outbound_session_is_a_channel_with_the_same_extras() {
                 let tier = session.get_variable("tier")?;
                 let recording = session.record_start("/tmp/esl-blocking-socket.wav", None)?;
                 session.record_stop("all")?;
-                let from_connect = session.channel().unique_id().map(|u| u.into_owned());
+                let from_connect = session.connect_data().unique_id().map(|u| u.into_owned());
                 session.hangup(None)?;
                 Ok((session.uuid().to_owned(), from_connect, tier, recording))
             })();
