@@ -14,9 +14,10 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use esl_async_std::esl_proto::EventFormat;
 use esl_async_std::smol::{self, channel, future::FutureExt};
-use esl_async_std::{Client, ClientConfig, OutboundServer, ServerConfig, Session, Smol};
+use esl_async_std::{
+    Client, ClientConfig, EventFormat, OutboundServer, ServerConfig, Session, Smol,
+};
 use esl_sim::SimSwitch;
 
 fn main() -> ExitCode {

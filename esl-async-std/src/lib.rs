@@ -57,8 +57,10 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 pub use esl_async::{
-    esl_proto, CallEvent, ClientConfig, Error, Gap, HandlerId, HandlerKey, Incoming, Overflow,
-    Reconnect, Result, RouteMatch, ServerConfig, SessionSetup, ShutdownHandle, APP_VARIABLE,
+    conference, dptools, esl_proto, track, Address, CallEvent, Change, ClientConfig, Command,
+    Error, Event, EventFormat, EventName, Flow, Gap, HandlerId, HandlerKey, Incoming, Overflow,
+    Reconnect, RecvTimeoutError, Result, Route, RouteError, RouteMatch, ServerConfig, SessionSetup,
+    ShutdownHandle, Tracker, APP_VARIABLE,
 };
 #[cfg(feature = "smol")]
 pub use smol;
@@ -200,12 +202,12 @@ pub type Service<R = AsyncStd> = esl_async::Service<R>;
 
 /// Connects to `addr` and authenticates with `password`, on async-std, with the default
 /// configuration.
-pub async fn connect(addr: &str, password: &str) -> Result<Client> {
+pub async fn connect(addr: impl Into<Address>, password: &str) -> Result<Client> {
     Client::connect(AsyncStd, addr, ClientConfig::password(password)).await
 }
 
 /// Connects to `addr` with `config`, on async-std.
-pub async fn connect_with(addr: &str, config: ClientConfig) -> Result<Client> {
+pub async fn connect_with(addr: impl Into<Address>, config: ClientConfig) -> Result<Client> {
     Client::connect(AsyncStd, addr, config).await
 }
 

@@ -1,14 +1,13 @@
 //! The inbound client: connect to a switch's event socket and talk to it.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
-use esl_proto::client::{ClientConfig, Engine, Result};
+use esl_proto::client::{Address, ClientConfig, Engine, Result};
 use futures_util::future;
 use tracing::Instrument;
 
 use crate::driver::Driver;
-use crate::handle::Handle;
+use crate::handle::{connection_methods, Handle};
 use crate::runtime::Runtime;
 use crate::shared::Shared;
 use crate::transport::{Medium, Transport};
@@ -28,8 +27,25 @@ impl<R: Runtime> Drop for Owner<R> {
 /// A connection to a switch's event socket (inbound). Clones share the connection; it
 /// closes when the last clone is dropped or [`Client::close`] is called.
 ///
-/// Everything a connection can do is on [`Handle`], which `Client` dereferences to.
+/// Its request methods are those of a [`Handle`] (which a session has too);
+/// [`Client::handle`] gives one that does not keep the connection open.
+///
+/// ```no_run
+/// # async fn demo(runtime: impl esl_async::Runtime) -> esl_async::Result<()> {
+/// use esl_async::{Client, ClientConfig, EventFormat};
+///
+/// let client = Client::connect(runtime, "127.0.0.1:8021", ClientConfig::password("ClueCon")).await?;
+/// println!("{}", client.api("status").await?);
+/// let mut events = client.events();
+/// client.subscribe(EventFormat::Plain, &["CHANNEL_ANSWER"]).await?;
+/// while let Some(event) = events.next_event().await {
+///     println!("{} answered", event.unique_id().unwrap_or_default());
+/// }
+/// client.close().await
+/// # }
+/// ```
 pub struct Client<R: Runtime> {
+    shared: Arc<Shared<R>>,
     handle: Handle<R>,
     _owner: Arc<Owner<R>>,
 }
@@ -37,16 +53,10 @@ pub struct Client<R: Runtime> {
 impl<R: Runtime> Clone for Client<R> {
     fn clone(&self) -> Self {
         Client {
+            shared: self.shared.clone(),
             handle: self.handle.clone(),
             _owner: self._owner.clone(),
         }
-    }
-}
-
-impl<R: Runtime> Deref for Client<R> {
-    type Target = Handle<R>;
-    fn deref(&self) -> &Handle<R> {
-        &self.handle
     }
 }
 
@@ -60,12 +70,21 @@ impl<R: Runtime> std::fmt::Debug for Client<R> {
 }
 
 impl<R: Runtime> Client<R> {
-    /// Connects to `addr` (`host:port`), authenticates, and returns once the switch accepted
-    /// the credentials. Fails with [`Error::Io`](crate::Error::Io) if the switch is
-    /// unreachable, [`Error::Auth`](crate::Error::Auth) if it refuses the credentials,
-    /// [`Error::ConnectTimeout`](crate::Error::ConnectTimeout) if it takes too long.
-    pub async fn connect(runtime: R, addr: &str, config: ClientConfig) -> Result<Client<R>> {
-        Client::start(runtime, Medium::Tcp, addr, config).await
+    /// Connects to `addr` (what `TcpStream::connect` takes: `"host:port"`, a `SocketAddr`,
+    /// `(ip, port)`...), authenticates, and returns once the switch accepted the
+    /// credentials. Fails with [`Error::Connect`](crate::Error::Connect) naming the address
+    /// if the socket does not open, [`Error::Auth`](crate::Error::Auth) if the switch refuses
+    /// the credentials, [`Error::ConnectTimeout`](crate::Error::ConnectTimeout) if it takes
+    /// too long.
+    ///
+    /// Cancel-safe: dropped before it returns, it leaves nothing behind (the half-open
+    /// connection closes).
+    pub async fn connect(
+        runtime: R,
+        addr: impl Into<Address>,
+        config: ClientConfig,
+    ) -> Result<Client<R>> {
+        Client::start(runtime, Medium::Tcp, addr.into().as_str(), config).await
     }
 
     /// Connects over `transport` instead of TCP (a simulated switch in memory), and takes
@@ -84,11 +103,12 @@ impl<R: Runtime> Client<R> {
         addr: &str,
         config: ClientConfig,
     ) -> Result<Client<R>> {
-        let engine = Engine::inbound(config, medium.now(&runtime));
+        let engine = Engine::inbound(config, medium.now(&runtime)).peer(addr);
         let shared = Shared::new(runtime.clone(), medium, addr.to_owned(), engine);
         let span = tracing::info_span!("esl.connection", peer = %addr);
         runtime.spawn(Driver::new(shared.clone(), None).instrument(span));
         let client = Client {
+            shared: shared.clone(),
             handle: Handle::new(shared.clone()),
             _owner: Arc::new(Owner {
                 shared: shared.clone(),
@@ -112,8 +132,11 @@ impl<R: Runtime> Client<R> {
         Ok(())
     }
 
-    /// The [`Handle`] of this client.
+    /// The [`Handle`] of this client: the same requests, for code that takes a handle
+    /// (a [`Channel`](crate::Channel), an app). A handle does not keep the connection open.
     pub fn handle(&self) -> &Handle<R> {
         &self.handle
     }
+
+    connection_methods!();
 }

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -67,15 +68,32 @@ impl<R: Runtime> EventStream<R> {
         future::poll_fn(|cx| self.poll_item(cx)).await
     }
 
-    /// The next item, waiting at most `timeout`: `Ok(None)` when the stream has ended,
-    /// `Err(())` when nothing came in time.
-    #[allow(clippy::result_unit_err)]
-    pub async fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Incoming>, ()> {
+    /// The next item, waiting at most `timeout` (on the runtime's clock, or the simulated
+    /// switch's): [`RecvTimeoutError::Timeout`] when nothing came in time,
+    /// [`RecvTimeoutError::Disconnected`] once the stream has ended. The same as the blocking
+    /// adapter's `recv_timeout`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: esl_async::Client<impl esl_async::Runtime>) {
+    /// use std::time::Duration;
+    /// use esl_async::{Incoming, RecvTimeoutError};
+    ///
+    /// let mut events = client.events();
+    /// match events.recv_timeout(Duration::from_secs(5)).await {
+    ///     Ok(Incoming::Event(event)) => println!("{}", event.name()),
+    ///     Ok(_) => {}
+    ///     Err(RecvTimeoutError::Timeout) => println!("quiet for 5 s"),
+    ///     Err(RecvTimeoutError::Disconnected) => println!("closed for good"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn recv_timeout(&mut self, timeout: Duration) -> Result<Incoming, RecvTimeoutError> {
         let sleep = self.shared.medium.sleep(&self.shared.runtime, timeout);
         let next = future::poll_fn(|cx| self.poll_item(cx));
         match future::select(Box::pin(next), sleep).await {
-            Either::Left((item, _)) => Ok(item),
-            Either::Right(_) => Err(()),
+            Either::Left((Some(item), _)) => Ok(item),
+            Either::Left((None, _)) => Err(RecvTimeoutError::Disconnected),
+            Either::Right(_) => Err(RecvTimeoutError::Timeout),
         }
     }
 

@@ -7,18 +7,94 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::client::{job_output, originated, Error, Expect, Result};
-use esl_proto::{Command, Event, RequestId, Response};
+use esl_proto::client::{job_output, originated, Error, Result};
+use esl_proto::{Event, RequestId, Response};
 use futures_util::future;
 
-use crate::events::EventStream;
 use crate::runtime::Runtime;
 use crate::shared::{CancelOnDrop, Shared, Waiter};
-use crate::table::CallTable;
-use esl_proto::client::Step;
 
 /// Names a handler registered with [`Handle::on`], to remove it.
 pub use esl_proto::apps::HandlerId;
+
+/// The request methods of a connection, on [`Handle`] and on [`Client`](crate::Client)
+/// alike (so that the client's own documentation page lists them): each type has a field
+/// `shared`.
+macro_rules! connection_methods {
+    () => {
+        /// Sends `command`, expecting `expect`, and awaits its result: the reply, the api
+        /// output, a job's `BACKGROUND_JOB` or an execute's `CHANNEL_EXECUTE_COMPLETE`.
+        pub async fn request(
+            &self,
+            command: esl_proto::Command,
+            expect: esl_proto::client::Expect,
+            timeout: Option<::std::time::Duration>,
+        ) -> esl_proto::client::Result<esl_proto::Response> {
+            let (id, _, waiter) = self.shared.start(command, expect, timeout)?;
+            self.wait_done(id, &waiter).await
+        }
+
+        async fn wait_done(&self, id: esl_proto::RequestId, waiter: &$crate::shared::Waiter) -> esl_proto::client::Result<esl_proto::Response> {
+            let guard = $crate::shared::CancelOnDrop::new(&self.shared, id);
+            let result = ::futures_util::future::poll_fn(|cx| waiter.poll_done(cx)).await;
+            guard.disarm();
+            result
+        }
+
+        /// `bgapi <command>` with a fresh `Job-UUID`: returns once the switch accepted it, with
+        /// a [`Job`](crate::Job) that resolves to the command's output.
+        pub async fn bgapi(&self, command: &str) -> esl_proto::client::Result<$crate::Job<R>> {
+            let (id, uuid, waiter) = self
+                .shared
+                .start(esl_proto::Command::bgapi(command), esl_proto::client::Expect::Job, None)?;
+            let guard = $crate::shared::CancelOnDrop::new(&self.shared, id);
+            let step = ::futures_util::future::poll_fn(|cx| waiter.poll_first(cx)).await;
+            guard.disarm();
+            match step {
+                esl_proto::client::Step::Accepted => Ok($crate::Job {
+                    shared: self.shared.clone(),
+                    uuid: uuid.unwrap_or_default(),
+                    id,
+                    waiter,
+                    armed: true,
+                }),
+                esl_proto::client::Step::Done(result) => Err(match result {
+                    Ok(response) => esl_proto::client::Error::Rejected(response.text()),
+                    Err(e) => e,
+                }),
+            }
+        }
+
+        /// The live call table of this connection: its channels, calls and conferences, kept
+        /// current from now on. The connection subscribes for itself to every event the table
+        /// needs (`CHANNEL_DESTROY` included), on this and every later connection, and lists the
+        /// channels already up; events the application did not subscribe to still do not reach
+        /// its streams. Calling it again gives the same table.
+        pub fn track(&self) -> $crate::CallTable<R> {
+            let now = self.shared.now();
+            self.shared.lock().engine.track(now);
+            self.shared.driver.wake();
+            $crate::CallTable::new(self.shared.clone())
+        }
+
+        /// A new stream of events, log lines, notices and gap markers from now on. Each call
+        /// makes an independent stream; see [`Overflow`](crate::Overflow).
+        pub fn events(&self) -> $crate::EventStream<R> {
+            $crate::EventStream::open(self.shared.clone())
+        }
+
+        /// Calls `handler` for every event named `name` (an event name such as
+        /// `CHANNEL_ANSWER`, a `CUSTOM` subclass such as `conference::maintenance`, or `*`).
+        /// Handlers run on the connection's driver: keep them short, and spawn anything that
+        /// waits.
+        pub fn on(&self, name: &str, handler: impl Fn(&esl_proto::Event) + Send + Sync + 'static) -> $crate::HandlerId {
+            self.shared.lock().engine.on(name, ::std::sync::Arc::new(handler))
+        }
+
+        esl_proto::__handle_api!((async) (.await) $crate::Job<R>);
+    };
+}
+pub(crate) use connection_methods;
 
 /// The request API of one connection: what [`Client`](crate::Client) and
 /// [`Session`](crate::Session) share. Cheap to clone; clones share the connection.
@@ -51,87 +127,18 @@ impl<R: Runtime> Handle<R> {
         Handle { shared }
     }
 
-    /// Sends `command`, expecting `expect`, and awaits its result: the reply, the api
-    /// output, a job's `BACKGROUND_JOB` or an execute's `CHANNEL_EXECUTE_COMPLETE`.
-    pub async fn request(
-        &self,
-        command: Command,
-        expect: Expect,
-        timeout: Option<Duration>,
-    ) -> Result<Response> {
-        let (id, _, waiter) = self.shared.start(command, expect, timeout)?;
-        self.wait_done(id, &waiter).await
-    }
-
-    async fn wait_done(&self, id: RequestId, waiter: &Waiter) -> Result<Response> {
-        let guard = CancelOnDrop::new(&self.shared, id);
-        let result = future::poll_fn(|cx| waiter.poll_done(cx)).await;
-        guard.disarm();
-        result
-    }
-
-    /// `bgapi <command>` with a fresh `Job-UUID`: returns once the switch accepted it, with
-    /// a [`Job`] that resolves to the command's output.
-    pub async fn bgapi(&self, command: &str) -> Result<Job<R>> {
-        let (id, uuid, waiter) = self
-            .shared
-            .start(Command::bgapi(command), Expect::Job, None)?;
-        let guard = CancelOnDrop::new(&self.shared, id);
-        let step = future::poll_fn(|cx| waiter.poll_first(cx)).await;
-        guard.disarm();
-        match step {
-            Step::Accepted => Ok(Job {
-                shared: self.shared.clone(),
-                uuid: uuid.unwrap_or_default(),
-                id,
-                waiter,
-                armed: true,
-            }),
-            Step::Done(result) => Err(match result {
-                Ok(response) => Error::Rejected(response.text()),
-                Err(e) => e,
-            }),
-        }
-    }
-
-    /// The live call table of this connection: its channels, calls and conferences, kept
-    /// current from now on. The connection subscribes for itself to every event the table
-    /// needs (`CHANNEL_DESTROY` included), on this and every later connection, and lists the
-    /// channels already up; events the application did not subscribe to still do not reach
-    /// its streams. Calling it again gives the same table.
-    pub fn track(&self) -> CallTable<R> {
-        let now = self.shared.now();
-        self.shared.lock().engine.track(now);
-        self.shared.driver.wake();
-        CallTable::new(self.shared.clone())
-    }
-
-    /// A new stream of events, log lines, notices and gap markers from now on. Each call
-    /// makes an independent stream; see [`Overflow`](crate::Overflow).
-    pub fn events(&self) -> EventStream<R> {
-        EventStream::open(self.shared.clone())
-    }
-
-    /// Calls `handler` for every event named `name` (an event name such as
-    /// `CHANNEL_ANSWER`, a `CUSTOM` subclass such as `conference::maintenance`, or `*`).
-    /// Handlers run on the connection's driver: keep them short, and spawn anything that
-    /// waits.
-    pub fn on(&self, name: &str, handler: impl Fn(&Event) + Send + Sync + 'static) -> HandlerId {
-        self.shared.lock().engine.on(name, Arc::new(handler))
-    }
-
-    esl_proto::__handle_api!((async) (.await) Job<R>);
+    connection_methods!();
 }
 
 /// A `bgapi` job under way: await it (it is [`IntoFuture`]) for the command's output.
 ///
 /// Dropping an unfinished job cancels it: the connection stops waiting for its result.
 pub struct Job<R: Runtime> {
-    shared: Arc<Shared<R>>,
-    uuid: String,
-    id: RequestId,
-    waiter: Waiter,
-    armed: bool,
+    pub(crate) shared: Arc<Shared<R>>,
+    pub(crate) uuid: String,
+    pub(crate) id: RequestId,
+    pub(crate) waiter: Waiter,
+    pub(crate) armed: bool,
 }
 
 impl<R: Runtime> std::fmt::Debug for Job<R> {

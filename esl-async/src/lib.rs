@@ -77,7 +77,7 @@ pub use app::{App, CallEvent, APP_VARIABLE};
 pub use channel::Channel;
 pub use client::Client;
 pub use esl_proto::client::{
-    ClientConfig, Error, Expect, Gap, Incoming, Overflow, Reconnect, Result, ServerConfig,
+    Address, ClientConfig, Error, Expect, Gap, Incoming, Overflow, Reconnect, Result, ServerConfig,
     SessionSetup,
 };
 pub use events::EventStream;
@@ -93,3 +93,11 @@ pub use transport::{Duplex, Transport};
 pub use esl_sim;
 
 pub use esl_proto;
+pub use std::sync::mpsc::RecvTimeoutError;
+
+// What applications need next to `connect`, so that one `use` line serves an example: the
+// event and command types, the call tracker, the dialplan tools, conference control and the
+// router's route types.
+pub use esl_proto::route::{Flow, Route};
+pub use esl_proto::track::{self, Change, Tracker};
+pub use esl_proto::{conference, dptools, Command, Event, EventFormat, EventName, RouteError};

@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use esl_proto::apps::{subscription_names, with_app, AppTable};
-use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Result};
+use esl_proto::client::{Address, ClientConfig, Error, Gap, Incoming, Result};
 use esl_proto::{Event, EventFormat};
 
 use crate::app::{App, CallEvent};
@@ -99,7 +99,12 @@ impl<R: Runtime> Service<R> {
     /// Connects to a switch and runs the loaded apps on it. Without a reconnect policy in
     /// `config`, the default [`Reconnect`](crate::Reconnect) is used: a service keeps its
     /// switches.
-    pub async fn add_switch(&self, name: &str, addr: &str, config: ClientConfig) -> Result<()> {
+    pub async fn add_switch(
+        &self,
+        name: &str,
+        addr: impl Into<Address>,
+        config: ClientConfig,
+    ) -> Result<()> {
         self.check_name(name)?;
         let runtime = self.inner.runtime.clone();
         let client = Client::connect(runtime, addr, config.reconnecting()).await?;

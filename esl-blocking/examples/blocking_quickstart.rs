@@ -28,8 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use esl_blocking::esl_proto::EventFormat;
-use esl_blocking::{ClientConfig, Incoming};
+use esl_blocking::{ClientConfig, EventFormat, Incoming};
 use esl_sim::{Config, SimSwitch};
 
 fn main() -> ExitCode {

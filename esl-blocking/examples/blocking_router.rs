@@ -17,9 +17,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use esl_blocking::esl_proto::dptools::DialString;
-use esl_blocking::esl_proto::route::Flow;
-use esl_blocking::{ClientConfig, Router, Service};
+use esl_blocking::{dptools::DialString, ClientConfig, Flow, Router, Service};
 use esl_sim::SimSwitch;
 
 fn main() -> ExitCode {

@@ -1,12 +1,11 @@
 //! The inbound client: connect to a switch's event socket and talk to it.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
-use esl_proto::client::{ClientConfig, Engine, Result};
+use esl_proto::client::{Address, ClientConfig, Engine, Result};
 
 use crate::conn::{Conn, Owner};
-use crate::handle::Handle;
+use crate::handle::{connection_methods, Handle};
 use crate::pool::Pool;
 use crate::reactor::Reactor;
 use crate::strand::Strand;
@@ -19,19 +18,28 @@ const HANDLER_WORKERS: usize = 4;
 /// be used from any number of threads at once; it closes when the last clone is dropped or
 /// [`Client::close`] is called.
 ///
-/// One reactor thread owns the socket; callers block on their own result. Everything a
-/// connection can do is on [`Handle`], which `Client` dereferences to.
+/// One reactor thread owns the socket; callers block on their own result. Its request
+/// methods are those of a [`Handle`] (which a session has too); [`Client::handle`] gives one
+/// that does not keep the connection open.
+///
+/// ```no_run
+/// use esl_blocking::{Client, ClientConfig, EventFormat};
+///
+/// let client = Client::connect("127.0.0.1:8021", ClientConfig::password("ClueCon"))?;
+/// println!("{}", client.api("status")?);
+/// let mut events = client.events();
+/// client.subscribe(EventFormat::Plain, &["CHANNEL_ANSWER"])?;
+/// for event in events.by_ref().take(3) {
+///     println!("{event:?}");
+/// }
+/// client.close()?;
+/// # Ok::<(), esl_blocking::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Client {
+    shared: Arc<Conn>,
     handle: Handle,
     _owner: Arc<Owner>,
-}
-
-impl Deref for Client {
-    type Target = Handle;
-    fn deref(&self) -> &Handle {
-        &self.handle
-    }
 }
 
 impl std::fmt::Debug for Client {
@@ -44,13 +52,15 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// Connects to `addr` (`host:port`), authenticates, and returns once the switch accepted
-    /// the credentials. Fails with [`Error::Io`](crate::Error::Io) if the switch is
-    /// unreachable, [`Error::Auth`](crate::Error::Auth) if it refuses the credentials,
-    /// [`Error::ConnectTimeout`](crate::Error::ConnectTimeout) if it takes too long (name
-    /// resolution aside: it uses the system resolver, which has its own timeouts).
-    pub fn connect(addr: &str, config: ClientConfig) -> Result<Client> {
-        Client::start(Medium::Tcp, addr, config)
+    /// Connects to `addr` (what `TcpStream::connect` takes: `"host:port"`, a `SocketAddr`,
+    /// `(ip, port)`...), authenticates, and returns once the switch accepted the
+    /// credentials. Fails with [`Error::Connect`](crate::Error::Connect) naming the address
+    /// if the socket does not open, [`Error::Auth`](crate::Error::Auth) if the switch refuses
+    /// the credentials, [`Error::ConnectTimeout`](crate::Error::ConnectTimeout) if it takes
+    /// too long (name resolution aside: it uses the system resolver, which has its own
+    /// timeouts).
+    pub fn connect(addr: impl Into<Address>, config: ClientConfig) -> Result<Client> {
+        Client::start(Medium::Tcp, addr.into().as_str(), config)
     }
 
     /// Connects over `transport` instead of TCP (a simulated switch in memory), and takes
@@ -64,7 +74,7 @@ impl Client {
         let mut reactor = Reactor::new(medium.clone())?;
         let notifier = reactor.reserve();
         let pool = Arc::new(Pool::new(HANDLER_WORKERS, 1));
-        let engine = Engine::inbound(config, medium.now());
+        let engine = Engine::inbound(config, medium.now()).peer(addr);
         let conn = Conn::new(
             addr.to_owned(),
             medium,
@@ -81,6 +91,7 @@ impl Client {
                 reactor.run(|reactor| reactor.len() == 0);
             })?;
         let client = Client {
+            shared: conn.clone(),
             handle: Handle::new(conn.clone()),
             _owner: Arc::new(Owner { conn: conn.clone() }),
         };
@@ -102,8 +113,11 @@ impl Client {
         Ok(())
     }
 
-    /// The [`Handle`] of this client.
+    /// The [`Handle`] of this client: the same requests, for code that takes a handle
+    /// (a [`Channel`](crate::Channel), an app). A handle does not keep the connection open.
     pub fn handle(&self) -> &Handle {
         &self.handle
     }
+
+    connection_methods!();
 }

@@ -109,7 +109,7 @@ pub use app::{App, CallEvent, APP_VARIABLE};
 pub use channel::Channel;
 pub use client::Client;
 pub use esl_proto::client::{
-    ClientConfig, Error, Expect, Gap, Incoming, Overflow, Reconnect, Result, ServerConfig,
+    Address, ClientConfig, Error, Expect, Gap, Incoming, Overflow, Reconnect, Result, ServerConfig,
     SessionSetup,
 };
 pub use events::EventStream;
@@ -121,15 +121,22 @@ pub use table::CallTable;
 pub use transport::{Duplex, Transport, Watcher};
 
 pub use esl_proto;
+
+// What applications need next to `connect`, so that one `use` line serves an example: the
+// event and command types, the call tracker, the dialplan tools, conference control and the
+// router's route types.
+pub use esl_proto::route::{Flow, Route};
+pub use esl_proto::track::{self, Change, Tracker};
+pub use esl_proto::{conference, dptools, Command, Event, EventFormat, EventName, RouteError};
 pub use std::sync::mpsc::RecvTimeoutError;
 
 /// Connects to `addr` and authenticates with `password`, with the default configuration.
-pub fn connect(addr: &str, password: &str) -> Result<Client> {
+pub fn connect(addr: impl Into<Address>, password: &str) -> Result<Client> {
     Client::connect(addr, ClientConfig::password(password))
 }
 
 /// Connects to `addr` with `config`.
-pub fn connect_with(addr: &str, config: ClientConfig) -> Result<Client> {
+pub fn connect_with(addr: impl Into<Address>, config: ClientConfig) -> Result<Client> {
     Client::connect(addr, config)
 }
 

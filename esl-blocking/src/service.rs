@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use esl_proto::apps::{subscription_names, with_app, AppTable};
-use esl_proto::client::{ClientConfig, Error, Gap, Incoming, Overflow, Result};
+use esl_proto::client::{Address, ClientConfig, Error, Gap, Incoming, Overflow, Result};
 use esl_proto::{Event, EventFormat};
 
 use crate::app::{App, CallEvent, HandlerFn};
@@ -165,7 +165,12 @@ impl Service {
     /// `config`, the default [`Reconnect`](crate::Reconnect) is used: a service keeps its
     /// switches.
     /// [`Overflow::Backpressure`] is refused (see [the worker pool](Service#the-worker-pool)).
-    pub fn add_switch(&self, name: &str, addr: &str, config: ClientConfig) -> Result<()> {
+    pub fn add_switch(
+        &self,
+        name: &str,
+        addr: impl Into<Address>,
+        config: ClientConfig,
+    ) -> Result<()> {
         self.check(name, &config)?;
         let client = Client::connect(addr, config.reconnecting())?;
         self.attach(name, client)

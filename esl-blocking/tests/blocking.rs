@@ -119,7 +119,7 @@ fn background_job(uuid: &str, output: &str) -> Vec<u8> {
 #[test]
 fn many_threads_pipeline_on_one_connection() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     std::thread::scope(|scope| {
         for t in 0..16 {
             let client = client.clone();
@@ -180,7 +180,7 @@ fn a_job_waited_on_with_a_timeout_is_cancelled_and_its_late_result_discarded() {
             }
         }
     });
-    let client = esl_blocking::connect_with(&mock.addr(), config()).unwrap();
+    let client = esl_blocking::connect_with(mock.addr(), config()).unwrap();
     let mut events = client.events();
 
     let job = client.bgapi("status").unwrap();
@@ -207,7 +207,7 @@ fn a_job_waited_on_with_a_timeout_is_cancelled_and_its_late_result_discarded() {
 #[test]
 fn a_dropped_job_is_cancelled_and_the_connection_goes_on() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     drop(client.bgapi("status").unwrap());
     let job = client.originate_job("loopback/park", "&park").unwrap();
     let uuid = job.channel_uuid().unwrap();
@@ -218,7 +218,7 @@ fn a_dropped_job_is_cancelled_and_the_connection_goes_on() {
 #[test]
 fn dropping_the_last_clone_closes_the_connection_and_ends_the_streams() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     let other = client.clone();
     let mut events = client.events();
     wait_until("the switch sees the client", || switch.connections() == 1);
@@ -238,7 +238,7 @@ fn dropping_the_last_clone_closes_the_connection_and_ends_the_streams() {
 #[test]
 fn requests_after_close_fail_and_events_iterate_until_the_end() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     let handle = client.handle().clone();
     let events = client.events();
     client
@@ -265,7 +265,7 @@ fn requests_after_close_fail_and_events_iterate_until_the_end() {
 #[test]
 fn handlers_can_be_removed_and_a_panicking_one_harms_nothing() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     let count = Arc::new(AtomicUsize::new(0));
     let counter = count.clone();
     let id = client.on("CHANNEL_CREATE", move |_| {
@@ -323,7 +323,7 @@ fn a_session_sets_and_reads_variables_and_knows_its_call() {
             tx.lock().unwrap().send(report).unwrap();
         })
     });
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     client.originate("loopback/socket", "&park").unwrap();
     let (uuid, destination, direction, has_direction, colour, unset, from_thread) =
         rx.recv_timeout(WAIT).unwrap().unwrap();
@@ -354,7 +354,7 @@ fn calls_beyond_the_limit_are_refused_and_shutdown_waits_for_the_rest() {
             let _ = hold.lock().unwrap().recv();
         })
     });
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     client.originate("loopback/socket", "&park").unwrap();
     wait_until("the first call is under way", || stop.active_calls() == 1);
     // The second: the server closes it at once, and the switch's socket app fails.
@@ -389,7 +389,7 @@ fn a_switch_that_stops_reading_cannot_hold_a_request_past_its_timeout() {
     });
     let mut config = config();
     config.request_timeout = Duration::from_millis(300);
-    let client = esl_blocking::connect_with(&mock.addr(), config).unwrap();
+    let client = esl_blocking::connect_with(mock.addr(), config).unwrap();
     let mut events = client.events();
     let huge = "x".repeat(24 * 1024 * 1024);
     let writer = {
@@ -434,7 +434,7 @@ fn reconnecting_gives_up_after_the_last_attempt() {
             .max(Duration::from_millis(20))
             .max_attempts(Some(3)),
     );
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
     drop(switch);
     // No gap marker: it never came back. The stream just ends.
@@ -461,7 +461,7 @@ fn closing_while_reconnecting_stops_at_once() {
             .initial(Duration::from_millis(10))
             .max(Duration::from_millis(50)),
     );
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
     // Before the request: a reply that came first would leave nothing in flight.
     switch.set_fault(esl_sim::Fault::WithholdReplies);
@@ -504,7 +504,7 @@ fn dropping_a_full_backpressure_stream_lets_reading_go_on() {
     config.event_capacity = 2;
     config.overflow = esl_blocking::Overflow::Backpressure;
     config.request_timeout = Duration::from_secs(1);
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config).unwrap();
     let events = client.events();
     client.subscribe(EventFormat::Plain, &["ALL"]).unwrap();
     // Each api adds an API event: the stream fills, and reading stops behind it.

@@ -45,7 +45,7 @@ fn ran(switch: &SimSwitch, uuid: &str, app: &str, arg: &str) -> bool {
 #[test]
 fn the_session_api_extras_reach_the_switch_as_dptools_commands() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     let mut events = client.events();
     client
         .subscribe(EventFormat::Plain, &["RECORD_START", "RECORD_STOP"])
@@ -160,7 +160,7 @@ fn no_more_handlers_run_at_once_than_the_pool_has_workers_and_none_is_lost() {
     let switch = switch();
     let service = Service::with_pool(2, 1);
     service
-        .add_switch("fs0", &switch.addr().to_string(), config())
+        .add_switch("fs0", switch.addr().to_string(), config())
         .unwrap();
     let running = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
@@ -200,15 +200,15 @@ fn a_service_refuses_backpressure_and_a_second_switch_of_the_same_name() {
     let service = Service::new();
     let config_bp = config().overflow(Overflow::Backpressure);
     assert!(matches!(
-        service.add_switch("fs0", &switch.addr().to_string(), config_bp),
+        service.add_switch("fs0", switch.addr().to_string(), config_bp),
         Err(Error::Rejected(_))
     ));
     assert!(service.switches().is_empty());
     service
-        .add_switch("fs0", &switch.addr().to_string(), config())
+        .add_switch("fs0", switch.addr().to_string(), config())
         .unwrap();
     assert!(service
-        .add_switch("fs0", &switch.addr().to_string(), config())
+        .add_switch("fs0", switch.addr().to_string(), config())
         .is_err());
     assert_eq!(service.switches(), ["fs0"]);
     service.close();
@@ -239,7 +239,7 @@ fn an_outbound_session_is_a_channel_with_the_same_extras() {
             tx.lock().unwrap().send(report).unwrap();
         })
     });
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     client.originate("loopback/socket", "&park").unwrap();
     let (uuid, from_connect, tier, recording) = rx.recv_timeout(WAIT).unwrap().unwrap();
     assert_eq!(from_connect.as_deref(), Some(uuid.as_str()));

@@ -60,11 +60,9 @@ fn detached_calls_hold_a_socket_each_and_no_thread() {
             session.detach();
         })
     });
-    let client = esl_blocking::connect_with(
-        &switch.addr().to_string(),
-        ClientConfig::password("ClueCon"),
-    )
-    .unwrap();
+    let client =
+        esl_blocking::connect_with(switch.addr().to_string(), ClientConfig::password("ClueCon"))
+            .unwrap();
     for _ in 0..CALLS {
         client.originate("loopback/socket", "&park").unwrap();
     }

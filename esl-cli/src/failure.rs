@@ -61,15 +61,15 @@ impl Failure {
     /// Explains a library error met while `doing` something with the switch at `addr`.
     pub(crate) fn esl(error: &Error, addr: &str, doing: &str) -> Failure {
         match error {
-            Error::Io(e) => Failure::new(
+            Error::Io(e) | Error::Connect { source: e, .. } => Failure::new(
                 UNREACHABLE,
                 format!("cannot reach the switch at {addr} ({doing}): {e}"),
             ),
-            Error::ConnectTimeout(d) => Failure::new(
+            Error::ConnectTimeout { after, .. } => Failure::new(
                 UNREACHABLE,
                 format!(
                     "no answer from {addr} within {} (connecting and authenticating)",
-                    human(*d)
+                    human(*after)
                 ),
             ),
             Error::Auth(reply) => Failure::new(

@@ -68,12 +68,43 @@ impl fmt::Display for EventFormat {
 }
 
 /// A FreeSWITCH event: ordered headers and an optional body.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Two events are equal when they say the same thing: the same headers (names compared as
+/// written, values decoded) in the same order, and the same body, whichever wire format
+/// carried each ([`Event::format`] is not compared).
+///
+/// ```
+/// use esl_proto::{Event, EventFormat, Limits};
+///
+/// let event = Event::builder("CUSTOM")
+///     .header("Event-Subclass", "sofia::register")
+///     .header("from-user", "1000 & co")
+///     .body("hello\n")
+///     .build();
+/// let json = event.encode_body(EventFormat::Json);
+/// let plain = event.encode_body(EventFormat::Plain);
+/// let from_json = Event::parse(EventFormat::Json, &json, &Limits::default()).unwrap();
+/// let from_plain = Event::parse(EventFormat::Plain, &plain, &Limits::default()).unwrap();
+/// let xml = event.encode_body(EventFormat::Xml);
+/// let from_xml = Event::parse(EventFormat::Xml, &xml, &Limits::default()).unwrap();
+/// assert_eq!(from_json, from_plain);
+/// assert_eq!(from_xml, from_plain);
+/// assert_ne!(from_json.format(), from_plain.format());
+/// ```
+#[derive(Clone)]
 pub struct Event {
     headers: Headers,
     body: Option<Bytes>,
     format: EventFormat,
 }
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        self.headers == other.headers && self.body == other.body
+    }
+}
+
+impl Eq for Event {}
 
 /// An event parsed by [`Event::parse_into`], its index still in the arena.
 pub(crate) enum Parsing {

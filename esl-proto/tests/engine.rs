@@ -383,13 +383,20 @@ fn close_waits_for_the_goodbye_at_most_the_request_timeout() {
 #[test]
 fn the_first_connect_fails_for_good_and_a_slow_handshake_times_out() {
     let t0 = Instant::now();
-    let mut engine = TestEngine::inbound(reconnecting(), t0);
+    let mut engine = TestEngine::inbound(reconnecting(), t0).peer("10.0.0.1:8021");
     actions(&mut engine);
     engine.connect_failed(t0, io::Error::from(io::ErrorKind::ConnectionRefused));
-    assert!(matches!(
-        &actions(&mut engine)[..],
-        [Action::Finished(Err(Error::Io(_)))]
-    ));
+    let out = actions(&mut engine);
+    let [Action::Finished(Err(error))] = &out[..] else {
+        panic!("{out:?}");
+    };
+    assert!(matches!(error, Error::Connect { addr, source }
+        if addr == "10.0.0.1:8021" && source.kind() == io::ErrorKind::ConnectionRefused));
+    assert!(error.is_unreachable());
+    assert_eq!(
+        error.to_string(),
+        "cannot connect to 10.0.0.1:8021: connection refused"
+    );
 
     let mut engine = TestEngine::inbound(config(), t0);
     actions(&mut engine);
@@ -399,7 +406,8 @@ fn the_first_connect_fails_for_good_and_a_slow_handshake_times_out() {
     let out = actions(&mut engine);
     assert!(matches!(
         out.last(),
-        Some(Action::Finished(Err(Error::ConnectTimeout(_))))
+        Some(Action::Finished(Err(Error::ConnectTimeout { addr, after })))
+            if addr == "the switch" && *after == 5 * SEC
     ));
 }
 

@@ -16,8 +16,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use esl_sim::SimSwitch;
-use esl_tokio::esl_proto::dptools::DialString;
-use esl_tokio::{App, ClientConfig, Service};
+use esl_tokio::{dptools::DialString, App, ClientConfig, Service};
 
 #[tokio::main]
 async fn main() -> ExitCode {

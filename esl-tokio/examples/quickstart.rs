@@ -33,8 +33,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use esl_sim::{Config, SimSwitch};
-use esl_tokio::esl_proto::EventFormat;
-use esl_tokio::{ClientConfig, Incoming, ServerConfig, Session};
+use esl_tokio::{ClientConfig, EventFormat, Incoming, ServerConfig, Session};
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -17,9 +17,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use esl_sim::SimSwitch;
-use esl_tokio::esl_proto::dptools::DialString;
-use esl_tokio::esl_proto::route::Flow;
-use esl_tokio::{ClientConfig, Router, Service};
+use esl_tokio::{dptools::DialString, ClientConfig, Flow, Router, Service};
 
 #[tokio::main]
 async fn main() -> ExitCode {

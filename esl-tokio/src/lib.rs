@@ -26,8 +26,10 @@ use futures_util::future::BoxFuture;
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
 pub use esl_async::{
-    esl_proto, CallEvent, ClientConfig, Error, Gap, HandlerId, HandlerKey, Incoming, Overflow,
-    Reconnect, Result, RouteMatch, ServerConfig, SessionSetup, ShutdownHandle, APP_VARIABLE,
+    conference, dptools, esl_proto, track, Address, CallEvent, Change, ClientConfig, Command,
+    Error, Event, EventFormat, EventName, Flow, Gap, HandlerId, HandlerKey, Incoming, Overflow,
+    Reconnect, RecvTimeoutError, Result, Route, RouteError, RouteMatch, ServerConfig, SessionSetup,
+    ShutdownHandle, Tracker, APP_VARIABLE,
 };
 
 /// tokio, as [`esl_async`] needs it.
@@ -105,12 +107,12 @@ pub type Router = esl_async::Router<Tokio>;
 pub type Service = esl_async::Service<Tokio>;
 
 /// Connects to `addr` and authenticates with `password`, with the default configuration.
-pub async fn connect(addr: &str, password: &str) -> Result<Client> {
+pub async fn connect(addr: impl Into<Address>, password: &str) -> Result<Client> {
     Client::connect(Tokio, addr, ClientConfig::password(password)).await
 }
 
 /// Connects to `addr` with `config`.
-pub async fn connect_with(addr: &str, config: ClientConfig) -> Result<Client> {
+pub async fn connect_with(addr: impl Into<Address>, config: ClientConfig) -> Result<Client> {
     Client::connect(Tokio, addr, config).await
 }
 

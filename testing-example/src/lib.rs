@@ -3,9 +3,7 @@
 //! same code runs against a FreeSWITCH in production and against `esl-sim` in the tests
 //! (`tests/`), where nothing opens a socket.
 
-use esl_tokio::esl_proto::dptools::DialString;
-use esl_tokio::esl_proto::route::Flow;
-use esl_tokio::{Router, Session};
+use esl_tokio::{dptools::DialString, Flow, Router, Session};
 
 /// Extensions 1000-1999 ring on the internal profile; 9xxx are told the line is busy;
 /// numbers starting 00 (international) are refused with a 403.

@@ -223,3 +223,44 @@ fn the_same_seeds_give_the_same_traffic_byte_for_byte() {
     // other traffic.
     assert_ne!(digest(&first), digest(&session_transcript(21, 23)));
 }
+
+#[tokio::test]
+async fn an_async_receive_with_a_timeout_waits_on_the_switchs_clock() {
+    use esl_tokio::RecvTimeoutError;
+    use futures_util::poll;
+
+    let switch = VirtualSwitch::new(Config::default().seed(9));
+    let client = sim::connect(&switch, ClientConfig::password("ClueCon"))
+        .await
+        .unwrap();
+    let mut events = client.events();
+    {
+        let waiting = events.recv_timeout(Duration::from_secs(10));
+        tokio::pin!(waiting);
+        assert!(poll!(&mut waiting).is_pending());
+        switch.advance(Duration::from_secs(9));
+        assert!(poll!(&mut waiting).is_pending());
+        switch.advance(Duration::from_secs(1));
+        assert!(matches!(waiting.await, Err(RecvTimeoutError::Timeout)));
+    }
+    client
+        .subscribe(esl_tokio::EventFormat::Plain, &["HEARTBEAT"])
+        .await
+        .unwrap();
+    switch.with(|s| s.heartbeat());
+    loop {
+        match events.recv_timeout(Duration::from_secs(60)).await {
+            Ok(Incoming::Event(event)) if event.is("HEARTBEAT") => break,
+            Ok(_) => {}
+            Err(error) => panic!("{error:?}"),
+        }
+    }
+    client.close().await.unwrap();
+    loop {
+        match events.recv_timeout(Duration::from_secs(60)).await {
+            Err(RecvTimeoutError::Disconnected) => break,
+            Ok(_) => {}
+            Err(RecvTimeoutError::Timeout) => panic!("a closed stream timed out"),
+        }
+    }
+}

@@ -16,14 +16,31 @@ use crate::{CloseReason, CommandError, RequestError, SendError};
 /// assert_eq!(error.to_string(), "the switch answered: -ERR no such channel");
 /// assert!(!error.is_connection_lost());
 /// assert!(Error::Timeout(Duration::from_secs(1)).to_string().contains("1s"));
+/// let refused = Error::Connect {
+///     addr: "10.0.0.1:8021".into(),
+///     source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused).into(),
+/// };
+/// assert_eq!(refused.to_string(), "cannot connect to 10.0.0.1:8021: connection refused");
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
-    /// The socket could not be opened, or broke.
-    Io(Arc<std::io::Error>),
+    /// The socket to the switch could not be opened.
+    Connect {
+        /// Where the switch was to be.
+        addr: String,
+        /// Why not.
+        source: Arc<std::io::Error>,
+    },
     /// Connecting (and authenticating) took longer than the connect timeout.
-    ConnectTimeout(Duration),
+    ConnectTimeout {
+        /// Where the switch was to be.
+        addr: String,
+        /// The connect timeout.
+        after: Duration,
+    },
+    /// The socket broke.
+    Io(Arc<std::io::Error>),
     /// The switch refused the credentials.
     Auth(String),
     /// The switch replied with an error (`-ERR ...`, `-USAGE: ...`).
@@ -45,8 +62,11 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
+            Error::ConnectTimeout { addr, after } => {
+                write!(f, "cannot connect to {addr}: no answer within {after:?}")
+            }
             Error::Io(e) => write!(f, "socket error: {e}"),
-            Error::ConnectTimeout(d) => write!(f, "could not connect within {d:?}"),
             Error::Auth(reply) => write!(f, "authentication failed: {reply}"),
             Error::Rejected(text) => write!(f, "the switch answered: {}", text.trim_end()),
             Error::Timeout(d) => write!(f, "no reply within {d:?}"),
@@ -64,7 +84,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io(e) => Some(e.as_ref()),
+            Error::Io(e) | Error::Connect { source: e, .. } => Some(e.as_ref()),
             Error::Protocol(e) => Some(e),
             Error::Command(e) => Some(e),
             _ => None,
@@ -122,6 +142,12 @@ impl Error {
             self,
             Error::Io(_) | Error::ConnectionClosed(_) | Error::Protocol(_)
         )
+    }
+
+    /// True when the switch could not be reached in the first place: the socket did not open
+    /// or no handshake came within the connect timeout.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Error::Connect { .. } | Error::ConnectTimeout { .. })
     }
 }
 

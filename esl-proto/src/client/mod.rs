@@ -66,6 +66,7 @@
 //! - It does not resolve names or choose addresses; [`Action::Connect`] means "the same
 //!   switch again".
 
+mod address;
 mod call;
 mod calls;
 mod config;
@@ -79,6 +80,7 @@ mod rng;
 mod streams;
 mod surface;
 
+pub use address::Address;
 pub use call::Call;
 pub use calls::ChannelCalls;
 pub use config::{ClientConfig, Overflow, Reconnect, ServerConfig, SessionSetup};

@@ -22,8 +22,7 @@ pub(crate) fn convert(error: Error) -> TestError {
 
 pub(crate) fn connect_error(error: Error) -> TestError {
     match error {
-        Error::Io(e) => TestError::Io(e.to_string()),
-        Error::ConnectTimeout(d) => TestError::Io(format!("timeout {d:?}")),
+        Error::Connect { .. } | Error::ConnectTimeout { .. } => TestError::Io(error.to_string()),
         other => convert(other),
     }
 }

@@ -80,8 +80,14 @@ pub(crate) fn unreachable_switch(adapter: &dyn Adapter) {
         .local_addr()
         .unwrap()
         .port();
-    match adapter.connect(&format!("127.0.0.1:{port}"), &Settings::default()) {
-        Err(TestError::Io(_)) => {}
+    let addr = format!("127.0.0.1:{port}");
+    match adapter.connect(&addr, &Settings::default()) {
+        // The error names the address and the reason.
+        Err(TestError::Io(message)) => {
+            let prefix = format!("cannot connect to {addr}: ");
+            assert!(message.starts_with(&prefix), "{message}");
+            assert!(message.to_lowercase().contains("refused"), "{message}");
+        }
         Err(other) => panic!("expected a connection error, got {other:?}"),
         Ok(_) => panic!("connected to nothing"),
     }

@@ -30,6 +30,14 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     }
 
     /// A connect or handshake attempt failed.
+    /// No socket or no handshake within the connect timeout.
+    pub(super) fn connect_timeout(&self) -> Error {
+        Error::ConnectTimeout {
+            addr: self.peer.clone(),
+            after: self.config.connect_timeout,
+        }
+    }
+
     pub(super) fn attempt_failed(&mut self, now: Instant, attempt: u32, error: Error) {
         if !self.ready_once || self.config.reconnect.is_none() {
             self.finish(now, Err(error));

@@ -128,6 +128,8 @@ pub struct Engine<W, H, S = ()> {
     io_error: Option<Arc<io::Error>>,
     reconnects: u64,
     tracking: Option<Tracking>,
+    /// The switch's address, as connect errors name it.
+    peer: String,
 }
 
 impl<W, H, S> std::fmt::Debug for Engine<W, H, S> {
@@ -173,6 +175,13 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         )
     }
 
+    /// Names the switch's address in connect errors ([`Error::Connect`],
+    /// [`Error::ConnectTimeout`]); without it they say "the switch".
+    pub fn peer(mut self, addr: impl Into<String>) -> Engine<W, H, S> {
+        self.peer = addr.into();
+        self
+    }
+
     fn new(config: ClientConfig, role: Role, conn: Connection, link: Link) -> Engine<W, H, S> {
         Engine {
             rng: Rng::new(config.seed),
@@ -192,6 +201,7 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
             io_error: None,
             reconnects: 0,
             tracking: None,
+            peer: String::from("the switch"),
         }
     }
 
@@ -296,7 +306,11 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     pub fn connect_failed(&mut self, now: Instant, error: io::Error) {
         if let Link::Opening { attempt, .. } = self.link {
             tracing::debug!(%error, attempt, "connect failed");
-            self.attempt_failed(now, attempt, Error::from(error));
+            let error = Error::Connect {
+                addr: self.peer.clone(),
+                source: Arc::new(error),
+            };
+            self.attempt_failed(now, attempt, error);
         }
     }
 
@@ -338,8 +352,8 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         }
         match self.link {
             Link::Opening { attempt, deadline } if now >= deadline => {
-                let limit = self.config.connect_timeout;
-                self.attempt_failed(now, attempt, Error::ConnectTimeout(limit));
+                let error = self.connect_timeout();
+                self.attempt_failed(now, attempt, error);
             }
             Link::Up {
                 handshake: Some(deadline),
@@ -347,8 +361,8 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
             } if now >= deadline => {
                 tracing::warn!("no handshake in time");
                 self.actions.push_back(Action::Disconnect);
-                let limit = self.config.connect_timeout;
-                self.attempt_failed(now, attempt, Error::ConnectTimeout(limit));
+                let error = self.connect_timeout();
+                self.attempt_failed(now, attempt, error);
             }
             Link::Backoff { attempt, until } if now >= until => {
                 self.link = Link::Opening {
