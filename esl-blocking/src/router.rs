@@ -10,8 +10,7 @@
 use std::sync::Arc;
 
 pub use esl_proto::route::RouteMatch;
-use esl_proto::route::{self, Flow, Route};
-use esl_proto::RouteError;
+use esl_proto::route::{self, Flow};
 
 use crate::app::App;
 use crate::channel::Channel;
@@ -55,17 +54,7 @@ impl Router {
         Router::default()
     }
 
-    /// A header value every routed event must have (`Call-Direction` = `inbound`, ...).
-    pub fn guard(&mut self, header: impl Into<String>, value: impl Into<String>) -> &mut Self {
-        self.matcher.guard(header, value);
-        self
-    }
-
-    /// Routes on `event` instead of `CHANNEL_PARK`.
-    pub fn trigger(&mut self, event: impl Into<String>) -> &mut Self {
-        self.trigger = event.into();
-        self
-    }
+    esl_proto::__router_api!();
 
     /// Registers a handler; attach it to one or more routes with [`Router::route`]. It
     /// returns whether to stop routing (`Ok(Flow::Stop)`) or try the next match; an error
@@ -78,51 +67,12 @@ impl Router {
         HandlerKey(self.handlers.len() - 1)
     }
 
-    /// A route: `pattern` (anchored at the start, as Python's `re.match`) on
-    /// `Caller-Destination-Number` unless [`Route::field`] says otherwise, to `handler`. Add
-    /// parameters and per-route guards on the returned route.
-    pub fn route(
-        &mut self,
-        pattern: &str,
-        handler: HandlerKey,
-    ) -> std::result::Result<&mut Route<HandlerKey>, RouteError> {
-        self.matcher.route(pattern, handler)
-    }
-
-    /// The matching half, for inspection.
-    pub fn matcher(&self) -> &route::Router<HandlerKey> {
-        &self.matcher
-    }
-
     /// The app that routes each call when its trigger event comes.
     pub fn into_app(self) -> App {
         let trigger = self.trigger.clone();
         let router = Arc::new(self);
         App::new().on(&trigger, move |call| {
-            let Some(channel) = call.channel() else {
-                return;
-            };
-            let matches: Vec<(HandlerKey, RouteMatch)> = router
-                .matcher
-                .iter_matches(&call.event)
-                .map(|m| (*m.handler, RouteMatch::from(&m)))
-                .collect();
-            if matches.is_empty() {
-                tracing::debug!(channel = %channel.uuid(), "no route");
-            }
-            for (key, m) in matches {
-                let Some(handler) = router.handlers.get(key.0) else {
-                    continue;
-                };
-                match handler(channel.clone(), m) {
-                    Ok(Flow::Continue) => {}
-                    Ok(Flow::Stop) => break,
-                    Err(error) => {
-                        tracing::warn!(channel = %channel.uuid(), %error, "route handler failed");
-                        break;
-                    }
-                }
-            }
+            esl_proto::__route_call!(router, call, ())
         })
     }
 }

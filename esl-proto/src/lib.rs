@@ -116,6 +116,9 @@ pub mod track;
 #[doc(hidden)]
 pub mod fuzzing;
 
+#[doc(hidden)]
+pub use tracing as __tracing;
+
 pub use command::{
     ArgPlacement, CallCommand, Command, Execute, LogLevel, Password, RawCommand, SendEvent,
     SendMsg, Unicast,

@@ -418,3 +418,75 @@ macro_rules! __call_table_api {
         }
     };
 }
+
+/// The configuring methods of a `Router` app, over its `matcher`
+/// ([`route::Router<HandlerKey>`](crate::route::Router)) and `trigger` (`String`) fields.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __router_api {
+    () => {
+        /// A header value every routed event must have (`Call-Direction` = `inbound`, ...).
+        pub fn guard(&mut self, header: impl Into<String>, value: impl Into<String>) -> &mut Self {
+            self.matcher.guard(header, value);
+            self
+        }
+
+        /// Routes on `event` instead of `CHANNEL_PARK`.
+        pub fn trigger(&mut self, event: impl Into<String>) -> &mut Self {
+            self.trigger = event.into();
+            self
+        }
+
+        /// A route: `pattern` (anchored at the start, as Python's `re.match`) on
+        /// `Caller-Destination-Number` unless
+        /// [`Route::field`]($crate::route::Route::field) says otherwise, to `handler`. Add
+        /// parameters and per-route guards on the returned route.
+        pub fn route(
+            &mut self,
+            pattern: &str,
+            handler: HandlerKey,
+        ) -> ::std::result::Result<&mut $crate::route::Route<HandlerKey>, $crate::RouteError> {
+            self.matcher.route(pattern, handler)
+        }
+
+        /// The matching half, for inspection.
+        pub fn matcher(&self) -> &$crate::route::Router<HandlerKey> {
+            &self.matcher
+        }
+    };
+}
+
+/// Routes one call: the handlers of the routes that match `$call`'s event, in order, until
+/// one says [`Flow::Stop`](crate::route::Flow::Stop) or fails. `$router` has the fields
+/// `matcher` and `handlers` (indexed by `HandlerKey.0`); `$call` is a `CallEvent`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __route_call {
+    ($router:expr, $call:expr, ($($await:tt)*)) => {{
+        let Some(channel) = $call.channel() else {
+            return;
+        };
+        // Owned before the first handler runs: handlers take as long as they like.
+        let matches: Vec<(HandlerKey, $crate::route::RouteMatch)> = $router
+            .matcher
+            .iter_matches(&$call.event)
+            .map(|m| (*m.handler, $crate::route::RouteMatch::from(&m)))
+            .collect();
+        if matches.is_empty() {
+            $crate::__tracing::debug!(channel = %channel.uuid(), "no route");
+        }
+        for (key, m) in matches {
+            let Some(handler) = $router.handlers.get(key.0) else {
+                continue;
+            };
+            match handler(channel.clone(), m)$($await)* {
+                Ok($crate::route::Flow::Continue) => {}
+                Ok($crate::route::Flow::Stop) => break,
+                Err(error) => {
+                    $crate::__tracing::warn!(channel = %channel.uuid(), %error, "route handler failed");
+                    break;
+                }
+            }
+        }
+    }};
+}
