@@ -2,7 +2,7 @@
 //! user's own program) can be tried without a switch.
 //! The switch is `esl-sim`'s, over TCP.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use esl_sim::{Config, SimSwitch};
@@ -43,24 +43,20 @@ pub(crate) async fn run(connect: &ConnectArgs, args: SimArgs) -> Result<(), Fail
     if !(args.time_scale > 0.0 && args.time_scale.is_finite()) {
         return Err(Failure::usage("--time-scale must be a positive number"));
     }
-    // The simulator panics when it cannot bind; find out first, and say why.
-    let port = TcpListener::bind(args.listen)
-        .and_then(|probe| probe.local_addr())
-        .map_err(|e| {
-            Failure::new(
-                failure::REFUSED,
-                format!("cannot listen on {}: {e}", args.listen),
-            )
-        })?
-        .port();
-    let switch = SimSwitch::with_config(Config {
+    let switch = SimSwitch::try_with_config(Config {
         password: connect.switch_password(),
-        port,
+        port: args.listen.port(),
         heartbeat: (!args.heartbeat.is_zero()).then_some(args.heartbeat),
         socket_target: args.socket_target,
         time_scale: args.time_scale,
         ..Config::default()
-    });
+    })
+    .map_err(|e| {
+        Failure::new(
+            failure::REFUSED,
+            format!("cannot listen on {}: {e}", args.listen),
+        )
+    })?;
     render::print(&format!(
         "esl sim: a simulated FreeSWITCH is listening on {} (Ctrl-C stops it)",
         switch.addr()
