@@ -1,6 +1,8 @@
 //! Tests of command encoding and of the refusal of fields that would inject a line.
 
 use super::*;
+use crate::CommandError;
+use bytes::BytesMut;
 
 fn enc(c: Command) -> String {
     String::from_utf8(c.to_bytes().unwrap().to_vec()).unwrap()
