@@ -139,7 +139,15 @@ pub enum Change {
 }
 
 /// The bounds of a [`Tracker`] and what it does with channels it has not seen created.
+///
+/// ```
+/// use esl_proto::{Tracker, TrackerConfig};
+///
+/// let tracker = Tracker::with_config(TrackerConfig::default().max_channels(50_000).adopt(false));
+/// assert_eq!(tracker.config().max_channels, 50_000);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TrackerConfig {
     /// Most channels tracked at once. Default 10,000: ten times the `max-sessions` of a
     /// vanilla `switch.conf.xml` (1,000) and the concurrency the workspace aims at. A channel
@@ -175,6 +183,38 @@ impl Default for TrackerConfig {
             adopt: true,
             remembered_removals: 1_024,
         }
+    }
+}
+
+impl TrackerConfig {
+    /// Sets [`TrackerConfig::max_channels`].
+    pub fn max_channels(mut self, channels: usize) -> TrackerConfig {
+        self.max_channels = channels;
+        self
+    }
+
+    /// Sets [`TrackerConfig::max_conferences`].
+    pub fn max_conferences(mut self, conferences: usize) -> TrackerConfig {
+        self.max_conferences = conferences;
+        self
+    }
+
+    /// Sets [`TrackerConfig::max_members`].
+    pub fn max_members(mut self, members: usize) -> TrackerConfig {
+        self.max_members = members;
+        self
+    }
+
+    /// Sets [`TrackerConfig::adopt`].
+    pub fn adopt(mut self, adopt: bool) -> TrackerConfig {
+        self.adopt = adopt;
+        self
+    }
+
+    /// Sets [`TrackerConfig::remembered_removals`].
+    pub fn remembered_removals(mut self, removals: usize) -> TrackerConfig {
+        self.remembered_removals = removals;
+        self
     }
 }
 

@@ -459,10 +459,7 @@ fn call_and_other_leg_lookups_mid_call() {
 
 #[test]
 fn only_channel_create_creates_when_adoption_is_off() {
-    let config = TrackerConfig {
-        adopt: false,
-        ..TrackerConfig::default()
-    };
+    let config = TrackerConfig::default().adopt(false);
     let (snapshots, ..) = replay("inbound_events_plain", config);
     let created: Vec<(&str, &str)> = snapshots
         .iter()
@@ -487,10 +484,7 @@ fn only_channel_create_creates_when_adoption_is_off() {
 
 #[test]
 fn a_full_table_refuses_new_channels_and_counts_them() {
-    let config = TrackerConfig {
-        max_channels: 1,
-        ..TrackerConfig::default()
-    };
+    let config = TrackerConfig::default().max_channels(1);
     let (snapshots, tracker, _) = replay("inbound_events_plain", config);
     // Leg `b` is never tracked. Every event of `b` that would have added it counts: its
     // CHANNEL_STATE (CS_INIT, CS_ROUTING, CS_EXECUTE), CHANNEL_CREATE, two CHANNEL_CALLSTATE,
@@ -609,10 +603,7 @@ fn channel_event(name: &str, uuid: &str) -> esl_proto::EventBuilder {
 
 #[test]
 fn the_channel_bound_holds_and_frees_up() {
-    let mut tracker = Tracker::with_config(TrackerConfig {
-        max_channels: 2,
-        ..TrackerConfig::default()
-    });
+    let mut tracker = Tracker::with_config(TrackerConfig::default().max_channels(2));
     assert_eq!(tracker.config().max_channels, 2);
     for uuid in ["x", "y"] {
         assert_eq!(
@@ -685,10 +676,7 @@ fn late_events_do_not_bring_a_channel_back() {
         []
     );
     // With no memory of removals, the straggler comes back (documented trade-off).
-    let mut forgetful = Tracker::with_config(TrackerConfig {
-        remembered_removals: 0,
-        ..TrackerConfig::default()
-    });
+    let mut forgetful = Tracker::with_config(TrackerConfig::default().remembered_removals(0));
     forgetful.update(&channel_event("CHANNEL_CREATE", "x").build());
     forgetful.update(
         &Event::builder("CHANNEL_DESTROY")
@@ -908,10 +896,7 @@ fn call_ids_stay_stable_and_unique() {
     // Found by the property test below: with no memory of removals, a channel can come back
     // while the call named after its first life goes on, and a split must not then reuse the
     // id of the call it leaves.
-    let mut tracker = Tracker::with_config(TrackerConfig {
-        remembered_removals: 0,
-        ..TrackerConfig::default()
-    });
+    let mut tracker = Tracker::with_config(TrackerConfig::default().remembered_removals(0));
     let create = |uuid: &str, originator: Option<&str>| {
         let mut e = channel_event("CHANNEL_CREATE", uuid);
         if let Some(o) = originator {
@@ -1195,11 +1180,8 @@ fn member_flags_follow_the_headers() {
 
 #[test]
 fn conference_bounds_and_replacement() {
-    let mut tracker = Tracker::with_config(TrackerConfig {
-        max_conferences: 1,
-        max_members: 1,
-        ..TrackerConfig::default()
-    });
+    let mut tracker =
+        Tracker::with_config(TrackerConfig::default().max_conferences(1).max_members(1));
     tracker.update(&member_event("add-member", "1").build());
     assert_eq!(
         tracker.update(&member_event("add-member", "2").build()),

@@ -441,6 +441,7 @@ fn kind(response: &Response) -> &'static str {
         Response::Api(_) => "api",
         Response::Job(_) => "job",
         Response::Executed(_) => "executed",
+        _ => "other",
     }
 }
 

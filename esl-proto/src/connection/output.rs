@@ -96,6 +96,7 @@ pub struct Ready {
 /// assert!(!Response::Api(ApiResponse::new("-ERR NO_ANSWER\n".into())).is_ok());
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Response {
     /// A `command/reply`.
     Reply(Reply),
