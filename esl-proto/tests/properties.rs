@@ -426,6 +426,7 @@ fn got(response: &Response) -> Expected {
             response: e.application_response().unwrap_or_default().into_owned(),
         },
         Response::Reply(r) => Expected::Reply(r.text().into_owned()),
+        other => panic!("a response of a kind this test does not know: {other:?}"),
     }
 }
 

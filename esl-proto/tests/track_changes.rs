@@ -147,10 +147,7 @@ fn an_origination_hint_naming_no_tracked_leg_links_nothing() {
 
 #[test]
 fn only_the_most_recent_removals_are_remembered() {
-    let mut tracker = Tracker::with_config(TrackerConfig {
-        remembered_removals: 1,
-        ..TrackerConfig::default()
-    });
+    let mut tracker = Tracker::with_config(TrackerConfig::default().remembered_removals(1));
     for uuid in ["first", "second"] {
         tracker.update(&event("CHANNEL_CREATE", uuid, &[]));
         tracker.update(&event("CHANNEL_DESTROY", uuid, &[]));
