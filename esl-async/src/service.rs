@@ -86,7 +86,8 @@ impl<R: Runtime> Service<R> {
         self.read_apps().ids()
     }
 
-    /// The connection to the switch called `name`.
+    /// The connection to the switch called `name`: its requests, its events, and its live
+    /// call table (`service.switch("fs1").map(|fs1| fs1.track())`).
     pub fn switch(&self, name: &str) -> Option<Handle<R>> {
         self.lock_switches()
             .iter()

@@ -151,7 +151,8 @@ impl Service {
         self.inner.core.read_apps().ids()
     }
 
-    /// The connection to the switch called `name`.
+    /// The connection to the switch called `name`: its requests, its events, and its live
+    /// call table (`service.switch("fs1").map(|fs1| fs1.track())`).
     pub fn switch(&self, name: &str) -> Option<Handle> {
         self.lock_switches()
             .iter()
