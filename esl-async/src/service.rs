@@ -148,6 +148,21 @@ impl<R: Runtime> Service<R> {
         }
         let name: Arc<str> = Arc::from(name);
         let handle = client.handle().clone();
+        {
+            // Checked again under the lock: another add_switch of the same name may have
+            // finished while this one connected and subscribed. The loser's client closes
+            // as it is dropped here.
+            let mut switches = self.lock_switches();
+            if switches.iter().any(|s| s.name == name) {
+                return Err(Error::Rejected(format!(
+                    "a switch called {name} is already added"
+                )));
+            }
+            switches.push(Switch {
+                name: name.clone(),
+                client,
+            });
+        }
         let inner = self.inner.clone();
         let switch = name.clone();
         self.inner.runtime.spawn(async move {
@@ -165,7 +180,6 @@ impl<R: Runtime> Service<R> {
             }
             tracing::debug!(switch = %switch, "switch closed");
         });
-        self.lock_switches().push(Switch { name, client });
         Ok(())
     }
 

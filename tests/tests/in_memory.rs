@@ -264,3 +264,22 @@ async fn an_async_receive_with_a_timeout_waits_on_the_switchs_clock() {
         }
     }
 }
+
+#[tokio::test]
+async fn two_switches_added_at_once_under_one_name_leave_one() {
+    let switch = VirtualSwitch::new(Config::default().seed(10));
+    let service = esl_tokio::Service::new(esl_tokio::Tokio);
+    let config = ClientConfig::password("ClueCon");
+    let (first, second) = tokio::join!(
+        service.add_sim_switch("fs", &switch, config.clone()),
+        service.add_sim_switch("fs", &switch, config.clone()),
+    );
+    let refused = [&first, &second]
+        .iter()
+        .filter(|r| matches!(r, Err(Error::Rejected(text)) if text.contains("already added")))
+        .count();
+    assert_eq!(refused, 1, "{first:?} {second:?}");
+    assert!(first.is_ok() || second.is_ok());
+    assert_eq!(service.switches(), ["fs"]);
+    service.close().await;
+}
