@@ -124,7 +124,10 @@ impl esl_async::Listener for TokioListener {
 /// # async fn main() -> esl_tokio::Result<()> {
 /// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
 /// # let client = esl_tokio::Client::connect_sim(
-/// #     esl_tokio::Tokio, &switch, esl_tokio::ClientConfig::password("ClueCon")).await?;
+/// #     esl_tokio::Tokio,
+/// #     &switch,
+/// #     esl_tokio::ClientConfig::password("ClueCon"),
+/// # ).await?;
 /// use esl_tokio::{EventFormat, EventStream, Gap, Incoming};
 ///
 /// // Opened before the subscription, so that no event is missed.
@@ -170,7 +173,10 @@ pub type Client = esl_async::Client<Tokio>;
 /// # async fn main() -> esl_tokio::Result<()> {
 /// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
 /// # let client = esl_tokio::Client::connect_sim(
-/// #     esl_tokio::Tokio, &switch, esl_tokio::ClientConfig::password("ClueCon")).await?;
+/// #     esl_tokio::Tokio,
+/// #     &switch,
+/// #     esl_tokio::ClientConfig::password("ClueCon"),
+/// # ).await?;
 /// use esl_tokio::Handle;
 ///
 /// /// Takes a client's connection and an outbound session's alike.
@@ -192,7 +198,10 @@ pub type Handle = esl_async::Handle<Tokio>;
 /// # async fn main() -> esl_tokio::Result<()> {
 /// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
 /// # let client = esl_tokio::Client::connect_sim(
-/// #     esl_tokio::Tokio, &switch, esl_tokio::ClientConfig::password("ClueCon")).await?;
+/// #     esl_tokio::Tokio,
+/// #     &switch,
+/// #     esl_tokio::ClientConfig::password("ClueCon"),
+/// # ).await?;
 /// // Returns once the switch accepted the command; it runs in the background.
 /// let job = client.bgapi("status").await?;
 /// println!("job {}", job.uuid());
@@ -220,7 +229,8 @@ pub type Job = esl_async::Job<Tokio>;
 ///     let _ = session.answer().await;
 ///     let _ = session.hangup(None).await;
 /// }));
-/// # let call = switch.call(&esl_sim::InboundCall::new("1000", "5000").route(esl_sim::Route::Socket));
+/// # use esl_sim::{InboundCall, Route};
+/// # let call = switch.call(&InboundCall::new("1000", "5000").route(Route::Socket));
 /// # while stop.handled_calls() == 0 { tokio::task::yield_now().await; }
 /// // No new calls; `run` returns once the calls under way have ended.
 /// stop.shutdown();
@@ -251,10 +261,12 @@ pub type OutboundServer = esl_async::OutboundServer<Tokio>;
 ///         eprintln!("call {}: {error}", session.uuid());
 ///     }
 /// }
-/// # let server = esl_tokio::OutboundServer::bind_sim(esl_tokio::Tokio, &switch, Default::default());
+/// # let server =
+/// #     esl_tokio::OutboundServer::bind_sim(esl_tokio::Tokio, &switch, Default::default());
 /// # let stop = server.shutdown_handle();
 /// # let running = tokio::spawn(server.run(greet));
-/// # let call = switch.call(&esl_sim::InboundCall::new("1000", "5000").route(esl_sim::Route::Socket));
+/// # use esl_sim::{InboundCall, Route};
+/// # let call = switch.call(&InboundCall::new("1000", "5000").route(Route::Socket));
 /// # while stop.handled_calls() == 0 { tokio::task::yield_now().await; }
 /// # stop.shutdown();
 /// # running.await.unwrap()?;
@@ -271,7 +283,10 @@ pub type Session = esl_async::Session<Tokio>;
 /// # async fn main() -> esl_tokio::Result<()> {
 /// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
 /// # let client = esl_tokio::Client::connect_sim(
-/// #     esl_tokio::Tokio, &switch, esl_tokio::ClientConfig::password("ClueCon")).await?;
+/// #     esl_tokio::Tokio,
+/// #     &switch,
+/// #     esl_tokio::ClientConfig::password("ClueCon"),
+/// # ).await?;
 /// use esl_tokio::Channel;
 ///
 /// let uuid = client.originate("loopback/park", "&park").await?;
