@@ -17,8 +17,11 @@ pub use esl_proto::apps::HandlerId;
 /// `shared`.
 macro_rules! connection_methods {
     () => {
-        /// Sends `command`, expecting `expect`, and awaits its result: the reply, the api
+        /// Sends `command`, expecting `expect`, and waits for its result: the reply, the api
         /// output, a job's `BACKGROUND_JOB` or an execute's `CHANNEL_EXECUTE_COMPLETE`.
+        ///
+        /// Blocks for at most `timeout`, or else the timeout the command's kind calls for
+        /// (see [waiting](Self#waiting)).
         pub fn request(
             &self,
             command: esl_proto::Command,
@@ -31,6 +34,9 @@ macro_rules! connection_methods {
 
         /// `bgapi <command>` with a fresh `Job-UUID`: returns once the switch accepted it, with
         /// a [`Job`](crate::Job) that resolves to the command's output.
+        ///
+        /// Blocks until the switch accepted it, for at most the request timeout (see
+        /// [waiting](Self#waiting)); the job it returns is cancelled when dropped.
         pub fn bgapi(&self, command: &str) -> esl_proto::client::Result<$crate::Job> {
             let (id, uuid, waiter) = self
                 .shared
