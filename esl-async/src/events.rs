@@ -98,8 +98,9 @@ impl<R: Runtime> EventStream<R> {
 
     /// The next item, waiting at most `timeout` (on the runtime's clock, or the simulated
     /// switch's): [`RecvTimeoutError::Timeout`] when nothing came in time,
-    /// [`RecvTimeoutError::Disconnected`] once the stream has ended. The same as the blocking
-    /// adapter's `recv_timeout`.
+    /// [`RecvTimeoutError::Disconnected`] once the stream has ended. The blocking adapter's
+    /// `recv_timeout` does the same, but always on the system's clock. Cancel-safe, as every
+    /// receive method is.
     ///
     /// ```no_run
     /// # async fn demo(client: esl_async::Client<impl esl_async::Runtime>) {

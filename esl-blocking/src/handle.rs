@@ -178,8 +178,8 @@ impl Handle {
 /// ([`ClientConfig::job_timeout`](crate::ClientConfig::job_timeout)) or the one given
 /// ([`Job::event_within`], [`Job::wait_timeout`]). On timeout it returns
 /// [`Error::Timeout`] and the job is cancelled: its result, if it comes later, is
-/// discarded. Only closing the connection, from another thread, ends the wait sooner, with
-/// [`Error::ConnectionClosed`].
+/// discarded. Only the end of the connection (closed from another thread, or lost) ends the
+/// wait sooner, with [`Error::ConnectionClosed`].
 pub struct Job {
     pub(crate) shared: Arc<Conn>,
     pub(crate) uuid: String,
