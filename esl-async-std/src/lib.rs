@@ -455,9 +455,9 @@ pub type Channel<R = AsyncStd> = esl_async::Channel<R>;
 /// service.add_sim_switch("pbx", &switch, ClientConfig::password("ClueCon")).await?;
 /// service.load_default("answer", app).await?;
 /// let call = switch.inbound_call("1000", "5000", &[]); // a call from the network, parked
-/// # for _ in 0..1000 {
+/// # for _ in 0..5000 {
 /// #     if switch.applications(&call).iter().any(|(a, _)| a == "answer") { break; }
-/// #     async_std::task::yield_now().await;
+/// #     async_std::task::sleep(std::time::Duration::from_millis(1)).await;
 /// # }
 /// assert!(switch.applications(&call).contains(&("answer".into(), String::new())));
 /// # Ok::<(), esl_async_std::Error>(())
@@ -484,9 +484,9 @@ pub type App<R = AsyncStd> = esl_async::App<R>;
 /// service.add_sim_switch("pbx", &switch, ClientConfig::password("ClueCon")).await?;
 /// service.load_default("router", router.into_app()).await?;
 /// let call = switch.inbound_call("5551234", "9001", &[]);
-/// # for _ in 0..1000 {
+/// # for _ in 0..5000 {
 /// #     if switch.applications(&call).iter().any(|(a, _)| a == "respond") { break; }
-/// #     async_std::task::yield_now().await;
+/// #     async_std::task::sleep(std::time::Duration::from_millis(1)).await;
 /// # }
 /// assert!(switch.applications(&call).contains(&("respond".into(), "486 Busy Here".into())));
 /// # Ok::<(), esl_async_std::Error>(())

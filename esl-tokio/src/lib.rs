@@ -318,9 +318,9 @@ pub type Channel = esl_async::Channel<Tokio>;
 /// service.add_sim_switch("pbx", &switch, ClientConfig::password("ClueCon")).await?;
 /// service.load_default("answer", app).await?;
 /// let call = switch.inbound_call("1000", "5000", &[]); // a call from the network, parked
-/// # for _ in 0..1000 {
+/// # for _ in 0..5000 {
 /// #     if switch.applications(&call).iter().any(|(a, _)| a == "answer") { break; }
-/// #     tokio::task::yield_now().await;
+/// #     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
 /// # }
 /// assert!(switch.applications(&call).contains(&("answer".into(), String::new())));
 /// # Ok(())
@@ -346,9 +346,9 @@ pub type App = esl_async::App<Tokio>;
 /// service.add_sim_switch("pbx", &switch, ClientConfig::password("ClueCon")).await?;
 /// service.load_default("router", router.into_app()).await?;
 /// let call = switch.inbound_call("5551234", "9001", &[]);
-/// # for _ in 0..1000 {
+/// # for _ in 0..5000 {
 /// #     if switch.applications(&call).iter().any(|(a, _)| a == "respond") { break; }
-/// #     tokio::task::yield_now().await;
+/// #     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
 /// # }
 /// assert!(switch.applications(&call).contains(&("respond".into(), "486 Busy Here".into())));
 /// # Ok(())
