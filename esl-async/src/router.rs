@@ -36,7 +36,9 @@ type RouteFn<R> =
 /// router.route(r"9\d{3}$", busy).expect("a valid pattern");
 /// router.route(r"555", busy).expect("a valid pattern");
 ///
-/// let park = Event::builder("CHANNEL_PARK").header("Caller-Destination-Number", "5551234").build();
+/// let park = Event::builder("CHANNEL_PARK")
+///     .header("Caller-Destination-Number", "5551234")
+///     .build();
 /// assert_eq!(*router.matcher().matches(&park)[0].handler, busy);
 /// # }
 /// ```

@@ -32,7 +32,9 @@ type RouteFn = Arc<dyn Fn(Channel, RouteMatch) -> Result<Flow> + Send + Sync>;
 /// router.route(r"9\d{3}$", busy).expect("a valid pattern");
 /// router.route(r"555", busy).expect("a valid pattern");
 ///
-/// let park = Event::builder("CHANNEL_PARK").header("Caller-Destination-Number", "5551234").build();
+/// let park = Event::builder("CHANNEL_PARK")
+///     .header("Caller-Destination-Number", "5551234")
+///     .build();
 /// assert_eq!(*router.matcher().matches(&park)[0].handler, busy);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -20,10 +20,11 @@ use std::time::Instant;
 ///
 /// // Any `Read + Write + Send + Sync` is one. Here, bytes in memory: a switch that greets, then
 /// // ends the connection (a read of 0 bytes).
-/// let mut conn: Box<dyn Duplex> = Box::new(Cursor::new(b"Content-Type: auth/request\n\n".to_vec()));
-/// let mut greeting = String::new();
-/// conn.read_to_string(&mut greeting)?;
-/// assert_eq!(greeting, "Content-Type: auth/request\n\n");
+/// let greeting = b"Content-Type: auth/request\n\n".to_vec();
+/// let mut conn: Box<dyn Duplex> = Box::new(Cursor::new(greeting));
+/// let mut read = String::new();
+/// conn.read_to_string(&mut read)?;
+/// assert_eq!(read, "Content-Type: auth/request\n\n");
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub trait Duplex: Read + Write + Send + Sync + 'static {}
