@@ -65,11 +65,46 @@ pub use esl_async::{
 #[cfg(feature = "smol")]
 pub use smol;
 
-/// async-std, as [`esl_async`] needs it.
+/// async-std, as [`esl_async`] needs it: the runtime to pass where one is asked for
+/// ([`esl_async::Client::connect`], [`esl_async::OutboundServer::bind`],
+/// [`esl_async::Service::new`]), and the default of this crate's type aliases. [`connect`] and
+/// [`listen`] pass it for you.
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// use esl_async_std::{AsyncStd, ClientConfig, Service};
+///
+/// let service = Service::new(AsyncStd);
+/// // `add_switch("fs1", "10.0.0.1:8021", ..)` for a switch on the network; here the
+/// // simulated one, in memory (feature `sim`).
+/// service.add_sim_switch("fs1", &switch, ClientConfig::password("ClueCon")).await?;
+/// assert_eq!(service.switches(), ["fs1"]);
+/// service.close().await;
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AsyncStd;
 
-/// An async-std TCP listener.
+/// An async-std TCP listener: what [`AsyncStd`] binds for an [`OutboundServer`]. [`listen`]
+/// makes one; the server's [`local_addr`](esl_async::OutboundServer::local_addr) is its
+/// address.
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// use esl_async_std::ServerConfig;
+///
+/// async_std::task::block_on(async {
+///     // Port 0 picks a free port: the dialplan then says `socket <addr> async full`.
+///     let server = esl_async_std::listen("127.0.0.1:0", ServerConfig::default()).await?;
+///     assert!(server.local_addr()?.ip().is_loopback());
+///     Ok(())
+/// })
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct AsyncStdListener(async_std::net::TcpListener);
 
@@ -121,12 +156,44 @@ impl esl_async::Listener for AsyncStdListener {
     }
 }
 
-/// smol, as [`esl_async`] needs it.
+/// smol, as [`esl_async`] needs it (feature `smol`, on by default): name it in the type
+/// aliases (`Client<Smol>`) and pass it where a runtime is asked for. smol's global executor
+/// runs the connections, whatever executor polls the application's futures.
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// use esl_async_std::{smol, Client, ClientConfig, Smol};
+///
+/// smol::block_on(async {
+///     // `Client::<Smol>::connect(Smol, "127.0.0.1:8021", ..)` for a switch on the network;
+///     // here the simulated one, in memory (feature `sim`).
+///     let config = ClientConfig::password("ClueCon");
+///     let client = Client::<Smol>::connect_sim(Smol, &switch, config).await?;
+///     assert!(client.api("status").await?.contains("is ready"));
+///     client.close().await
+/// })
+/// # }
+/// ```
 #[cfg(feature = "smol")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Smol;
 
-/// A smol TCP listener.
+/// A smol TCP listener: what [`Smol`] binds for an `OutboundServer<Smol>`.
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// use esl_async_std::{smol, OutboundServer, ServerConfig, Smol};
+///
+/// smol::block_on(async {
+///     // Port 0 picks a free port: the dialplan then says `socket <addr> async full`.
+///     let config = ServerConfig::default();
+///     let server = OutboundServer::<Smol>::bind(Smol, "127.0.0.1:0", config).await?;
+///     assert!(server.local_addr()?.ip().is_loopback());
+///     Ok(())
+/// })
+/// # }
+/// ```
 #[cfg(feature = "smol")]
 #[derive(Debug)]
 pub struct SmolListener(smol::net::TcpListener);
@@ -179,39 +246,296 @@ impl esl_async::Listener for SmolListener {
     }
 }
 
-/// A stream of events (async-std; `EventStream<Smol>` on smol).
+/// A stream of events (async-std; `EventStream<Smol>` on smol): see
+/// [`esl_async::EventStream`].
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// # let client = esl_async_std::Client::connect_sim(
+/// #     esl_async_std::AsyncStd,
+/// #     &switch,
+/// #     esl_async_std::ClientConfig::password("ClueCon"),
+/// # ).await?;
+/// use esl_async_std::{EventFormat, EventStream, Gap, Incoming};
+///
+/// // Opened before the subscription, so that no event is missed.
+/// let mut events: EventStream = client.events();
+/// client.subscribe(EventFormat::Plain, &["CHANNEL_ANSWER"]).await?;
+/// let uuid = client.originate("loopback/park", "&park").await?;
+/// while let Some(item) = events.recv().await {
+///     match item {
+///         Incoming::Event(event) if event.unique_id().as_deref() == Some(&uuid) => break,
+///         Incoming::Gap(Gap::Lost(n)) => eprintln!("{n} events dropped"),
+///         _ => {}
+///     }
+/// }
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type EventStream<R = AsyncStd> = esl_async::EventStream<R>;
-/// An inbound connection (async-std; `Client<Smol>` on smol).
+
+/// An inbound connection (async-std; `Client<Smol>` on smol): see [`esl_async::Client`].
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// use esl_async_std::{AsyncStd, Client, ClientConfig};
+///
+/// // `esl_async_std::connect("127.0.0.1:8021", "ClueCon")` for a switch on the network; here
+/// // the simulated one, in memory (feature `sim`).
+/// let client = Client::connect_sim(AsyncStd, &switch, ClientConfig::password("ClueCon")).await?;
+/// assert!(client.api("status").await?.contains("is ready"));
+/// let uuid = client.originate("loopback/park", "&park").await?;
+/// client.api(&format!("uuid_kill {uuid}")).await?;
+/// client.close().await?;
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type Client<R = AsyncStd> = esl_async::Client<R>;
-/// The request API of a connection.
+
+/// The request API of a connection: see [`esl_async::Handle`].
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// # let client = esl_async_std::Client::connect_sim(
+/// #     esl_async_std::AsyncStd,
+/// #     &switch,
+/// #     esl_async_std::ClientConfig::password("ClueCon"),
+/// # ).await?;
+/// use esl_async_std::Handle;
+///
+/// /// Takes a client's connection and an outbound session's alike.
+/// async fn uptime(handle: &Handle) -> esl_async_std::Result<String> {
+///     let status = handle.api("status").await?;
+///     Ok(status.lines().next().unwrap_or_default().to_owned())
+/// }
+///
+/// assert!(uptime(client.handle()).await?.starts_with("UP "));
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type Handle<R = AsyncStd> = esl_async::Handle<R>;
-/// A `bgapi` job.
+
+/// A `bgapi` job: see [`esl_async::Job`].
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// # let client = esl_async_std::Client::connect_sim(
+/// #     esl_async_std::AsyncStd,
+/// #     &switch,
+/// #     esl_async_std::ClientConfig::password("ClueCon"),
+/// # ).await?;
+/// // Returns once the switch accepted the command; it runs in the background.
+/// let job = client.bgapi("status").await?;
+/// println!("job {}", job.uuid());
+/// // Its output, within the job timeout.
+/// let output = job.await?;
+/// assert!(output.contains("is ready"));
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type Job<R = AsyncStd> = esl_async::Job<R>;
-/// An outbound server.
+
+/// An outbound server: see [`esl_async::OutboundServer`].
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// use esl_async_std::{AsyncStd, OutboundServer, ServerConfig, Session};
+///
+/// // `esl_async_std::listen("0.0.0.0:8084", ServerConfig::default()).await?` for a switch on
+/// // the network; here the simulated one's `socket` application, in memory (feature `sim`).
+/// let server = OutboundServer::bind_sim(AsyncStd, &switch, ServerConfig::default());
+/// let stop = server.shutdown_handle();
+/// let running = async_std::task::spawn(server.run(|session: Session| async move {
+///     let _ = session.answer().await;
+///     let _ = session.hangup(None).await;
+/// }));
+/// # use esl_sim::{InboundCall, Route};
+/// # let call = switch.call(&InboundCall::new("1000", "5000").route(Route::Socket));
+/// # while stop.handled_calls() == 0 { async_std::task::yield_now().await; }
+/// // No new calls; `run` returns once the calls under way have ended.
+/// stop.shutdown();
+/// running.await?;
+/// # assert!(switch.applications(&call).contains(&("answer".into(), String::new())));
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type OutboundServer<R = AsyncStd> = esl_async::OutboundServer<R>;
-/// One call of an outbound server.
+
+/// One call of an outbound server: see [`esl_async::Session`]. The handler an
+/// [`OutboundServer`] runs for each call takes one.
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// use esl_async_std::Session;
+///
+/// async fn greet(session: Session) {
+///     let caller = session.connect_data().header("Caller-Caller-ID-Number").unwrap_or_default();
+///     let steps = async {
+///         session.answer().await?;
+///         session.set_variable("greeted", &caller).await?;
+///         session.hangup(None).await
+///     };
+///     if let Err(error) = steps.await {
+///         eprintln!("call {}: {error}", session.uuid());
+///     }
+/// }
+/// # let server =
+/// #     esl_async_std::OutboundServer::bind_sim(esl_async_std::AsyncStd, &switch, Default::default());
+/// # let stop = server.shutdown_handle();
+/// # let running = async_std::task::spawn(server.run(greet));
+/// # use esl_sim::{InboundCall, Route};
+/// # let call = switch.call(&InboundCall::new("1000", "5000").route(Route::Socket));
+/// # while stop.handled_calls() == 0 { async_std::task::yield_now().await; }
+/// # stop.shutdown();
+/// # running.await?;
+/// # assert!(switch.applications(&call).contains(&("set".into(), "greeted=1000".into())));
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type Session<R = AsyncStd> = esl_async::Session<R>;
-/// A channel and its session API.
+
+/// A channel and its session API: see [`esl_async::Channel`].
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// # let client = esl_async_std::Client::connect_sim(
+/// #     esl_async_std::AsyncStd,
+/// #     &switch,
+/// #     esl_async_std::ClientConfig::password("ClueCon"),
+/// # ).await?;
+/// use esl_async_std::Channel;
+///
+/// let uuid = client.originate("loopback/park", "&park").await?;
+/// // A channel whose uuid the application already knows.
+/// let channel: Channel = Channel::new(client.handle().clone(), uuid);
+/// channel.set_variable("tenant", "acme").await?;
+/// assert_eq!(channel.get_variable("tenant").await?.as_deref(), Some("acme"));
+/// channel.hangup(None).await?;
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type Channel<R = AsyncStd> = esl_async::Channel<R>;
-/// Event handlers loaded into a [`Service`].
+
+/// Event handlers loaded into a [`Service`]: see [`esl_async::App`].
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// use esl_async_std::{App, AsyncStd, ClientConfig, Service};
+///
+/// // Answers every call that parks.
+/// let app: App = App::new().on("CHANNEL_PARK", |call| async move {
+///     if let Some(channel) = call.channel() {
+///         let _ = channel.answer().await;
+///     }
+/// });
+/// let service = Service::new(AsyncStd);
+/// service.add_sim_switch("pbx", &switch, ClientConfig::password("ClueCon")).await?;
+/// service.load_default("answer", app).await?;
+/// let call = switch.inbound_call("1000", "5000", &[]); // a call from the network, parked
+/// # for _ in 0..5000 {
+/// #     if switch.applications(&call).iter().any(|(a, _)| a == "answer") { break; }
+/// #     async_std::task::sleep(std::time::Duration::from_millis(1)).await;
+/// # }
+/// assert!(switch.applications(&call).contains(&("answer".into(), String::new())));
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type App<R = AsyncStd> = esl_async::App<R>;
-/// Guards and regex routes to handlers.
+
+/// Guards and regex routes to handlers: see [`esl_async::Router`].
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let switch = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// use esl_async_std::{AsyncStd, ClientConfig, Flow, Router, Service};
+///
+/// let mut router: Router = Router::new();
+/// let busy = router.handler(|channel, _| async move {
+///     channel.respond(486, Some("Busy Here")).await?;
+///     Ok(Flow::Stop)
+/// });
+/// router.route(r"9\d{3}$", busy).expect("a valid pattern");
+/// let service = Service::new(AsyncStd);
+/// service.add_sim_switch("pbx", &switch, ClientConfig::password("ClueCon")).await?;
+/// service.load_default("router", router.into_app()).await?;
+/// let call = switch.inbound_call("5551234", "9001", &[]);
+/// # for _ in 0..5000 {
+/// #     if switch.applications(&call).iter().any(|(a, _)| a == "respond") { break; }
+/// #     async_std::task::sleep(std::time::Duration::from_millis(1)).await;
+/// # }
+/// assert!(switch.applications(&call).contains(&("respond".into(), "486 Busy Here".into())));
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type Router<R = AsyncStd> = esl_async::Router<R>;
-/// One service over many switches.
+
+/// One service over many switches: see [`esl_async::Service`].
+///
+/// ```
+/// # fn main() -> esl_async_std::Result<()> {
+/// # let fs1 = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # let fs2 = esl_sim::VirtualSwitch::new(esl_sim::Config::default());
+/// # async_std::task::block_on(async {
+/// use esl_async_std::{App, AsyncStd, ClientConfig, Service};
+///
+/// let service = Service::new(AsyncStd);
+/// service.add_sim_switch("fs1", &fs1, ClientConfig::password("ClueCon")).await?;
+/// service.add_sim_switch("fs2", &fs2, ClientConfig::password("ClueCon")).await?;
+/// let dialer = App::new().on("CHANNEL_ANSWER", |call| async move {
+///     println!("{} answered on {}", call.event.unique_id().unwrap_or_default(), call.switch);
+/// });
+/// service.load("dialer", dialer).await?;
+/// // Placed on fs2; the new call's events go to the app `dialer`.
+/// let job = service.originate("fs2", "dialer", "loopback/park", "&park").await?;
+/// let uuid = job.channel_uuid().await?;
+/// # assert!(fs2.channels().contains(&uuid));
+/// service.close().await;
+/// # Ok::<(), esl_async_std::Error>(())
+/// # })
+/// # }
+/// ```
 pub type Service<R = AsyncStd> = esl_async::Service<R>;
 
 /// Connects to `addr` and authenticates with `password`, on async-std, with the default
-/// configuration.
+/// configuration. Cancel-safe, as [`esl_async::Client::connect`].
 pub async fn connect(addr: impl Into<Address>, password: &str) -> Result<Client> {
     Client::connect(AsyncStd, addr, ClientConfig::password(password)).await
 }
 
-/// Connects to `addr` with `config`, on async-std.
+/// Connects to `addr` with `config`, on async-std. Cancel-safe, as
+/// [`esl_async::Client::connect`].
 pub async fn connect_with(addr: impl Into<Address>, config: ClientConfig) -> Result<Client> {
     Client::connect(AsyncStd, addr, config).await
 }
 
-/// Listens for the switch's outbound connections on `addr`, on async-std.
+/// Listens for the switch's outbound connections on `addr`, on async-std. Cancel-safe:
+/// dropped before it returns, it leaves no socket behind.
 pub async fn listen(addr: &str, config: ServerConfig) -> Result<OutboundServer> {
     OutboundServer::bind(AsyncStd, addr, config).await
 }

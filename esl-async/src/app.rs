@@ -22,6 +22,20 @@ pub(crate) type HandlerFn<R> = Arc<dyn Fn(CallEvent<R>) -> BoxFuture<'static, ()
 
 /// Handlers by event name. Build it with [`App::on`], load it with
 /// [`Service::load`](crate::Service::load).
+///
+/// ```no_run
+/// # async fn demo<R: esl_async::Runtime>(service: esl_async::Service<R>) -> esl_async::Result<()> {
+/// use esl_async::App;
+///
+/// // Answers every call that parks; each handler call is a task of its own.
+/// let app = App::new().on("CHANNEL_PARK", |call| async move {
+///     if let Some(channel) = call.channel() {
+///         let _ = channel.answer().await;
+///     }
+/// });
+/// service.load_default("answer", app).await
+/// # }
+/// ```
 pub struct App<R: Runtime> {
     pub(crate) handlers: EventHandlers<HandlerFn<R>>,
 }
@@ -75,6 +89,21 @@ impl<R: Runtime> App<R> {
 }
 
 /// What a handler receives: the event, the switch it came from, and the channel it is about.
+///
+/// ```no_run
+/// # fn demo<R: esl_async::Runtime>() -> esl_async::App<R> {
+/// use esl_async::{App, CallEvent};
+///
+/// App::new().on("CHANNEL_ANSWER", |call: CallEvent<R>| async move {
+///     let number = call.event.header("Caller-Destination-Number").unwrap_or_default();
+///     println!("{number} answered on {}", call.switch);
+///     // Commands on the channel go back to the switch the event came from.
+///     if let Some(channel) = call.channel() {
+///         let _ = channel.playback("ivr/ivr-welcome.wav").await;
+///     }
+/// })
+/// # }
+/// ```
 pub struct CallEvent<R: Runtime> {
     /// The event.
     pub event: Event,

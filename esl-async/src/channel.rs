@@ -21,8 +21,7 @@ use crate::runtime::Runtime;
 ///
 /// Commands go to the switch through the connection this channel came from, which is how a
 /// [`Service`](crate::Service) sends each command back to the switch that owns the call.
-/// Dereferences to that connection's [`Handle`]. Every waiting method is cancel-safe in
-/// [`Handle`]'s sense.
+/// Dereferences to that connection's [`Handle`].
 ///
 /// ```no_run
 /// # async fn demo(client: esl_async::Client<impl esl_async::Runtime>) -> esl_async::Result<()> {
@@ -35,6 +34,15 @@ use crate::runtime::Runtime;
 /// channel.hangup(None).await
 /// # }
 /// ```
+///
+/// # Waiting
+///
+/// Every waiting method is cancel-safe in [`Handle`]'s sense (see
+/// [waiting](Handle#waiting)): dropping its future cancels the request, not what it asked
+/// for. A dropped [`playback`](Channel::playback) or [`bridge`](Channel::bridge) goes on on
+/// the channel; so does one whose wait timed out
+/// ([`ClientConfig::execute_timeout`](crate::ClientConfig::execute_timeout), an hour by
+/// default, for an application waited for; the request timeout for anything else).
 pub struct Channel<R: Runtime> {
     handle: Handle<R>,
     calls: ChannelCalls,

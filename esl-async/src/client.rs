@@ -44,6 +44,13 @@ impl<R: Runtime> Drop for Owner<R> {
 /// client.close().await
 /// # }
 /// ```
+///
+/// # Waiting
+///
+/// The request methods are cancel-safe as [`Handle`]'s are (see [waiting](Handle#waiting)):
+/// dropping a future cancels its request, whose late reply is then discarded, though the
+/// command may still have run on the switch. [`Client::connect`] and [`Client::close`] say
+/// what dropping theirs does.
 pub struct Client<R: Runtime> {
     shared: Arc<Shared<R>>,
     handle: Handle<R>,
@@ -88,7 +95,8 @@ impl<R: Runtime> Client<R> {
     }
 
     /// Connects over `transport` instead of TCP (a simulated switch in memory), and takes
-    /// its time from the transport's clock; otherwise as [`Client::connect`].
+    /// its time from the transport's clock; otherwise as [`Client::connect`], cancel-safe
+    /// too.
     pub async fn connect_via(
         runtime: R,
         transport: Arc<dyn Transport>,
@@ -125,6 +133,9 @@ impl<R: Runtime> Client<R> {
     /// [`Error::ConnectionClosed`](crate::Error::ConnectionClosed), and no reconnect follows,
     /// whatever the socket does meanwhile. While reconnecting there is nobody to say goodbye
     /// to: it just stops.
+    ///
+    /// Cancel-safe: once polled, the close is under way, and dropping the future gives up
+    /// only the wait for the goodbye.
     pub async fn close(self) -> Result<()> {
         let shared = self.handle.shared.clone();
         shared.close();

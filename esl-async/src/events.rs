@@ -25,8 +25,36 @@ const BATCH: usize = 256;
 /// when it is full, and [`EventStream::dropped`] for how many events that cost.
 ///
 /// Each [`events`](crate::Handle::events) call makes a new, independent stream. Dropping the
-/// stream unsubscribes it. Every receive method is cancel-safe: an item is only taken from
-/// the stream when it is returned.
+/// stream closes it (the connection's subscriptions stay).
+///
+/// ```no_run
+/// # async fn demo<R: esl_async::Runtime>(client: esl_async::Client<R>) -> esl_async::Result<()> {
+/// use esl_async::{EventFormat, Gap, Incoming};
+///
+/// // Opened before the subscription, so that no event is missed.
+/// let mut events = client.events();
+/// client.subscribe(EventFormat::Plain, &["CHANNEL_ANSWER", "CHANNEL_HANGUP"]).await?;
+/// while let Some(item) = events.recv().await {
+///     match item {
+///         Incoming::Event(event) => println!("{} {:?}", event.name(), event.unique_id()),
+///         Incoming::Gap(Gap::Lost(n)) => eprintln!("{n} events dropped"),
+///         _ => {}
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Waiting
+///
+/// Every receive method is cancel-safe: an item is only taken from the stream when it is
+/// returned, so a [`recv`](EventStream::recv) dropped in a `select!` loses nothing
+/// ([`next_event`](EventStream::next_event) discards the log lines, notices and gap markers
+/// it passes over, returned or not). [`recv`](EventStream::recv) has no timeout: it waits
+/// until an item comes or the stream ends, which is when the connection has closed for good
+/// ([`Client::close`](crate::Client::close), the last clone of the client dropped, or the
+/// connection lost with no [`Reconnect`](crate::Reconnect) policy); with a policy, the
+/// stream lives on through reconnections.
 pub struct EventStream<R: Runtime> {
     shared: Arc<Shared<R>>,
     id: StreamId,
@@ -70,8 +98,9 @@ impl<R: Runtime> EventStream<R> {
 
     /// The next item, waiting at most `timeout` (on the runtime's clock, or the simulated
     /// switch's): [`RecvTimeoutError::Timeout`] when nothing came in time,
-    /// [`RecvTimeoutError::Disconnected`] once the stream has ended. The same as the blocking
-    /// adapter's `recv_timeout`.
+    /// [`RecvTimeoutError::Disconnected`] once the stream has ended. The blocking adapter's
+    /// `recv_timeout` does the same, but always on the system's clock. Cancel-safe, as every
+    /// receive method is.
     ///
     /// ```no_run
     /// # async fn demo(client: esl_async::Client<impl esl_async::Runtime>) {

@@ -24,6 +24,9 @@ macro_rules! connection_methods {
     () => {
         /// Sends `command`, expecting `expect`, and awaits its result: the reply, the api
         /// output, a job's `BACKGROUND_JOB` or an execute's `CHANNEL_EXECUTE_COMPLETE`.
+        ///
+        /// Cancel-safe: dropping the future cancels the request (see
+        /// [waiting](Self#waiting)).
         pub async fn request(
             &self,
             command: esl_proto::Command,
@@ -43,6 +46,10 @@ macro_rules! connection_methods {
 
         /// `bgapi <command>` with a fresh `Job-UUID`: returns once the switch accepted it, with
         /// a [`Job`](crate::Job) that resolves to the command's output.
+        ///
+        /// Cancel-safe: dropped before the switch accepted it, the request is cancelled (the
+        /// command may still run; see [waiting](Self#waiting)); the job it returns is
+        /// cancelled when dropped.
         pub async fn bgapi(&self, command: &str) -> esl_proto::client::Result<$crate::Job<R>> {
             let (id, uuid, waiter) = self
                 .shared
@@ -99,9 +106,35 @@ pub(crate) use connection_methods;
 /// The request API of one connection: what [`Client`](crate::Client) and
 /// [`Session`](crate::Session) share. Cheap to clone; clones share the connection.
 ///
-/// Every method that waits is cancel-safe in this sense: dropping its future cancels the
-/// request, whose late reply the engine then discards (the command may still have run on
-/// the switch).
+/// ```no_run
+/// use esl_async::{Handle, Runtime};
+///
+/// /// Takes a client's connection and an outbound session's alike.
+/// async fn uptime<R: Runtime>(handle: &Handle<R>) -> esl_async::Result<String> {
+///     let status = handle.api("status").await?;
+///     Ok(status.lines().next().unwrap_or_default().to_owned())
+/// }
+/// # async fn demo<R: Runtime>(client: esl_async::Client<R>) -> esl_async::Result<()> {
+/// println!("{}", uptime(client.handle()).await?);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Waiting
+///
+/// Every method that waits is cancel-safe in this sense: dropping its future (a `select!`
+/// branch that lost, a timeout around it) cancels the request, whose late reply the engine
+/// then discards, never giving it to another request. Dropping does not undo the command,
+/// which may still have run on the switch: a dropped `originate` may still place its call,
+/// a dropped `execute` leaves its application running. The result is gone with the future:
+/// to wait for one request in a `select!` loop, pin its future once
+/// (`let mut reply = std::pin::pin!(handle.api("status"));`) and poll `&mut reply` each
+/// time round, rather than sending the request again.
+///
+/// Every wait also ends on its own: within its timeout (the one given, or else
+/// [`ClientConfig`](crate::ClientConfig)'s request, job or execute timeout for the command's
+/// kind) with [`Error::Timeout`](crate::Error::Timeout), and at once with
+/// [`Error::ConnectionClosed`](crate::Error::ConnectionClosed) when the connection ends.
 pub struct Handle<R: Runtime> {
     pub(crate) shared: Arc<Shared<R>>,
 }
@@ -132,7 +165,30 @@ impl<R: Runtime> Handle<R> {
 
 /// A `bgapi` job under way: await it (it is [`IntoFuture`]) for the command's output.
 ///
-/// Dropping an unfinished job cancels it: the connection stops waiting for its result.
+/// Dropping an unfinished job cancels it: the connection stops waiting for its result (the
+/// command still runs on the switch).
+///
+/// ```no_run
+/// # async fn demo<R: esl_async::Runtime>(client: esl_async::Client<R>) -> esl_async::Result<()> {
+/// // Returns once the switch accepted the command; it runs in the background.
+/// let job = client.bgapi("status").await?;
+/// println!("job {}", job.uuid());
+/// // Its output, within the job timeout.
+/// let output = job.await?;
+/// println!("{output}");
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Waiting
+///
+/// Each method consumes the job, and dropping its future cancels the job as dropping the
+/// job does: cancel-safe in [`Handle`]'s sense, and the result is gone with the future. To
+/// wait for a job in a `select!` loop, pin its future once
+/// (`let mut output = std::pin::pin!(job.output());`) and poll `&mut output` each time
+/// round. The wait ends on its own within the job timeout
+/// ([`ClientConfig::job_timeout`](crate::ClientConfig::job_timeout)) or the one given
+/// ([`Job::event_within`]), with [`Error::Timeout`].
 pub struct Job<R: Runtime> {
     pub(crate) shared: Arc<Shared<R>>,
     pub(crate) uuid: String,

@@ -29,6 +29,23 @@ struct ServerState {
 }
 
 /// Listens for the switch's outbound connections.
+///
+/// ```no_run
+/// # async fn demo<R: esl_async::Runtime>(runtime: R) -> esl_async::Result<()> {
+/// use esl_async::{OutboundServer, ServerConfig, Session};
+///
+/// // The dialplan says `<action application="socket" data="<this host>:8084 async full"/>`.
+/// let server = OutboundServer::bind(runtime, "0.0.0.0:8084", ServerConfig::default()).await?;
+/// // Each call's handler is a task of its own; `run` returns after a shutdown.
+/// server
+///     .run(|session: Session<R>| async move {
+///         let _ = session.answer().await;
+///         let _ = session.playback("ivr/ivr-welcome.wav").await;
+///         let _ = session.hangup(None).await;
+///     })
+///     .await
+/// # }
+/// ```
 pub struct OutboundServer<R: Runtime> {
     runtime: R,
     listener: Listening<R>,
@@ -65,7 +82,30 @@ impl<R: Runtime> Listening<R> {
 }
 
 /// Stops an [`OutboundServer`] from another task: no new calls are accepted, and
-/// [`OutboundServer::run`] returns once the calls under way have ended.
+/// [`OutboundServer::run`] returns once the calls under way have ended. None of its methods
+/// waits.
+///
+/// ```no_run
+/// # async fn demo<R: esl_async::Runtime>(runtime: R) -> esl_async::Result<()> {
+/// use esl_async::{OutboundServer, ServerConfig, Session};
+///
+/// let server = OutboundServer::bind(runtime, "0.0.0.0:8084", ServerConfig::default()).await?;
+/// let stop = server.shutdown_handle();
+/// let counts = stop.clone();
+/// // Serves one call, then stops: any task may call `shutdown`.
+/// server
+///     .run(move |session: Session<R>| {
+///         let stop = stop.clone();
+///         async move {
+///             let _ = session.hangup(None).await;
+///             stop.shutdown();
+///         }
+///     })
+///     .await?;
+/// println!("{} calls handled", counts.handled_calls());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct ShutdownHandle {
     state: Arc<ServerState>,
@@ -96,6 +136,8 @@ impl ShutdownHandle {
 
 impl<R: Runtime> OutboundServer<R> {
     /// Listens on `addr` (`127.0.0.1:8084`; port 0 picks a free one).
+    ///
+    /// Cancel-safe: dropped before it returns, it leaves no socket behind.
     pub async fn bind(runtime: R, addr: &str, config: ServerConfig) -> Result<OutboundServer<R>> {
         let listener = runtime.bind(addr.to_owned()).await?;
         Ok(OutboundServer::with(
@@ -145,6 +187,12 @@ impl<R: Runtime> OutboundServer<R> {
 
     /// Accepts calls until [`ShutdownHandle::shutdown`], running `handler` for each in its own
     /// task; then waits for the calls under way to end and returns.
+    ///
+    /// The wait for the calls under way has no timeout: it lasts until every handler has
+    /// returned. Dropping the future stops the server at once, without waiting: the listener
+    /// closes (over TCP, the switch's next `socket` then fails), no connection it had accepted
+    /// is lost, and the calls under way go on in their tasks. The server is gone with the
+    /// future.
     pub async fn run<F, Fut>(self, handler: F) -> Result<()>
     where
         F: Fn(Session<R>) -> Fut + Send + Sync + 'static,
@@ -262,6 +310,28 @@ async fn serve_call<R, F, Fut>(
 /// `Session` dereferences to (and `Channel` to the connection's [`Handle`]). The connection
 /// closes when the handler returns and the session (and its clones) is dropped: a lingering
 /// socket then says `exit`.
+///
+/// Its waiting methods, [`Channel`]'s and [`Handle`]'s, are cancel-safe in [`Handle`]'s
+/// sense (see [waiting](Handle#waiting)).
+///
+/// ```no_run
+/// use esl_async::{Runtime, Session};
+///
+/// /// A handler for [`OutboundServer::run`](esl_async::OutboundServer::run).
+/// async fn greet<R: Runtime>(session: Session<R>) {
+///     let data = session.connect_data();
+///     let caller = data.header("Caller-Caller-ID-Number").unwrap_or_default().into_owned();
+///     let steps = async {
+///         session.answer().await?;
+///         session.set_variable("greeted", &caller).await?;
+///         session.playback("ivr/ivr-welcome.wav").await?;
+///         session.hangup(None).await
+///     };
+///     if let Err(error) = steps.await {
+///         eprintln!("call {}: {error}", session.uuid());
+///     }
+/// }
+/// ```
 pub struct Session<R: Runtime> {
     call: Channel<R>,
     _owner: Arc<Owner<R>>,

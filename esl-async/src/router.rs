@@ -22,10 +22,48 @@ type RouteFn<R> =
     Arc<dyn Fn(Channel<R>, RouteMatch) -> BoxFuture<'static, Result<Flow>> + Send + Sync>;
 
 /// A handler registered with [`Router::handler`], to attach to routes.
+///
+/// ```no_run
+/// # fn demo<R: esl_async::Runtime>() {
+/// use esl_async::{Event, Flow, Router};
+///
+/// let mut router = Router::<R>::new();
+/// let busy = router.handler(|channel, _| async move {
+///     channel.respond(486, Some("Busy Here")).await?;
+///     Ok(Flow::Stop)
+/// });
+/// // One handler on two routes.
+/// router.route(r"9\d{3}$", busy).expect("a valid pattern");
+/// router.route(r"555", busy).expect("a valid pattern");
+///
+/// let park = Event::builder("CHANNEL_PARK")
+///     .header("Caller-Destination-Number", "5551234")
+///     .build();
+/// assert_eq!(*router.matcher().matches(&park)[0].handler, busy);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HandlerKey(usize);
 
 /// Guards, routes and their handlers; [`Router::into_app`] makes it an [`App`].
+///
+/// ```no_run
+/// # fn demo<R: esl_async::Runtime>() -> esl_async::App<R> {
+/// use esl_async::{dptools::DialString, Flow, Router};
+///
+/// // Extensions 1000-1999 ring on the internal profile.
+/// let mut router = Router::new();
+/// router.guard("Call-Direction", "inbound");
+/// let ring = router.handler(|channel, m| async move {
+///     let dial = DialString::profile("internal", m.capture(1).unwrap_or_default())?;
+///     channel.answer().await?;
+///     channel.bridge_nowait(&dial).await?;
+///     Ok(Flow::Stop)
+/// });
+/// router.route(r"(1\d{3})$", ring).expect("a valid pattern");
+/// router.into_app() // for `Service::load`
+/// # }
+/// ```
 pub struct Router<R: Runtime> {
     matcher: route::Router<HandlerKey>,
     handlers: Vec<RouteFn<R>>,

@@ -21,12 +21,23 @@ use crate::transport::Transport;
 
 /// Many switches, the same apps on each.
 ///
-/// ```ignore
-/// let service = Service::new(Tokio);
+/// ```no_run
+/// # async fn demo<R: esl_async::Runtime>(runtime: R, router: esl_async::Router<R>)
+/// # -> esl_async::Result<()> {
+/// use esl_async::{ClientConfig, Service};
+///
+/// let service = Service::new(runtime); // `Service::new(Tokio)` with esl-tokio
 /// service.add_switch("fs1", "10.0.0.1:8021", ClientConfig::password("ClueCon")).await?;
 /// service.add_switch("fs2", "10.0.0.2:8021", ClientConfig::password("ClueCon")).await?;
 /// service.load_default("router", router.into_app()).await?;
+/// # Ok(())
+/// # }
 /// ```
+///
+/// # Waiting
+///
+/// Each method that waits is cancel-safe; what dropping its future leaves behind is said on
+/// each. Every wait is bounded by the timeouts of the switches' [`ClientConfig`].
 pub struct Service<R: Runtime> {
     inner: Arc<ServiceInner<R>>,
 }
@@ -100,6 +111,9 @@ impl<R: Runtime> Service<R> {
     /// Connects to a switch and runs the loaded apps on it. Without a reconnect policy in
     /// `config`, the default [`Reconnect`](crate::Reconnect) is used: a service keeps its
     /// switches.
+    ///
+    /// Cancel-safe: dropped before it returns, it adds nothing, and the connection it opened
+    /// closes.
     pub async fn add_switch(
         &self,
         name: &str,
@@ -113,7 +127,7 @@ impl<R: Runtime> Service<R> {
     }
 
     /// [`Service::add_switch`] over `transport` (a simulated switch in memory) instead of
-    /// TCP.
+    /// TCP; cancel-safe too.
     pub async fn add_switch_via(
         &self,
         name: &str,
@@ -183,7 +197,10 @@ impl<R: Runtime> Service<R> {
         Ok(())
     }
 
-    /// Closes every switch's connection.
+    /// Closes every switch's connection, each with a goodbye (at most the request timeout).
+    ///
+    /// Cancel-safe: once polled, every switch is closing, and dropping the future gives up
+    /// only the wait for their goodbyes.
     pub async fn close(&self) {
         let switches: Vec<Switch<R>> = std::mem::take(&mut *self.lock_switches());
         for switch in switches {
@@ -196,6 +213,9 @@ impl<R: Runtime> Service<R> {
     /// Loads `app` under `id` on every switch, all or nothing: if the id is taken, an event
     /// name cannot be sent, or a switch refuses the subscription, nothing is loaded and the
     /// error says why.
+    ///
+    /// Cancel-safe: dropped before it returns, it loads nothing, though the switches it had
+    /// already asked keep the subscription (as after [`Service::unload`]).
     pub async fn load(&self, id: &str, app: App<R>) -> Result<()> {
         self.read_apps()
             .check(id)
@@ -217,7 +237,8 @@ impl<R: Runtime> Service<R> {
             .map_err(|e| Error::Rejected(e.to_string()))
     }
 
-    /// [`Service::load`], and makes it the app for calls no app claimed.
+    /// [`Service::load`], and makes it the app for calls no app claimed. Cancel-safe as
+    /// [`Service::load`] is.
     pub async fn load_default(&self, id: &str, app: App<R>) -> Result<()> {
         self.load(id, app).await?;
         self.write_apps().set_default(id);
@@ -235,6 +256,9 @@ impl<R: Runtime> Service<R> {
     /// `originate` on the switch `switch`, the new call owned by the app `app` (its events
     /// go to that app). The job resolves to the new channel's uuid with
     /// [`Job::channel_uuid`], or to the switch's error.
+    ///
+    /// Returns once the switch accepted the job. Cancel-safe in [`Handle`]'s sense: dropped
+    /// before, the request is cancelled, and the call may still be placed.
     pub async fn originate(
         &self,
         switch: &str,

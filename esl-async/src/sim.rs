@@ -97,7 +97,7 @@ impl Transport for VirtualSwitch {
 impl<R: crate::Runtime> crate::Client<R> {
     /// Connects to the simulated `switch`, in memory and on its virtual clock (feature
     /// `sim`): [`Client::connect_via`](crate::Client::connect_via) with the switch as the
-    /// transport.
+    /// transport. Cancel-safe, as [`Client::connect`](crate::Client::connect).
     pub async fn connect_sim(
         runtime: R,
         switch: &VirtualSwitch,
@@ -122,7 +122,8 @@ impl<R: crate::Runtime> crate::OutboundServer<R> {
 impl<R: crate::Runtime> crate::Service<R> {
     /// Adds the simulated `switch` under `name`, in memory and on its virtual clock
     /// (feature `sim`): [`Service::add_switch_via`](crate::Service::add_switch_via) with the
-    /// switch as the transport.
+    /// switch as the transport. Cancel-safe, as
+    /// [`Service::add_switch`](crate::Service::add_switch).
     pub async fn add_sim_switch(
         &self,
         name: &str,

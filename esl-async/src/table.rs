@@ -8,7 +8,8 @@ use crate::shared::Shared;
 
 /// The channels, calls (legs grouped) and conferences of the switch, kept current from its
 /// events: see [`Handle::track`](crate::Handle::track). Each read is a snapshot; cheap to
-/// clone.
+/// clone. None of its methods waits; its [`changes`](CallTable::changes) stream's receive
+/// methods are cancel-safe (see [`EventStream`]).
 ///
 /// ```no_run
 /// # async fn demo(client: esl_async::Client<impl esl_async::Runtime>) -> esl_async::Result<()> {

@@ -18,6 +18,17 @@ use futures_util::future::BoxFuture;
 use crate::runtime::Runtime;
 
 /// A connection over a [`Transport`].
+///
+/// ```
+/// use futures_util::io::Cursor;
+/// use esl_async::Duplex;
+///
+/// // Anything that reads and writes asynchronously is one. Here, bytes in memory: a switch that
+/// // greets, then ends the connection.
+/// let greeting = b"Content-Type: auth/request\n\n".to_vec();
+/// let conn: Box<dyn Duplex> = Box::new(Cursor::new(greeting));
+/// # drop(conn);
+/// ```
 pub trait Duplex: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Duplex for T {}

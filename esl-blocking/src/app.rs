@@ -20,6 +20,34 @@ pub(crate) type HandlerFn = Arc<dyn Fn(CallEvent) + Send + Sync>;
 
 /// Handlers by event name. Build it with [`App::on`], load it with
 /// [`Service::load`](crate::Service::load). Cheap to clone: clones share the handlers.
+///
+/// ```
+/// # #[cfg(feature = "sim")]
+/// # fn main() -> esl_blocking::Result<()> {
+/// # let switch = esl_blocking::sim::VirtualSwitch::new(Default::default());
+/// use esl_blocking::{App, ClientConfig, Service};
+///
+/// // Answers every call that parks; handlers run on the service's worker threads.
+/// let app = App::new().on("CHANNEL_PARK", |call| {
+///     if let Some(channel) = call.channel() {
+///         let _ = channel.answer();
+///     }
+/// });
+/// let service = Service::new();
+/// service.add_sim_switch("pbx", &switch, ClientConfig::password("ClueCon"))?;
+/// service.load_default("answer", app)?;
+/// let call = switch.inbound_call("1000", "5000", &[]); // a call from the network, parked
+/// # for _ in 0..5000 {
+/// #     if switch.applications(&call).iter().any(|(a, _)| a == "answer") { break; }
+/// #     std::thread::sleep(std::time::Duration::from_millis(1));
+/// # }
+/// assert!(switch.applications(&call).contains(&("answer".into(), String::new())));
+/// service.close();
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "sim"))]
+/// # fn main() {}
+/// ```
 #[derive(Clone, Default)]
 pub struct App {
     pub(crate) handlers: EventHandlers<HandlerFn>,
@@ -58,6 +86,33 @@ impl App {
 }
 
 /// What a handler receives: the event, the switch it came from, and the channel it is about.
+///
+/// ```
+/// # #[cfg(feature = "sim")]
+/// # fn main() -> esl_blocking::Result<()> {
+/// # let switch = esl_blocking::sim::VirtualSwitch::new(Default::default());
+/// use std::sync::mpsc;
+/// use esl_blocking::{App, CallEvent};
+///
+/// let (parked, calls) = mpsc::channel();
+/// let app = App::new().on("CHANNEL_PARK", move |call: CallEvent| {
+///     let to = call.event.header("Caller-Destination-Number").unwrap_or_default().into_owned();
+///     // Commands on the channel go back to the switch the event came from.
+///     if let Some(channel) = call.channel() {
+///         let _ = channel.set_variable("parked_on", &call.switch);
+///     }
+///     let _ = parked.send(to);
+/// });
+/// # let service = esl_blocking::Service::new();
+/// # service.add_sim_switch("pbx", &switch, esl_blocking::ClientConfig::password("ClueCon"))?;
+/// # service.load_default("parked", app)?;
+/// # switch.inbound_call("1000", "5000", &[]);
+/// assert_eq!(calls.recv().unwrap(), "5000");
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "sim"))]
+/// # fn main() {}
+/// ```
 pub struct CallEvent {
     /// The event.
     pub event: Event,

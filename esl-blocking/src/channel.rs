@@ -21,7 +21,7 @@ use crate::handle::Handle;
 /// Commands go to the switch through the connection this channel came from, which is how a
 /// [`Service`](crate::Service) sends each command back to the switch that owns the call.
 /// Dereferences to that connection's [`Handle`]. Cheap to clone; clones may be used from
-/// other threads. Every method blocks the calling thread until its result.
+/// other threads.
 ///
 /// ```no_run
 /// # fn demo(client: esl_blocking::Client) -> esl_blocking::Result<()> {
@@ -34,6 +34,16 @@ use crate::handle::Handle;
 /// channel.hangup(None)
 /// # }
 /// ```
+///
+/// # Waiting
+///
+/// Every method that sends a command blocks the calling thread until its result, as
+/// [`Handle`]'s do (see [waiting](Handle#waiting)): an application waited for
+/// ([`answer`](Channel::answer), [`playback`](Channel::playback), [`bridge`](Channel::bridge),
+/// ...) for at most [`ClientConfig::execute_timeout`](crate::ClientConfig::execute_timeout)
+/// (an hour by default), anything else for at most the request timeout. A wait that times
+/// out does not stop the application: a bridge longer than the execute timeout returns
+/// [`Error::Timeout`](crate::Error::Timeout) while the call goes on.
 #[derive(Clone)]
 pub struct Channel {
     handle: Handle,

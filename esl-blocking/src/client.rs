@@ -35,6 +35,13 @@ const HANDLER_WORKERS: usize = 4;
 /// client.close()?;
 /// # Ok::<(), esl_blocking::Error>(())
 /// ```
+///
+/// # Waiting
+///
+/// The request methods block as [`Handle`]'s do (see [waiting](Handle#waiting)): each for at
+/// most its timeout, and [`Client::close`] from another thread ends their wait.
+/// [`Client::connect`] blocks for at most the connect timeout (name resolution aside), and
+/// [`Client::close`] for at most the request timeout.
 #[derive(Clone)]
 pub struct Client {
     shared: Arc<Conn>,
@@ -59,6 +66,10 @@ impl Client {
     /// the credentials, [`Error::ConnectTimeout`](crate::Error::ConnectTimeout) if it takes
     /// too long (name resolution aside: it uses the system resolver, which has its own
     /// timeouts).
+    ///
+    /// Blocks the calling thread for at most
+    /// [`ClientConfig::connect_timeout`](crate::ClientConfig::connect_timeout) (and the name
+    /// resolution), and cannot be interrupted.
     pub fn connect(addr: impl Into<Address>, config: ClientConfig) -> Result<Client> {
         Client::start(Medium::Tcp, addr.into().as_str(), config)
     }
@@ -106,6 +117,8 @@ impl Client {
     /// [`Error::ConnectionClosed`](crate::Error::ConnectionClosed); every event stream ends;
     /// no reconnect follows, whatever the socket does meanwhile. While the client is
     /// reconnecting there is nobody to say goodbye to: it just stops.
+    ///
+    /// Blocks the calling thread for at most the request timeout.
     pub fn close(self) -> Result<()> {
         let conn = self.handle.shared.clone();
         conn.close();

@@ -21,8 +21,44 @@ const BATCH: usize = 256;
 /// when it is full, and [`EventStream::dropped`] for how many events that cost.
 ///
 /// Each [`events`](crate::Handle::events) call makes a new, independent stream; dropping it
-/// unsubscribes it. As an [`Iterator`] it blocks for each item and ends when the connection
-/// has closed for good and the stream is drained.
+/// closes it (the connection's subscriptions stay). As an [`Iterator`] it blocks for each
+/// item and ends when the connection has closed for good and the stream is drained.
+///
+/// ```
+/// # #[cfg(feature = "sim")]
+/// # fn main() -> esl_blocking::Result<()> {
+/// # let switch = esl_blocking::sim::VirtualSwitch::new(Default::default());
+/// # let client =
+/// #     esl_blocking::sim::connect(&switch, esl_blocking::ClientConfig::password("ClueCon"))?;
+/// use esl_blocking::{EventFormat, Gap, Incoming};
+///
+/// // Opened before the subscription, so that no event is missed.
+/// let mut events = client.events();
+/// client.subscribe(EventFormat::Plain, &["CHANNEL_ANSWER"])?;
+/// let uuid = client.originate("loopback/park", "&park")?;
+/// for item in events.by_ref() {
+///     match item {
+///         Incoming::Event(event) if event.unique_id().as_deref() == Some(&uuid) => break,
+///         Incoming::Gap(Gap::Lost(n)) => eprintln!("{n} events dropped"),
+///         _ => {}
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "sim"))]
+/// # fn main() {}
+/// ```
+///
+/// # Waiting
+///
+/// [`recv`](EventStream::recv), [`next_event`](EventStream::next_event) and the
+/// [`Iterator`] block with no timeout: until an item comes, or until the stream ends, which
+/// is when the connection has closed for good ([`Client::close`](crate::Client::close) from
+/// another thread, the last clone of the client dropped, or the connection lost with no
+/// [`Reconnect`](crate::Reconnect) policy); with a policy, the stream lives on through
+/// reconnections. [`recv_timeout`](EventStream::recv_timeout) waits at most its timeout,
+/// and [`try_recv`](EventStream::try_recv) not at all. An item is only taken from the stream
+/// when it is returned.
 pub struct EventStream {
     conn: Arc<Conn>,
     id: StreamId,
@@ -64,7 +100,10 @@ impl EventStream {
         self.wait(None).ok()
     }
 
-    /// The next item, blocking at most `timeout`.
+    /// The next item, blocking at most `timeout`: [`RecvTimeoutError::Timeout`] when nothing
+    /// came in time, [`RecvTimeoutError::Disconnected`] once the stream has ended. The timeout
+    /// runs on the system's clock, over a transport too: a simulated switch's virtual time
+    /// does not move it.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Incoming, RecvTimeoutError> {
         self.wait(signal::deadline(timeout))
     }

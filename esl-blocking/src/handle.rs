@@ -17,8 +17,11 @@ pub use esl_proto::apps::HandlerId;
 /// `shared`.
 macro_rules! connection_methods {
     () => {
-        /// Sends `command`, expecting `expect`, and awaits its result: the reply, the api
+        /// Sends `command`, expecting `expect`, and waits for its result: the reply, the api
         /// output, a job's `BACKGROUND_JOB` or an execute's `CHANNEL_EXECUTE_COMPLETE`.
+        ///
+        /// Blocks for at most `timeout`, or else the timeout the command's kind calls for
+        /// (see [waiting](Self#waiting)).
         pub fn request(
             &self,
             command: esl_proto::Command,
@@ -31,6 +34,9 @@ macro_rules! connection_methods {
 
         /// `bgapi <command>` with a fresh `Job-UUID`: returns once the switch accepted it, with
         /// a [`Job`](crate::Job) that resolves to the command's output.
+        ///
+        /// Blocks until the switch accepted it, for at most the request timeout (see
+        /// [waiting](Self#waiting)); the job it returns is cancelled when dropped.
         pub fn bgapi(&self, command: &str) -> esl_proto::client::Result<$crate::Job> {
             let (id, uuid, waiter) = self
                 .shared
@@ -85,9 +91,43 @@ pub(crate) use connection_methods;
 
 /// The request API of one connection: what [`Client`](crate::Client) and
 /// [`Session`](crate::Session) share. Cheap to clone; clones share the connection, and
-/// every method may be called from any number of threads at once. Each method blocks the
-/// calling thread until its result, which the engine guarantees within the request's
-/// timeout.
+/// every method may be called from any number of threads at once.
+///
+/// ```
+/// # #[cfg(feature = "sim")]
+/// # fn main() -> esl_blocking::Result<()> {
+/// # let switch = esl_blocking::sim::VirtualSwitch::new(Default::default());
+/// # let client =
+/// #     esl_blocking::sim::connect(&switch, esl_blocking::ClientConfig::password("ClueCon"))?;
+/// use esl_blocking::Handle;
+///
+/// /// Takes a client's connection and an outbound session's alike.
+/// fn uptime(handle: &Handle) -> esl_blocking::Result<String> {
+///     let status = handle.api("status")?;
+///     Ok(status.lines().next().unwrap_or_default().to_owned())
+/// }
+///
+/// let handle = client.handle().clone();
+/// let uptime = std::thread::spawn(move || uptime(&handle)).join().unwrap()?;
+/// assert!(uptime.starts_with("UP "));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "sim"))]
+/// # fn main() {}
+/// ```
+///
+/// # Waiting
+///
+/// Each method that waits blocks the calling thread until its result, for at most its
+/// timeout: the one given (`send_timeout`, [`Job::wait_timeout`]), or else
+/// [`ClientConfig`](crate::ClientConfig)'s for the command's kind (request, job or execute
+/// timeout). On timeout it returns [`Error::Timeout`](crate::Error::Timeout) and the request
+/// is cancelled: its late reply is discarded, never given to another request, but the
+/// command may still have run on the switch. The waiting thread cannot interrupt the wait;
+/// another thread ends it by closing the connection ([`Client::close`](crate::Client::close),
+/// [`Session::close`](crate::Session::close)): a request still waiting when the connection
+/// ends fails with [`Error::ConnectionClosed`](crate::Error::ConnectionClosed), as it does
+/// when the connection is lost.
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Conn>,
@@ -111,7 +151,35 @@ impl Handle {
 
 /// A `bgapi` job under way: [`Job::wait`] for the command's output.
 ///
-/// Dropping an unfinished job cancels it: the connection stops waiting for its result.
+/// Dropping an unfinished job cancels it: the connection stops waiting for its result (the
+/// command still runs on the switch).
+///
+/// ```
+/// # #[cfg(feature = "sim")]
+/// # fn main() -> esl_blocking::Result<()> {
+/// # let switch = esl_blocking::sim::VirtualSwitch::new(Default::default());
+/// # let client =
+/// #     esl_blocking::sim::connect(&switch, esl_blocking::ClientConfig::password("ClueCon"))?;
+/// // Returns once the switch accepted the command; it runs in the background.
+/// let job = client.bgapi("status")?;
+/// println!("job {}", job.uuid());
+/// // Blocks for its output, within the job timeout.
+/// let output = job.wait()?;
+/// assert!(output.contains("is ready"));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "sim"))]
+/// # fn main() {}
+/// ```
+///
+/// # Waiting
+///
+/// Each method consumes the job and blocks until its result, for at most the job timeout
+/// ([`ClientConfig::job_timeout`](crate::ClientConfig::job_timeout)) or the one given
+/// ([`Job::event_within`], [`Job::wait_timeout`]). On timeout it returns
+/// [`Error::Timeout`] and the job is cancelled: its result, if it comes later, is
+/// discarded. Only the end of the connection (closed from another thread, or lost) ends the
+/// wait sooner, with [`Error::ConnectionClosed`].
 pub struct Job {
     pub(crate) shared: Arc<Conn>,
     pub(crate) uuid: String,

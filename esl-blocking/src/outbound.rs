@@ -34,6 +34,36 @@ use crate::signal::Signal;
 use crate::transport::{Medium, Transport};
 
 /// Listens for the switch's outbound connections.
+///
+/// ```
+/// # #[cfg(feature = "sim")]
+/// # fn main() -> esl_blocking::Result<()> {
+/// # let switch = esl_blocking::sim::VirtualSwitch::new(Default::default());
+/// use esl_blocking::{OutboundServer, ServerConfig};
+///
+/// // `esl_blocking::listen("0.0.0.0:8084", ServerConfig::default())?` for a switch on the
+/// // network; here the simulated one's `socket` application, in memory (feature `sim`).
+/// let server = OutboundServer::bind_sim(&switch, ServerConfig::default())?;
+/// let stop = server.shutdown_handle();
+/// // `run` accepts calls on its thread until it is shut down.
+/// let running = std::thread::spawn(move || {
+///     server.run(|session| {
+///         let _ = session.answer();
+///         let _ = session.hangup(None);
+///     })
+/// });
+/// # use esl_blocking::sim::{InboundCall, Route};
+/// # let call = switch.call(&InboundCall::new("1000", "5000").route(Route::Socket));
+/// # while stop.handled_calls() == 0 { std::thread::sleep(std::time::Duration::from_millis(1)); }
+/// // No new calls; `run` returns once the calls under way have ended.
+/// stop.shutdown();
+/// running.join().expect("the server's thread")?;
+/// # assert!(switch.applications(&call).contains(&("answer".into(), String::new())));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "sim"))]
+/// # fn main() {}
+/// ```
 pub struct OutboundServer {
     reactor: Reactor,
     listener: Listener,
@@ -55,7 +85,22 @@ impl std::fmt::Debug for OutboundServer {
 }
 
 /// Stops an [`OutboundServer`] from another thread: no new calls are accepted, and
-/// [`OutboundServer::run`] returns once the calls under way have ended.
+/// [`OutboundServer::run`] returns once the calls under way have ended. None of its methods
+/// blocks.
+///
+/// ```
+/// use esl_blocking::ServerConfig;
+///
+/// // Port 0 picks a free port: the dialplan then says `socket <addr> async full`.
+/// let server = esl_blocking::listen("127.0.0.1:0", ServerConfig::default())?;
+/// let stop = server.shutdown_handle();
+/// let running = std::thread::spawn(move || server.run(|_session| {}));
+/// // From any thread: a signal handler's, an admin endpoint's.
+/// println!("{} calls under way, {} handled", stop.active_calls(), stop.handled_calls());
+/// stop.shutdown();
+/// running.join().expect("the server's thread")?;
+/// # Ok::<(), esl_blocking::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct ShutdownHandle {
     state: Arc<ServerState>,
@@ -170,6 +215,12 @@ impl OutboundServer {
     /// for each on the worker pool once its session is set up (beyond
     /// [`ServerConfig::max_calls`] under way, a call is refused at once); then stops
     /// listening, waits for the calls under way to end, and returns.
+    ///
+    /// It blocks the calling thread all that time, and only
+    /// [`shutdown`](ShutdownHandle::shutdown) (from another thread, or from a handler) ends
+    /// it. The wait for the calls under way has no timeout: it lasts until each call's
+    /// connection has ended (its handler returned and its session dropped, a detached
+    /// session closed, or the switch closed the socket).
     pub fn run<F>(self, handler: F) -> Result<()>
     where
         F: Fn(Session) + Send + Sync + 'static,
@@ -217,6 +268,42 @@ impl OutboundServer {
 /// [`events`](Handle::events) are the call's events, with the default `myevents`). The
 /// connection closes (with `exit`) when the handler has returned and the session and its
 /// clones are dropped, unless the session was [detached](Session::detach).
+///
+/// Its waiting methods block as [`Handle`]'s do (see [waiting](Handle#waiting)); another
+/// thread ends their wait with [`Session::close`].
+///
+/// ```
+/// # #[cfg(feature = "sim")]
+/// # fn main() -> esl_blocking::Result<()> {
+/// # let switch = esl_blocking::sim::VirtualSwitch::new(Default::default());
+/// use esl_blocking::Session;
+///
+/// fn greet(session: Session) {
+///     let data = session.connect_data();
+///     let caller = data.header("Caller-Caller-ID-Number").unwrap_or_default().into_owned();
+///     let steps = || -> esl_blocking::Result<()> {
+///         session.answer()?;
+///         session.set_variable("greeted", &caller)?;
+///         session.hangup(None)
+///     };
+///     if let Err(error) = steps() {
+///         eprintln!("call {}: {error}", session.uuid());
+///     }
+/// }
+/// # let server = esl_blocking::sim::listen(&switch, Default::default())?;
+/// # let stop = server.shutdown_handle();
+/// # let running = std::thread::spawn(move || server.run(greet));
+/// # use esl_blocking::sim::{InboundCall, Route};
+/// # let call = switch.call(&InboundCall::new("1000", "5000").route(Route::Socket));
+/// # while stop.handled_calls() == 0 { std::thread::sleep(std::time::Duration::from_millis(1)); }
+/// # stop.shutdown();
+/// # running.join().unwrap()?;
+/// # assert!(switch.applications(&call).contains(&("set".into(), "greeted=1000".into())));
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "sim"))]
+/// # fn main() {}
+/// ```
 #[derive(Clone)]
 pub struct Session {
     call: Channel,
@@ -265,7 +352,10 @@ impl Session {
         self.owner.conn.detached.store(true, Ordering::Release);
     }
 
-    /// Ends the call's connection now (with `exit`), even if the session was detached.
+    /// Ends the call's connection now (with `exit`), even if the session was detached. It
+    /// does not block: a request of the session still waiting, on any thread, when the
+    /// connection has ended (at most the request timeout later) fails with
+    /// [`Error::ConnectionClosed`](crate::Error::ConnectionClosed).
     pub fn close(&self) {
         self.owner.conn.close();
     }

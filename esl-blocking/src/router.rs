@@ -19,10 +19,57 @@ use esl_proto::client::Result;
 type RouteFn = Arc<dyn Fn(Channel, RouteMatch) -> Result<Flow> + Send + Sync>;
 
 /// A handler registered with [`Router::handler`], to attach to routes.
+///
+/// ```
+/// use esl_blocking::{Event, Flow, Router};
+///
+/// let mut router = Router::new();
+/// let busy = router.handler(|channel, _| {
+///     channel.respond(486, Some("Busy Here"))?;
+///     Ok(Flow::Stop)
+/// });
+/// // One handler on two routes.
+/// router.route(r"9\d{3}$", busy).expect("a valid pattern");
+/// router.route(r"555", busy).expect("a valid pattern");
+///
+/// let park = Event::builder("CHANNEL_PARK")
+///     .header("Caller-Destination-Number", "5551234")
+///     .build();
+/// assert_eq!(*router.matcher().matches(&park)[0].handler, busy);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HandlerKey(usize);
 
 /// Guards, routes and their handlers; [`Router::into_app`] makes it an [`App`].
+///
+/// ```
+/// # #[cfg(feature = "sim")]
+/// # fn main() -> esl_blocking::Result<()> {
+/// # let switch = esl_blocking::sim::VirtualSwitch::new(Default::default());
+/// use esl_blocking::{ClientConfig, Flow, Router, Service};
+///
+/// let mut router = Router::new();
+/// router.guard("Call-Direction", "inbound");
+/// let busy = router.handler(|channel, _| {
+///     channel.respond(486, Some("Busy Here"))?;
+///     Ok(Flow::Stop)
+/// });
+/// router.route(r"9\d{3}$", busy).expect("a valid pattern");
+/// let service = Service::new();
+/// service.add_sim_switch("pbx", &switch, ClientConfig::password("ClueCon"))?;
+/// service.load_default("router", router.into_app())?;
+/// let call = switch.inbound_call("5551234", "9001", &[]);
+/// # for _ in 0..5000 {
+/// #     if switch.applications(&call).iter().any(|(a, _)| a == "respond") { break; }
+/// #     std::thread::sleep(std::time::Duration::from_millis(1));
+/// # }
+/// assert!(switch.applications(&call).contains(&("respond".into(), "486 Busy Here".into())));
+/// # service.close();
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "sim"))]
+/// # fn main() {}
+/// ```
 pub struct Router {
     matcher: route::Router<HandlerKey>,
     handlers: Vec<RouteFn>,

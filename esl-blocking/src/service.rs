@@ -166,6 +166,9 @@ impl Service {
     /// `config`, the default [`Reconnect`](crate::Reconnect) is used: a service keeps its
     /// switches.
     /// [`Overflow::Backpressure`] is refused (see [the worker pool](Service#the-worker-pool)).
+    ///
+    /// Blocks for the connection (at most the connect timeout) and the subscription of the
+    /// loaded apps (at most the request timeout).
     pub fn add_switch(
         &self,
         name: &str,
@@ -249,8 +252,11 @@ impl Service {
     }
 
     /// Closes every switch's connection and waits for their dispatch threads to end.
-    /// Handlers still running go on (their requests fail with [`Error::Closed`]); the workers
-    /// end once the last clone of the service is dropped.
+    /// Handlers still running go on (a request they were waiting for fails with
+    /// [`Error::ConnectionClosed`], a later one with [`Error::Closed`]); the workers end once
+    /// the last clone of the service is dropped.
+    ///
+    /// Blocks for each switch's goodbye in turn (at most the request timeout each).
     pub fn close(&self) {
         let switches: Vec<Switch> = std::mem::take(&mut *self.lock_switches());
         for switch in switches {
@@ -263,6 +269,9 @@ impl Service {
     /// Loads `app` under `id` on every switch, all or nothing: if the id is taken or is not
     /// one word of letters, digits, `_`, `-` and `.`, an event name cannot be sent, or a
     /// switch refuses the subscription, nothing is loaded and the error says why.
+    ///
+    /// Blocks for one subscription request per switch, in turn (at most the request timeout
+    /// each).
     pub fn load(&self, id: &str, app: App) -> Result<()> {
         self.inner
             .core
@@ -288,7 +297,8 @@ impl Service {
             .map_err(|e| Error::Rejected(e.to_string()))
     }
 
-    /// [`Service::load`], and makes it the app for calls no app claimed.
+    /// [`Service::load`], and makes it the app for calls no app claimed. Blocks as
+    /// [`Service::load`] does.
     pub fn load_default(&self, id: &str, app: App) -> Result<()> {
         self.load(id, app)?;
         self.inner.core.write_apps().set_default(id);
@@ -308,6 +318,9 @@ impl Service {
     /// go to that app): `url` gets `{esl_app=<app>}` merged into its variables. The job
     /// resolves to the new channel's uuid with [`Job::channel_uuid`], or to the switch's
     /// error.
+    ///
+    /// Blocks until the switch accepted the job (at most the request timeout), not until
+    /// the call is up.
     pub fn originate(&self, switch: &str, app: &str, url: &str, target: &str) -> Result<Job> {
         let handle = self
             .switch(switch)

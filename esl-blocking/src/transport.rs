@@ -13,11 +13,41 @@ use std::time::Instant;
 /// A connection over a [`Transport`]: reads and writes never block; they fail with
 /// `WouldBlock` when there is nothing to read or no room to write (the transport then calls
 /// its watcher once there is).
+///
+/// ```
+/// use std::io::{Cursor, Read};
+/// use esl_blocking::Duplex;
+///
+/// // Any `Read + Write + Send + Sync` is one. Here, bytes in memory: a switch that greets, then
+/// // ends the connection (a read of 0 bytes).
+/// let greeting = b"Content-Type: auth/request\n\n".to_vec();
+/// let mut conn: Box<dyn Duplex> = Box::new(Cursor::new(greeting));
+/// let mut read = String::new();
+/// conn.read_to_string(&mut read)?;
+/// assert_eq!(read, "Content-Type: auth/request\n\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub trait Duplex: Read + Write + Send + Sync + 'static {}
 
 impl<T: Read + Write + Send + Sync + 'static> Duplex for T {}
 
-/// Called when something may have changed on a transport.
+/// Called when something may have changed on a transport: what [`Transport::watch`] hands
+/// the transport, for it to call from whichever thread made the change.
+///
+/// ```
+/// use std::sync::{mpsc, Arc, Mutex};
+/// use esl_blocking::Watcher;
+///
+/// // What a transport keeps: the watchers it was given, called after every change.
+/// let watchers: Mutex<Vec<Watcher>> = Mutex::default();
+/// let (woken, wakes) = mpsc::channel();
+/// watchers.lock().unwrap().push(Arc::new(move || {
+///     let _ = woken.send(());
+/// }));
+/// // Bytes arrived on a connection:
+/// watchers.lock().unwrap().iter().for_each(|watcher| watcher());
+/// assert!(wakes.try_recv().is_ok());
+/// ```
 pub type Watcher = Arc<dyn Fn() + Send + Sync>;
 
 /// Where connections come from when they do not come from TCP, and the clock that goes with

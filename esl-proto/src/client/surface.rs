@@ -19,6 +19,8 @@ macro_rules! __handle_api {
     (($($async:tt)*) ($($await:tt)*) $job:ty) => {
         /// Runs one [`Call`]: sends its command and waits for what it expects.
         ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
+        ///
         /// [`Call`]: $crate::client::Call
         pub $($async)* fn call<T>(&self, call: $crate::client::Call<T>) -> $crate::client::Result<T> {
             let result = self.request(call.command.clone(), call.expect, call.timeout)$($await)*;
@@ -29,6 +31,8 @@ macro_rules! __handle_api {
         /// api output, a job's `BACKGROUND_JOB` or an execute's `CHANNEL_EXECUTE_COMPLETE`.
         /// The switch's `-ERR` comes back as `Ok` here; see
         /// [`Response::is_ok`]($crate::Response::is_ok).
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn send_timeout(
             &self,
             command: $crate::Command,
@@ -40,23 +44,31 @@ macro_rules! __handle_api {
         /// [`send_timeout`](Self::send_timeout) with the timeout the command's kind calls
         /// for (`bgapi`: the job timeout; `execute`: the execute timeout; anything else: the
         /// request timeout).
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn send(&self, command: $crate::Command) -> $crate::client::Result<$crate::Response> {
             self.call($crate::client::Call::send(command))$($await)*
         }
 
         /// Sends a command whose reply is `+OK` on success; an `-ERR` is
         /// [`Error::Rejected`]($crate::client::Error::Rejected).
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn command(&self, command: $crate::Command) -> $crate::client::Result<$crate::Reply> {
             self.call($crate::client::Call::command(command))$($await)*
         }
 
         /// `api <command>`: its output. An output starting `-ERR` or `-USAGE` is
         /// [`Error::Rejected`]($crate::client::Error::Rejected).
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn api(&self, command: &str) -> $crate::client::Result<String> {
             self.call($crate::client::Call::api(command))$($await)*
         }
 
         /// `api <command>`, its output as it came.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn api_response(&self, command: &str) -> $crate::client::Result<$crate::ApiResponse> {
             self.call($crate::client::Call::api_response(command))$($await)*
         }
@@ -65,52 +77,74 @@ macro_rules! __handle_api {
         /// switch's cause (`-ERR NO_ANSWER`, ...) as
         /// [`Error::Rejected`]($crate::client::Error::Rejected). `target` is an extension
         /// or `&app(args)`.
+        ///
+        /// Given up on (dropped, or timed out), it may still place the call.
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn originate(&self, url: &str, target: &str) -> $crate::client::Result<String> {
             self.originate_job(url, target)$($await)*?.channel_uuid()$($await)*
         }
 
         /// `originate` as a job; see its `channel_uuid`.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn originate_job(&self, url: &str, target: &str) -> $crate::client::Result<$job> {
             self.bgapi(&format!("originate {url} {target}"))$($await)*
         }
 
         /// `event <format> <names...>`.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn subscribe(&self, format: $crate::EventFormat, events: &[&str]) -> $crate::client::Result<()> {
             self.call($crate::client::Call::subscribe(format, events))$($await)*
         }
 
         /// `event <format> ALL`: every event.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn subscribe_all(&self, format: $crate::EventFormat) -> $crate::client::Result<()> {
             self.call($crate::client::Call::subscribe(format, &["ALL"]))$($await)*
         }
 
         /// `nixevent <names...>`.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn unsubscribe(&self, events: &[&str]) -> $crate::client::Result<()> {
             self.call($crate::client::Call::unsubscribe(events))$($await)*
         }
 
         /// `noevents`.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn unsubscribe_all(&self) -> $crate::client::Result<()> {
             self.call($crate::client::Call::setting($crate::Command::NoEvents))$($await)*
         }
 
         /// `filter <header> <value>`.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn filter(&self, header: &str, value: &str) -> $crate::client::Result<()> {
             self.call($crate::client::Call::filter(header, value))$($await)*
         }
 
         /// `filter delete <header> [<value>]`.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn filter_delete(&self, header: &str, value: Option<&str>) -> $crate::client::Result<()> {
             self.call($crate::client::Call::filter_delete(header, value))$($await)*
         }
 
         /// `log <level>`: log lines then arrive in the event streams.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn log(&self, level: $crate::LogLevel) -> $crate::client::Result<()> {
             self.call($crate::client::Call::log(level))$($await)*
         }
 
         /// Runs `app` on channel `uuid` and waits until it completes (its
         /// `CHANNEL_EXECUTE_COMPLETE`, which is returned).
+        ///
+        /// Given up on (dropped, or timed out), the application still runs.
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn execute(&self, uuid: &str, app: &str, arg: Option<&str>) -> $crate::client::Result<$crate::Event> {
             self.call($crate::client::Call::execute(uuid, app, arg))$($await)*
         }
@@ -237,17 +271,24 @@ macro_rules! __channel_api {
         // ---- applications, waiting for completion ----
 
         /// Runs `app` and waits for its `CHANNEL_EXECUTE_COMPLETE`, which is returned.
+        ///
+        /// Given up on (dropped, or timed out), the application still runs.
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn execute(&self, app: &str, arg: Option<&str>) -> $crate::client::Result<$crate::Event> {
             self.run(self.calls.execute(app, arg))$($await)*
         }
 
         /// `answer`, once answered.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn answer(&self) -> $crate::client::Result<()> {
             self.run(self.calls.answer())$($await)*
         }
 
         /// `hangup <cause>` (`NORMAL_CLEARING` when `None`), once the channel is down; `Ok`
         /// for a channel already gone.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn hangup(&self, cause: Option<&str>) -> $crate::client::Result<()> {
             self.run(self.calls.hangup(cause))$($await)*
         }
@@ -255,22 +296,30 @@ macro_rules! __channel_api {
         /// `bridge <dial string>` until the bridge ends (build the dial string for a
         /// profile, a gateway or a proxy with
         /// [`DialString`]($crate::dptools::DialString)).
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn bridge(&self, dial: impl AsRef<str>) -> $crate::client::Result<$crate::Event> {
             self.run(self.calls.bridge(dial.as_ref()))$($await)*
         }
 
         /// `playback <path>`, once played.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn playback(&self, path: &str) -> $crate::client::Result<$crate::Event> {
             self.run(self.calls.playback(path))$($await)*
         }
 
         /// `set <name>=<value>`, once set.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn set_variable(&self, name: &str, value: &str) -> $crate::client::Result<()> {
             self.run(self.calls.set_variable(name, value))$($await)*
         }
 
         /// Sets several variables with one `multiset`, once set. Values `multiset` cannot
         /// carry (quotes, backslashes, edge spaces) are refused: set those one by one.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn set_variables<I, K, V>(&self, vars: I) -> $crate::client::Result<()>
         where
             I: IntoIterator<Item = (K, V)>,
@@ -282,12 +331,16 @@ macro_rules! __channel_api {
 
         /// `respond <code> [<reason>]`: a SIP response before answer (`407`,
         /// `486 Busy Here`).
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn respond(&self, code: u16, reason: Option<&str>) -> $crate::client::Result<()> {
             self.run(self.calls.respond(code, reason))$($await)*
         }
 
         /// `transfer <extension> [<dialplan> [<context>]]`, once the channel left what it
         /// was doing for the new extension.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn transfer(
             &self,
             extension: &str,
@@ -300,22 +353,30 @@ macro_rules! __channel_api {
         // ---- applications, not waiting ----
 
         /// Queues `app` and returns once the switch accepted it.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn execute_nowait(&self, app: &str, arg: Option<&str>) -> $crate::client::Result<()> {
             self.run(self.calls.execute_nowait(app, arg))$($await)*
         }
 
         /// `park`: returns once the switch accepted it (park lasts until the call moves or
         /// ends).
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn park(&self) -> $crate::client::Result<()> {
             self.run(self.calls.park())$($await)*
         }
 
         /// `bridge` without waiting for the bridge to end.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn bridge_nowait(&self, dial: impl AsRef<str>) -> $crate::client::Result<()> {
             self.run(self.calls.bridge_nowait(dial.as_ref()))$($await)*
         }
 
         /// `playback` without waiting for it to finish.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn playback_nowait(&self, path: &str) -> $crate::client::Result<()> {
             self.run(self.calls.playback_nowait(path))$($await)*
         }
@@ -323,21 +384,29 @@ macro_rules! __channel_api {
         // ---- API commands (by uuid; they work on any connection) ----
 
         /// `uuid_broadcast`: plays `path` (or runs `app::args`) on the channel, to `leg`.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn broadcast(&self, path: &str, leg: Option<$crate::dptools::Leg>) -> $crate::client::Result<String> {
             self.run(self.calls.broadcast(path, leg))$($await)*
         }
 
         /// `uuid_record <uuid> start <path> [<limit>]`.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn record_start(&self, path: &str, limit_secs: Option<u32>) -> $crate::client::Result<String> {
             self.run(self.calls.record_start(path, limit_secs))$($await)*
         }
 
         /// `uuid_record <uuid> stop <path>` (`all` for every recording of the channel).
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn record_stop(&self, path: &str) -> $crate::client::Result<String> {
             self.run(self.calls.record_stop(path))$($await)*
         }
 
         /// `uuid_transfer`: moves this leg, its bridged leg, or both, to `extension`.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn uuid_transfer(
             &self,
             leg: $crate::dptools::TransferLeg,
@@ -349,6 +418,8 @@ macro_rules! __channel_api {
         }
 
         /// The variable's value now (`uuid_getvar`); `None` when unset.
+        ///
+        /// See [waiting](Self#waiting) for cancellation and timeouts.
         pub $($async)* fn get_variable(&self, name: &str) -> $crate::client::Result<Option<String>> {
             self.run(self.calls.get_variable(name))$($await)*
         }
