@@ -180,3 +180,21 @@ fn a_server_admits_calls_up_to_its_limit() {
     assert!(!counters.admit(config.max_calls), "no call once stopping");
     assert_eq!((counters.active(), counters.rejected()), (1, 3));
 }
+
+#[test]
+fn a_session_takes_its_timeouts_from_the_servers_session_config() {
+    let t0 = Instant::now();
+    let session = ClientConfig::password("").connect_timeout(3 * SEC);
+    let config = ServerConfig::default().session(session);
+    let mut engine = TestEngine::outbound(&config, t0);
+    assert_eq!(
+        engine.poll_timeout(),
+        Some(t0 + 3 * SEC),
+        "connect answered in time"
+    );
+    engine.handle_timeout(t0 + 3 * SEC);
+    assert!(matches!(
+        actions(&mut engine).last(),
+        Some(Action::Finished(Err(_)))
+    ));
+}
