@@ -70,7 +70,7 @@ fn a_socket_that_never_opens_fails_at_the_connect_timeout_and_not_before() {
     engine.handle_timeout(t0 + 5 * SEC);
     let out = actions(&mut engine);
     assert!(
-        matches!(&out[..], [Action::Finished(Err(Error::ConnectTimeout(d)))] if *d == 5 * SEC),
+        matches!(&out[..], [Action::Finished(Err(Error::ConnectTimeout { after, .. }))] if *after == 5 * SEC),
         "{out:?}"
     );
 }
@@ -95,7 +95,7 @@ fn a_handshake_has_until_the_connect_timeout() {
             &out[..],
             [
                 Action::Disconnect,
-                Action::Finished(Err(Error::ConnectTimeout(_)))
+                Action::Finished(Err(Error::ConnectTimeout { .. }))
             ]
         ),
         "{out:?}"

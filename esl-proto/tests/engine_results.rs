@@ -79,7 +79,10 @@ fn only_a_lost_connection_says_the_request_may_succeed_on_a_new_one() {
     let not_lost = [
         Error::Rejected("-ERR x".into()),
         Error::Timeout(Duration::from_secs(1)),
-        Error::ConnectTimeout(Duration::from_secs(1)),
+        Error::ConnectTimeout {
+            addr: "127.0.0.1:8021".into(),
+            after: Duration::from_secs(1),
+        },
         Error::Auth("-ERR invalid".into()),
         Error::ChannelGone("u1".into()),
         Error::Closed,

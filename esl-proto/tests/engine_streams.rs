@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use esl_proto::client::{Action, ClientConfig, Engine, Incoming, Overflow};
+use esl_proto::client::{Action, ClientConfig, Engine, Overflow};
 use esl_proto::server::{self};
 use esl_proto::{Event, EventFormat};
 
