@@ -104,6 +104,7 @@ impl<R: Runtime> App<R> {
 /// })
 /// # }
 /// ```
+#[non_exhaustive]
 pub struct CallEvent<R: Runtime> {
     /// The event.
     pub event: Event,

@@ -113,6 +113,7 @@ impl App {
 /// # #[cfg(not(feature = "sim"))]
 /// # fn main() {}
 /// ```
+#[non_exhaustive]
 pub struct CallEvent {
     /// The event.
     pub event: Event,

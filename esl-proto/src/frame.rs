@@ -15,6 +15,7 @@ use crate::Limits;
 
 /// One framed message: its header block (indexed) and its body (empty when it has none).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Frame {
     /// The first line, for a framer of commands (see [`Framer::for_commands`]).
     pub line: Option<Bytes>,

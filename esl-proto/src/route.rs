@@ -303,6 +303,7 @@ impl<H> Match<'_, H> {
 /// A [`Match`] that owns its data, for a handler that runs after the router is borrowed
 /// (as a task or on another thread).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RouteMatch {
     /// The route's index in the order routes were added.
     pub route: usize,

@@ -19,6 +19,7 @@ use crate::Limits;
 
 /// One command as a client sent it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientCommand {
     /// The first line (`api status`).
     pub line: String,

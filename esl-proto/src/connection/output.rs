@@ -77,6 +77,7 @@ pub enum Auth {
 /// assert!(ready.channel.is_none());
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Ready {
     /// The reply that made it ready (`+OK accepted`, or the outbound `connect` reply).
     pub reply: Reply,
