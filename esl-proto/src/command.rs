@@ -267,7 +267,19 @@ pub enum ArgPlacement {
 }
 
 /// `call-command: execute`.
+///
+/// Made with [`Execute::new`], then its fields set: the switch reads more headers than
+/// these (`hold-bleg`, `event-lock-pri`), so a later version may add fields.
+///
+/// ```
+/// use esl_proto::Execute;
+///
+/// let mut playback = Execute::new("playback", Some("ivr/ivr-welcome.wav".into()));
+/// playback.event_lock = true;
+/// assert_eq!(playback.app, "playback");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Execute {
     /// `execute-app-name`
     pub app: String,
@@ -324,7 +336,16 @@ impl Execute {
 }
 
 /// `call-command: unicast` parameters (each defaulted by the switch when absent).
+///
+/// ```
+/// use esl_proto::Unicast;
+///
+/// let mut unicast = Unicast::default();
+/// unicast.remote_port = Some(9000);
+/// assert_eq!(unicast.local_port, None);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Unicast {
     /// `local-ip` (default 127.0.0.1)
     pub local_ip: Option<String>,

@@ -164,14 +164,13 @@ fn command() -> impl Strategy<Value = Command> {
             prop::option::of(token())
         )
             .prop_map(|(ip, port, t)| {
+                let mut unicast = Unicast::default();
+                unicast.local_ip = ip;
+                unicast.local_port = port;
+                unicast.transport = t;
                 Command::SendMsg(SendMsg {
                     uuid: None,
-                    command: CallCommand::Unicast(Unicast {
-                        local_ip: ip,
-                        local_port: port,
-                        transport: t,
-                        ..Unicast::default()
-                    }),
+                    command: CallCommand::Unicast(unicast),
                     headers: vec![],
                 })
             }),
