@@ -53,6 +53,16 @@ pub struct OutboundServer<R: Runtime> {
     state: Arc<ServerState>,
 }
 
+impl<R: Runtime> std::fmt::Debug for OutboundServer<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboundServer")
+            .field("addr", &self.local_addr().ok())
+            .field("max_calls", &self.config.max_calls)
+            .field("active_calls", &self.state.calls.active())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Where the switch's connections come from.
 enum Listening<R: Runtime> {
     Tcp(Arc<R::Listener>),
@@ -109,6 +119,15 @@ impl<R: Runtime> Listening<R> {
 #[derive(Clone)]
 pub struct ShutdownHandle {
     state: Arc<ServerState>,
+}
+
+impl std::fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShutdownHandle")
+            .field("stopping", &self.state.calls.is_stopping())
+            .field("active_calls", &self.active_calls())
+            .finish()
+    }
 }
 
 impl ShutdownHandle {

@@ -103,6 +103,18 @@ pub struct Framer {
     commands: bool,
 }
 
+impl std::fmt::Debug for Framer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Framer")
+            .field("buffered", &self.buf.len())
+            .field("buffer_size", &self.buf_size)
+            .field("spares", &self.spares.len())
+            .field("commands", &self.commands)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Framer {
     /// A framer enforcing `limits`.
     pub fn new(limits: Limits) -> Framer {

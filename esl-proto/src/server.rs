@@ -30,6 +30,7 @@ pub struct ClientCommand {
 }
 
 /// Frames the client-to-switch byte stream into [`ClientCommand`]s.
+#[derive(Debug)]
 pub struct CommandReader {
     framer: Framer,
 }
