@@ -1,6 +1,8 @@
 //! What the unit tests of several modules share: the recorded captures, and random edits of a
 //! valid input (for holding a fast path to its general reader on almost-valid input).
 
+// Compiled only under #[cfg(test)] (declared so in lib.rs): unwraps here are test asserts.
+
 use base64::Engine;
 use bytes::Bytes;
 use proptest::prelude::*;

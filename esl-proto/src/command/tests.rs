@@ -1,5 +1,7 @@
 //! Tests of command encoding and of the refusal of fields that would inject a line.
 
+// Compiled only under #[cfg(test)] (declared so in command.rs): unwraps here are test asserts.
+
 use super::*;
 use crate::CommandError;
 use bytes::BytesMut;

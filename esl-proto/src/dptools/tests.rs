@@ -1,5 +1,7 @@
 //! The dptools commands' wire form and their replies.
 
+// Compiled only under #[cfg(test)] (declared so in dptools.rs): unwraps here are test asserts.
+
 use super::*;
 
 const UUID: &str = "0a83ac5e-9592-4e59-84c7-7064de14660d";

@@ -1,5 +1,7 @@
 //! Tests of the header index and of value decoding.
 
+// Compiled only under #[cfg(test)] (declared so in headers.rs): unwraps here are test asserts.
+
 use super::block::*;
 use super::*;
 use crate::{FrameError, Limits};
