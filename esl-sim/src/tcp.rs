@@ -325,6 +325,51 @@ impl SimSwitch {
         drive(&self.shared, f)
     }
 
+    /// Blocks until `done` holds of the switch, or `timeout` passes: true if it holds.
+    ///
+    /// `done` is asked at once, then again after each change to the switch (a command
+    /// received, a timer fired, a connection opened or ended, a test's
+    /// [`with`](SimSwitch::with)), never on a polling interval: a test waits exactly as long
+    /// as the switch takes to get there, and `timeout` only bounds a hang. `done` runs under
+    /// the switch's lock, so it must not use this `SimSwitch`.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::time::Duration;
+    /// use esl_sim::SimSwitch;
+    ///
+    /// let switch = SimSwitch::start();
+    /// let mut socket = std::net::TcpStream::connect(switch.addr()).unwrap();
+    /// socket.write_all(b"auth ClueCon\n\napi status\n\n").unwrap();
+    /// // Wait for the switch to have read the request, however long that takes.
+    /// let received = switch.wait_until(Duration::from_secs(60), |s| {
+    ///     s.commands().iter().any(|c| c.line() == "api status")
+    /// });
+    /// assert!(received);
+    /// ```
+    pub fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&Switch) -> bool) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut driven = self.shared.lock();
+        loop {
+            if done(&driven.switch) {
+                return true;
+            }
+            let left = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => Duration::MAX,
+            };
+            if left.is_zero() {
+                return false;
+            }
+            driven = self
+                .shared
+                .changed
+                .wait_timeout(driven, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
     /// The address clients connect to.
     pub fn addr(&self) -> SocketAddr {
         self.addr
