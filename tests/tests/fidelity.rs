@@ -370,10 +370,15 @@ fn rewrite(bytes: &[u8], map: &HashMap<String, String>) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Plays `players` together on real time until each is done (or ten seconds pass), then
-/// reads for a moment more: anything extra the simulator says is a difference too.
+/// How long a conversation over TCP may take before it is called a hang. Only a broken
+/// simulator gets near it: every wait ends on the simulator's bytes or its close.
+const HANG: Duration = Duration::from_secs(60);
+
+/// Plays `players` together on real time until each is done, then reads on until the
+/// simulator closes each connection: every recording ends with the switch's goodbye and its
+/// close, so anything extra the simulator says comes before its end, and is a difference too.
 fn play_tcp(switch: &SimSwitch, mut players: Vec<Player>, outbound: Option<&TcpListener>) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + HANG;
     let heartbeat = || switch.heartbeat();
     while Instant::now() < deadline && !players.iter().all(Player::done) {
         if let (Some(listener), Some(waiting)) = (
@@ -391,14 +396,18 @@ fn play_tcp(switch: &SimSwitch, mut players: Vec<Player>, outbound: Option<&TcpL
             player.step(&heartbeat);
         }
     }
-    let settle = Instant::now() + Duration::from_millis(300);
-    while Instant::now() < settle && !players.iter().all(|p| p.closed) {
+    while Instant::now() < deadline && !players.iter().all(|p| p.closed) {
         for player in &mut players {
             player.pump();
         }
     }
     for player in &players {
         player.compare();
+        assert!(
+            player.closed,
+            "{}: the simulator did not close the connection, as the switch did",
+            player.name
+        );
     }
 }
 
