@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 pub(crate) use esl_sim::SimSwitch;
 
-/// How long anything may take before the test calls it a hang.
+/// How long anything may take before the test calls it a hang. Only turns a hang into a
+/// failure: every wait ends on the output or change awaited, never on time passing, so a
+/// working CLI never comes near it.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
 
 const PATH: &str = env!("CARGO_BIN_EXE_esl");
