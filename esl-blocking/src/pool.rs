@@ -34,6 +34,9 @@ struct PoolShared {
     work: Condvar,
     /// Wakes a submitter waiting for room: a job taken, a cancel, the end.
     room: Condvar,
+    /// Tests only: wakes a test waiting for the pool to reach a state.
+    #[cfg(test)]
+    changed: Condvar,
     workers: usize,
     capacity: usize,
 }
@@ -50,6 +53,9 @@ struct PoolState {
     /// The most jobs ever running at once.
     peak: usize,
     closed: bool,
+    /// Tests only: submitters waiting for room.
+    #[cfg(test)]
+    waiting: usize,
 }
 
 /// What the pool is doing, for tests.
@@ -64,6 +70,8 @@ pub(crate) struct PoolLoad {
     pub(crate) queued: usize,
     /// The most jobs ever running at once.
     pub(crate) peak: usize,
+    /// Submitters waiting for room.
+    pub(crate) waiting: usize,
 }
 
 impl Pool {
@@ -75,6 +83,8 @@ impl Pool {
                 state: Mutex::new(PoolState::default()),
                 work: Condvar::new(),
                 room: Condvar::new(),
+                #[cfg(test)]
+                changed: Condvar::new(),
                 workers: workers.max(1),
                 capacity: capacity.max(1),
             }),
@@ -92,7 +102,16 @@ impl Pool {
         let shared = &self.shared;
         let mut st = lock(&shared.state);
         while st.queue.len() >= shared.capacity && !st.closed && !cancel.load(Ordering::Acquire) {
+            #[cfg(test)]
+            {
+                st.waiting += 1;
+                shared.changed.notify_all();
+            }
             st = shared.room.wait(st).unwrap_or_else(|e| e.into_inner());
+            #[cfg(test)]
+            {
+                st.waiting -= 1;
+            }
         }
         if st.closed || cancel.load(Ordering::Acquire) {
             return Err(job);
@@ -154,12 +173,37 @@ impl Pool {
     /// What the pool is doing now.
     #[cfg(test)]
     pub(crate) fn load(&self) -> PoolLoad {
-        let st = lock(&self.shared.state);
+        self.shared.load()
+    }
+}
+
+#[cfg(test)]
+impl PoolShared {
+    fn load(&self) -> PoolLoad {
+        PoolLoad::of(&lock(&self.state))
+    }
+
+    /// Waits until `done` holds of the pool's load, woken when a submitter starts waiting or
+    /// a worker ends (the changes no job can report). Panics after `timeout`, a hang.
+    fn wait_for(&self, what: &str, timeout: std::time::Duration, done: impl Fn(&PoolLoad) -> bool) {
+        let st = lock(&self.state);
+        let (_st, waited) = self
+            .changed
+            .wait_timeout_while(st, timeout, |st| !done(&PoolLoad::of(st)))
+            .unwrap_or_else(|e| e.into_inner());
+        assert!(!waited.timed_out(), "timed out waiting until {what}");
+    }
+}
+
+#[cfg(test)]
+impl PoolLoad {
+    fn of(st: &PoolState) -> PoolLoad {
         PoolLoad {
             workers: st.spawned,
             running: st.running,
             queued: st.queue.len(),
             peak: st.peak,
+            waiting: st.waiting,
         }
     }
 }
@@ -186,6 +230,8 @@ impl PoolShared {
                     }
                     if st.closed {
                         st.spawned -= 1;
+                        #[cfg(test)]
+                        self.changed.notify_all();
                         return;
                     }
                     st.idle += 1;
@@ -199,6 +245,8 @@ impl PoolShared {
                     // work comes.
                     if waited.timed_out() && st.queue.is_empty() {
                         st.spawned -= 1;
+                        #[cfg(test)]
+                        self.changed.notify_all();
                         return;
                     }
                 }
@@ -218,27 +266,30 @@ impl PoolShared {
 mod tests {
     use super::*;
     use std::sync::mpsc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
-    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !done() {
-            assert!(Instant::now() < deadline, "timed out waiting until {what}");
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
+    /// How long a test waits for what must come before it calls it a hang.
+    const WAIT: Duration = Duration::from_secs(60);
 
     /// Queues `job`, which must be taken.
     fn put(pool: &Pool, job: Job) {
         assert!(pool.submit(job, &AtomicBool::new(false)).is_ok(), "queued");
     }
 
-    /// A job that runs until `release` says so.
-    fn held(release: &Arc<Mutex<mpsc::Receiver<()>>>) -> Job {
-        let release = release.clone();
+    /// A job that says it started, then runs until `release` says so.
+    fn held(release: &Arc<Mutex<mpsc::Receiver<()>>>, started: &mpsc::Sender<()>) -> Job {
+        let (release, started) = (release.clone(), started.clone());
         Box::new(move || {
+            let _ = started.send(());
             let _ = lock(&release).recv();
         })
+    }
+
+    /// Waits for `n` jobs to say they started.
+    fn starts(started: &mpsc::Receiver<()>, n: usize) {
+        for _ in 0..n {
+            started.recv_timeout(WAIT).expect("a job started");
+        }
     }
 
     #[test]
@@ -246,49 +297,52 @@ mod tests {
         let pool = Arc::new(Pool::new(2, 3));
         let (tx, rx) = mpsc::channel::<()>();
         let release = Arc::new(Mutex::new(rx));
+        let (started_tx, started) = mpsc::channel();
         let never = AtomicBool::new(false);
         // Two run (one holds the receiver's lock, the other waits for it: both are
         // running), three wait in the queue.
         for _ in 0..5 {
-            assert!(pool.submit(held(&release), &never).is_ok());
+            assert!(pool.submit(held(&release, &started_tx), &never).is_ok());
         }
-        wait_until("two jobs run", || pool.load().running == 2);
+        starts(&started, 2);
         assert_eq!(
             pool.load(),
             PoolLoad {
                 workers: 2,
                 running: 2,
                 queued: 3,
-                peak: 2
+                peak: 2,
+                waiting: 0,
             }
         );
         // The sixth waits for room.
         let (done_tx, done_rx) = mpsc::channel();
         let submitter = {
             let pool = pool.clone();
-            let release = release.clone();
+            let job = held(&release, &started_tx);
             std::thread::spawn(move || {
                 let never = AtomicBool::new(false);
-                let queued = pool.submit(held(&release), &never).is_ok();
+                let queued = pool.submit(job, &never).is_ok();
                 done_tx.send(queued).unwrap();
             })
         };
+        pool.shared
+            .wait_for("the sixth submitter waits", WAIT, |load| load.waiting == 1);
         assert_eq!(
-            done_rx.recv_timeout(Duration::from_millis(100)),
-            Err(mpsc::RecvTimeoutError::Timeout),
+            done_rx.try_recv(),
+            Err(mpsc::TryRecvError::Empty),
             "a full pool makes the submitter wait"
         );
+        assert_eq!(pool.load().queued, 3);
         // One job ends: a worker takes the next, which makes room for the sixth.
         tx.send(()).unwrap();
-        assert_eq!(done_rx.recv_timeout(Duration::from_secs(5)), Ok(true));
+        assert_eq!(done_rx.recv_timeout(WAIT), Ok(true));
         submitter.join().unwrap();
         for _ in 0..5 {
             tx.send(()).unwrap();
         }
-        wait_until("every job ran", || {
-            let load = pool.load();
-            load.running == 0 && load.queued == 0
-        });
+        // Every job ran (the last four started after the first two).
+        starts(&started, 4);
         let load = pool.load();
         assert_eq!(
             (load.workers, load.peak),
@@ -302,15 +356,17 @@ mod tests {
         let pool = Arc::new(Pool::new(1, 1));
         let (tx, rx) = mpsc::channel::<()>();
         let release = Arc::new(Mutex::new(rx));
-        put(&pool, held(&release));
-        wait_until("the first job runs", || pool.load().running == 1);
-        put(&pool, held(&release));
+        let (started_tx, started) = mpsc::channel();
+        put(&pool, held(&release, &started_tx));
+        starts(&started, 1);
+        put(&pool, held(&release, &started_tx));
         let cancel = Arc::new(AtomicBool::new(false));
         let submitter = {
             let (pool, cancel) = (pool.clone(), cancel.clone());
             std::thread::spawn(move || pool.submit(Box::new(|| {}), &cancel).is_err())
         };
-        std::thread::sleep(Duration::from_millis(50));
+        pool.shared
+            .wait_for("the submitter waits", WAIT, |load| load.waiting == 1);
         assert!(!submitter.is_finished());
         cancel.store(true, Ordering::Release);
         pool.wake();
@@ -325,7 +381,7 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         put(&pool, Box::new(|| panic!("handler bug")));
         put(&pool, Box::new(move || tx.send(7).unwrap()));
-        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(7));
+        assert_eq!(rx.recv_timeout(WAIT), Ok(7));
         assert_eq!(pool.load().workers, 1);
     }
 
@@ -339,11 +395,9 @@ mod tests {
             put(&pool, Box::new(move || tx.send(n).unwrap()));
         }
         drop(pool);
-        let mut got: Vec<i32> = (0..4)
-            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
-            .collect();
+        let mut got: Vec<i32> = (0..4).map(|_| rx.recv_timeout(WAIT).unwrap()).collect();
         got.sort_unstable();
         assert_eq!(got, [0, 1, 2, 3]);
-        wait_until("the workers end", || lock(&shared.state).spawned == 0);
+        shared.wait_for("the workers end", WAIT, |load| load.workers == 0);
     }
 }

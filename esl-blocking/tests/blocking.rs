@@ -4,17 +4,20 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use esl_blocking::esl_proto::server::{self, CommandReader};
 use esl_blocking::esl_proto::{Command, Event, EventFormat, Limits};
 use esl_blocking::{ClientConfig, Error, Gap, Incoming, Reconnect, ServerConfig, Session};
 use esl_sim::{Config, SimSwitch};
 
-const WAIT: Duration = Duration::from_secs(5);
+/// How long a test waits for what must come before it calls it a hang. Every wait ends on
+/// the thing awaited (a reply, an event, a message from a handler, a change the switch
+/// reports), never on time passing; only a broken client waits this long.
+const WAIT: Duration = Duration::from_secs(60);
 
 fn switch() -> SimSwitch {
     SimSwitch::with_config(Config {
@@ -23,18 +26,27 @@ fn switch() -> SimSwitch {
     })
 }
 
+/// Timeouts long enough that no request here times out on a loaded machine unless the test
+/// means it to (those set their own).
 fn config() -> ClientConfig {
     ClientConfig::password("ClueCon")
-        .request_timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
+        .request_timeout(WAIT)
+        .job_timeout(WAIT)
+        .connect_timeout(WAIT)
 }
 
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+/// Waits until `done` holds of the switch, woken by each change the switch makes.
+fn switch_until(switch: &SimSwitch, what: &str, done: impl FnMut(&esl_sim::Switch) -> bool) {
+    assert!(
+        switch.wait_until(WAIT, done),
+        "timed out waiting until {what}"
+    );
+}
+
+/// The next message a handler or the mock switch sends.
+fn received<T>(rx: &mpsc::Receiver<T>, what: &str) -> T {
+    rx.recv_timeout(WAIT)
+        .unwrap_or_else(|e| panic!("{what}: {e:?}"))
 }
 
 /// A switch of our own, for what the simulated one cannot be made to do: it authenticates
@@ -119,7 +131,7 @@ fn background_job(uuid: &str, output: &str) -> Vec<u8> {
 #[test]
 fn many_threads_pipeline_on_one_connection() {
     let switch = switch();
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
     std::thread::scope(|scope| {
         for t in 0..16 {
             let client = client.clone();
@@ -180,17 +192,17 @@ fn a_job_waited_on_with_a_timeout_is_cancelled_and_its_late_result_discarded() {
             }
         }
     });
-    let client = esl_blocking::connect_with(mock.addr(), config()).unwrap();
+    let client = esl_blocking::connect_with(&mock.addr(), config()).unwrap();
     let mut events = client.events();
 
     let job = client.bgapi("status").unwrap();
     assert_eq!(job.uuid().len(), 36);
-    let started = Instant::now();
-    assert!(matches!(
-        job.wait_timeout(Duration::from_millis(100)),
-        Err(Error::Timeout(_))
-    ));
-    assert!(started.elapsed() < Duration::from_secs(2));
+    // The mock holds the result back: the wait's own 100 ms end it, not the configured
+    // job timeout (a minute).
+    match job.wait_timeout(Duration::from_millis(100)) {
+        Err(Error::Timeout(after)) => assert_eq!(after, Duration::from_millis(100)),
+        other => panic!("expected the wait's own timeout, got {other:?}"),
+    }
 
     // A second job still completes, with its own result, even when the first one's late
     // result arrives while it waits.
@@ -207,7 +219,7 @@ fn a_job_waited_on_with_a_timeout_is_cancelled_and_its_late_result_discarded() {
 #[test]
 fn a_dropped_job_is_cancelled_and_the_connection_goes_on() {
     let switch = switch();
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
     drop(client.bgapi("status").unwrap());
     let job = client.originate_job("loopback/park", "&park").unwrap();
     let uuid = job.channel_uuid().unwrap();
@@ -218,10 +230,12 @@ fn a_dropped_job_is_cancelled_and_the_connection_goes_on() {
 #[test]
 fn dropping_the_last_clone_closes_the_connection_and_ends_the_streams() {
     let switch = switch();
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
     let other = client.clone();
     let mut events = client.events();
-    wait_until("the switch sees the client", || switch.connections() == 1);
+    switch_until(&switch, "the switch sees the client", |s| {
+        s.connections() == 1
+    });
     drop(client);
     assert!(other.is_connected(), "a clone keeps it open");
     assert_eq!(other.api("eval alive").unwrap(), "alive");
@@ -230,15 +244,15 @@ fn dropping_the_last_clone_closes_the_connection_and_ends_the_streams() {
         events.recv_timeout(WAIT).unwrap_err(),
         RecvTimeoutError::Disconnected
     );
-    wait_until("the switch lets the client go", || {
-        switch.connections() == 0
+    switch_until(&switch, "the switch lets the client go", |s| {
+        s.connections() == 0
     });
 }
 
 #[test]
 fn requests_after_close_fail_and_events_iterate_until_the_end() {
     let switch = switch();
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
     let handle = client.handle().clone();
     let events = client.events();
     client
@@ -253,8 +267,11 @@ fn requests_after_close_fail_and_events_iterate_until_the_end() {
             })
             .collect::<Vec<_>>()
     });
-    wait_until("both legs were created", || switch.channels().len() == 2);
-    std::thread::sleep(Duration::from_millis(100));
+    // The switch has nothing more to do: a reply now comes after every event it sent.
+    switch_until(&switch, "both legs were created", |s| {
+        s.channels().len() == 2 && s.poll_timeout().is_none()
+    });
+    assert_eq!(client.api("eval marker").unwrap(), "marker");
     client.close().unwrap();
     let created = collector.join().unwrap();
     assert!(created.contains(&uuid), "{created:?}");
@@ -265,24 +282,35 @@ fn requests_after_close_fail_and_events_iterate_until_the_end() {
 #[test]
 fn handlers_can_be_removed_and_a_panicking_one_harms_nothing() {
     let switch = switch();
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
     let count = Arc::new(AtomicUsize::new(0));
+    let (created, creates) = mpsc::channel();
     let counter = count.clone();
     let id = client.on("CHANNEL_CREATE", move |_| {
         counter.fetch_add(1, Ordering::SeqCst);
+        let _ = created.send(());
     });
     client.on("CHANNEL_CREATE", |_| panic!("a handler that panics"));
+    // Handlers run one at a time and in the order the events came: once a heartbeat's
+    // handler ran, every handler of the events before it has run.
+    let (beat, beats) = mpsc::channel();
+    client.on("HEARTBEAT", move |_| {
+        let _ = beat.send(());
+    });
     client
-        .subscribe(EventFormat::Plain, &["CHANNEL_CREATE"])
+        .subscribe(EventFormat::Plain, &["CHANNEL_CREATE", "HEARTBEAT"])
         .unwrap();
     client.originate("loopback/park", "&park").unwrap();
-    wait_until("both creates were handled", || {
-        count.load(Ordering::SeqCst) == 2
-    });
+    received(&creates, "the first create was handled");
+    received(&creates, "the second create was handled");
     client.off(id);
     client.originate("loopback/park", "&park").unwrap();
     assert_eq!(client.api("eval after").unwrap(), "after");
-    std::thread::sleep(Duration::from_millis(100));
+    switch_until(&switch, "the calls are set up", |s| {
+        s.poll_timeout().is_none()
+    });
+    switch.heartbeat();
+    received(&beats, "the heartbeat after the second call's creates");
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }
 
@@ -323,7 +351,7 @@ fn a_session_sets_and_reads_variables_and_knows_its_call() {
             tx.lock().unwrap().send(report).unwrap();
         })
     });
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
     client.originate("loopback/socket", "&park").unwrap();
     let (uuid, destination, direction, has_direction, colour, unset, from_thread) =
         rx.recv_timeout(WAIT).unwrap().unwrap();
@@ -346,37 +374,66 @@ fn calls_beyond_the_limit_are_refused_and_shutdown_waits_for_the_rest() {
     let server = esl_blocking::listen("127.0.0.1:0", ServerConfig::default().max_calls(1)).unwrap();
     let stop = server.shutdown_handle();
     switch.set_socket_target(server.local_addr().unwrap());
+    let (started_tx, started) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel::<()>();
+    let (served_tx, served) = mpsc::channel();
     let (hold_tx, hold_rx) = mpsc::channel::<()>();
-    let hold = Mutex::new(hold_rx);
-    let running = std::thread::spawn(move || {
-        server.run(move |session: Session| {
-            session.answer().unwrap();
-            let _ = hold.lock().unwrap().recv();
+    let calls = Mutex::new((started_tx, go, served_tx, hold_rx));
+    let finished = Arc::new(AtomicBool::new(false));
+    let running = {
+        let finished = finished.clone();
+        std::thread::spawn(move || {
+            let done = finished.clone();
+            let result = server.run(move |session: Session| {
+                let calls = calls.lock().unwrap();
+                session.answer().unwrap();
+                calls.0.send(()).unwrap();
+                // After the shutdown the call is still served: its requests get replies.
+                let _ = calls.1.recv();
+                let _ = calls.2.send(session.set_variable("after_shutdown", "yes"));
+                let _ = calls.3.recv();
+                done.store(true, Ordering::SeqCst);
+            });
+            // Whether the handler had returned when `run` did.
+            (result, finished.load(Ordering::SeqCst))
         })
-    });
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
+    };
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
     client.originate("loopback/socket", "&park").unwrap();
-    wait_until("the first call is under way", || stop.active_calls() == 1);
-    // The second: the server closes it at once, and the switch's socket app fails.
+    received(&started, "the first call is under way");
+    assert_eq!(stop.active_calls(), 1);
+    // The second: the server closes it at once, and the switch's socket app fails, which
+    // clears the call; the server counted it before it closed the socket.
     let _ = client.originate("loopback/socket", "&park");
-    wait_until("the second call was refused", || stop.rejected_calls() == 1);
+    switch_until(&switch, "the second call is cleared", |s| {
+        s.channels().len() == 2
+    });
+    assert_eq!(stop.rejected_calls(), 1);
     stop.shutdown();
-    std::thread::sleep(Duration::from_millis(100));
+    go_tx.send(()).unwrap();
+    received(&served, "the call's request after the shutdown").unwrap();
     assert!(
         !running.is_finished(),
         "shutdown waits for the call under way"
     );
     hold_tx.send(()).unwrap();
-    running.join().unwrap().unwrap();
+    let (result, handler_done) = running.join().unwrap();
+    result.unwrap();
+    assert!(handler_done, "run returned before the call's handler did");
     assert_eq!(stop.handled_calls(), 1);
     assert_eq!(stop.active_calls(), 0);
 }
 
 #[test]
 fn a_switch_that_stops_reading_cannot_hold_a_request_past_its_timeout() {
-    // After auth the switch never reads again, but keeps sending events.
+    // After auth the switch reads the start of one command, never reads again, and keeps
+    // sending events.
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let (began_tx, began) = mpsc::channel();
     let mock = Mock::start(move |mut conn| {
+        let mut start = [0u8; 9];
+        conn.stream.read_exact(&mut start).unwrap();
+        began_tx.send(start).unwrap();
         let mut n = 0;
         while stop_rx.try_recv().is_err() {
             n += 1;
@@ -384,19 +441,22 @@ fn a_switch_that_stops_reading_cannot_hold_a_request_past_its_timeout() {
                 .header("n", n.to_string())
                 .build();
             conn.send(&server::encode_event(&event, EventFormat::Plain));
+            // The switch's pace, not a wait: a heartbeat every 5 ms keeps events coming for
+            // as long as the test runs without flooding the client. The test counts ten.
             std::thread::sleep(Duration::from_millis(5));
         }
     });
     let mut config = config();
     config.request_timeout = Duration::from_millis(300);
-    let client = esl_blocking::connect_with(mock.addr(), config).unwrap();
+    let client = esl_blocking::connect_with(&mock.addr(), config).unwrap();
     let mut events = client.events();
     let huge = "x".repeat(24 * 1024 * 1024);
     let writer = {
         let client = client.clone();
         std::thread::spawn(move || client.api(&format!("eval {huge}")))
     };
-    std::thread::sleep(Duration::from_millis(50));
+    // The huge command is on the wire (the switch read its first bytes), and stuck there.
+    assert_eq!(&received(&began, "the huge command began"), b"api eval ");
     // Another caller, behind the stuck writer, gives up in time as well.
     let other = client.api("status");
     assert!(matches!(other, Err(Error::Timeout(_))), "{other:?}");
@@ -434,7 +494,7 @@ fn reconnecting_gives_up_after_the_last_attempt() {
             .max(Duration::from_millis(20))
             .max_attempts(Some(3)),
     );
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config).unwrap();
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
     drop(switch);
     // No gap marker: it never came back. The stream just ends.
@@ -455,13 +515,14 @@ fn reconnecting_gives_up_after_the_last_attempt() {
 fn closing_while_reconnecting_stops_at_once() {
     let switch = switch();
     let mut config = config();
-    config.request_timeout = Duration::from_secs(30);
+    // An hour: a close that waited for the switch's goodbye would wait this long.
+    config.request_timeout = Duration::from_secs(3600);
     config.reconnect = Some(
         Reconnect::default()
             .initial(Duration::from_millis(10))
             .max(Duration::from_millis(50)),
     );
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config).unwrap();
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
     // Before the request: a reply that came first would leave nothing in flight.
     switch.set_fault(esl_sim::Fault::WithholdReplies);
@@ -469,7 +530,9 @@ fn closing_while_reconnecting_stops_at_once() {
         let client = client.clone();
         std::thread::spawn(move || client.api("status"))
     };
-    std::thread::sleep(Duration::from_millis(50));
+    switch_until(&switch, "the request is in flight", |s| {
+        s.commands().iter().any(|c| c.line() == "api status")
+    });
     drop(switch);
     // The request in flight fails at once; the client keeps trying to come back.
     let result = waiting.join().unwrap();
@@ -477,14 +540,22 @@ fn closing_while_reconnecting_stops_at_once() {
         matches!(result, Err(Error::ConnectionClosed(_))),
         "{result:?}"
     );
-    wait_until("the client noticed", || !client.is_connected());
-    let started = Instant::now();
-    client.close().unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    loop {
+        match events.recv_timeout(WAIT) {
+            Ok(Incoming::Gap(Gap::Disconnected)) => break,
+            Ok(_) => continue,
+            Err(e) => panic!("the client did not notice the loss: {e:?}"),
+        }
+    }
+    assert!(!client.is_connected());
+    // Nothing to wait for: not the goodbye (an hour), nor the next attempt.
+    let (closed_tx, closed) = mpsc::channel();
+    let closer = {
+        let client = client.clone();
+        std::thread::spawn(move || closed_tx.send(client.close()).unwrap())
+    };
+    received(&closed, "close returned").unwrap();
+    closer.join().unwrap();
     loop {
         match events.recv_timeout(WAIT) {
             Ok(Incoming::Gap(Gap::Reconnected)) => panic!("reconnected to nothing"),
@@ -503,15 +574,19 @@ fn dropping_a_full_backpressure_stream_lets_reading_go_on() {
     let mut config = config();
     config.event_capacity = 2;
     config.overflow = esl_blocking::Overflow::Backpressure;
-    config.request_timeout = Duration::from_secs(1);
-    let client = esl_blocking::connect_with(switch.addr().to_string(), config).unwrap();
+    let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
     let events = client.events();
     client.subscribe(EventFormat::Plain, &["ALL"]).unwrap();
     // Each api adds an API event: the stream fills, and reading stops behind it.
-    // (A reply read together with an earlier event still gets through, so try a few.)
+    // (A reply read together with an earlier event still gets through, so try a few.) A
+    // reply held behind the full stream never comes: the short timeout is the only way out.
     let mut timed_out = false;
     for i in 0..10 {
-        if matches!(client.api(&format!("eval fill{i}")), Err(Error::Timeout(_))) {
+        let fill = Command::api(format!("eval fill{i}"));
+        if matches!(
+            client.send_timeout(fill, Duration::from_millis(200)),
+            Err(Error::Timeout(_))
+        ) {
             timed_out = true;
             break;
         }
@@ -525,7 +600,7 @@ fn dropping_a_full_backpressure_stream_lets_reading_go_on() {
 /// not touch the request that has its id on the new one.
 #[test]
 fn a_job_of_the_lost_connection_dropped_after_reconnecting_harms_no_new_request() {
-    fn serve(stream: TcpStream, first: bool) {
+    fn serve(stream: TcpStream, first: bool, steps: &mpsc::Receiver<()>, slow: &mpsc::Sender<()>) {
         let mut conn = MockConn {
             stream,
             reader: CommandReader::new(Limits::default()),
@@ -537,14 +612,17 @@ fn a_job_of_the_lost_connection_dropped_after_reconnecting_harms_no_new_request(
                 Command::Bgapi { job_uuid, .. } => {
                     conn.send(&server::encode_bgapi_reply(&job_uuid.unwrap()));
                     if first {
-                        // The connection dies with the job under way.
-                        std::thread::sleep(Duration::from_millis(100));
+                        // The connection dies with the job under way, once the client has
+                        // its job.
+                        steps.recv().unwrap();
                         return;
                     }
                 }
                 Command::Api { command } => {
                     if command == "eval slow" {
-                        std::thread::sleep(Duration::from_millis(300));
+                        // In flight until the test has dropped the old job.
+                        slow.send(()).unwrap();
+                        steps.recv().unwrap();
                     }
                     conn.send(&server::encode_api_response(command.as_bytes()));
                 }
@@ -555,9 +633,11 @@ fn a_job_of_the_lost_connection_dropped_after_reconnecting_harms_no_new_request(
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
+    let (step, steps) = mpsc::channel();
+    let (slow_tx, slow_seen) = mpsc::channel();
     let switch = std::thread::spawn(move || {
-        serve(listener.accept().unwrap().0, true);
-        serve(listener.accept().unwrap().0, false);
+        serve(listener.accept().unwrap().0, true, &steps, &slow_tx);
+        serve(listener.accept().unwrap().0, false, &steps, &slow_tx);
     });
     let mut config = config();
     config.reconnect = Some(Reconnect::default().initial(Duration::from_millis(10)));
@@ -565,6 +645,7 @@ fn a_job_of_the_lost_connection_dropped_after_reconnecting_harms_no_new_request(
     let mut events = client.events();
     // bgapi takes ids 2 and 3 (its own, then the BACKGROUND_JOB subscription).
     let job = client.bgapi("status").unwrap();
+    step.send(()).unwrap();
     loop {
         match events.recv_timeout(WAIT) {
             Ok(Incoming::Gap(Gap::Reconnected)) => break,
@@ -572,14 +653,15 @@ fn a_job_of_the_lost_connection_dropped_after_reconnecting_harms_no_new_request(
             Err(e) => panic!("no reconnection: {e:?}"),
         }
     }
-    wait_until("the new connection is up", || client.is_connected());
+    assert!(client.is_connected(), "the new connection is up");
     // The first request on the new connection has id 2, the job's id on the old one.
     let slow = {
         let client = client.clone();
         std::thread::spawn(move || client.api("eval slow"))
     };
-    std::thread::sleep(Duration::from_millis(100));
+    received(&slow_seen, "the slow request reached the switch");
     drop(job);
+    step.send(()).unwrap();
     assert_eq!(slow.join().unwrap().unwrap(), "eval slow");
     client.close().unwrap();
     switch.join().unwrap();

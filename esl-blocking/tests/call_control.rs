@@ -4,15 +4,17 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use esl_blocking::esl_proto::dptools::{Leg, TransferLeg};
 use esl_blocking::esl_proto::EventFormat;
 use esl_blocking::{App, Channel, ClientConfig, Error, Incoming, Overflow, Service};
 use esl_sim::{Config, SimSwitch};
 
-const WAIT: Duration = Duration::from_secs(10);
+/// How long a test waits for what must come before it calls it a hang. Every wait ends on
+/// the thing awaited, never on time passing.
+const WAIT: Duration = Duration::from_secs(60);
 
 fn switch() -> SimSwitch {
     SimSwitch::with_config(Config {
@@ -23,23 +25,29 @@ fn switch() -> SimSwitch {
 
 fn config() -> ClientConfig {
     ClientConfig::password("ClueCon")
-        .request_timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
+        .request_timeout(WAIT)
+        .connect_timeout(WAIT)
 }
 
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+/// Waits until `done` holds of the switch, woken by each change the switch makes.
+fn switch_until(switch: &SimSwitch, what: &str, done: impl FnMut(&esl_sim::Switch) -> bool) {
+    assert!(
+        switch.wait_until(WAIT, done),
+        "timed out waiting until {what}"
+    );
 }
 
 fn ran(switch: &SimSwitch, uuid: &str, app: &str, arg: &str) -> bool {
-    switch
-        .applications(uuid)
-        .iter()
-        .any(|(a, g)| a == app && g == arg)
+    ran_on(&switch.with(|s| s.applications(uuid)), app, arg)
+}
+
+fn ran_on(applications: &[(String, String)], app: &str, arg: &str) -> bool {
+    applications.iter().any(|(a, g)| a == app && g == arg)
+}
+
+/// Waits until the channel `uuid` ran `app` with `arg`.
+fn until_ran(switch: &SimSwitch, what: &str, uuid: &str, app: &str, arg: &str) {
+    switch_until(switch, what, |s| ran_on(&s.applications(uuid), app, arg));
 }
 
 #[test]
@@ -51,7 +59,7 @@ fn the_session_api_extras_reach_the_switch_as_dptools_commands() {
         .subscribe(EventFormat::Plain, &["RECORD_START", "RECORD_STOP"])
         .unwrap();
     let uuid = switch.inbound_call("1000", "5000", &[]);
-    wait_until("the call parks", || ran(&switch, &uuid, "park", ""));
+    until_ran(&switch, "the call parks", &uuid, "park", "");
     let channel = Channel::new(client.handle().clone(), uuid.as_str());
     assert_eq!(channel.uuid(), uuid);
     assert_eq!(channel.header("Unique-ID").as_deref(), Some(uuid.as_str()));
@@ -100,10 +108,8 @@ fn the_session_api_extras_reach_the_switch_as_dptools_commands() {
         .starts_with("+OK"));
     assert!(channel.record_stop(path).unwrap().starts_with("+OK"));
     let mut seen = Vec::new();
-    let deadline = Instant::now() + WAIT;
     while seen.len() < 2 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match events.recv_timeout(left).expect("the record events") {
+        match events.recv_timeout(WAIT).expect("the record events") {
             Incoming::Event(event) if event.unique_id().as_deref() == Some(uuid.as_str()) => {
                 assert_eq!(event.header("Record-File-Path").as_deref(), Some(path));
                 seen.push(event.name().as_str().to_owned());
@@ -119,9 +125,7 @@ fn the_session_api_extras_reach_the_switch_as_dptools_commands() {
         .broadcast(tone, Some(Leg::A))
         .unwrap()
         .starts_with("+OK"));
-    wait_until("the broadcast plays", || {
-        ran(&switch, &uuid, "playback", tone)
-    });
+    until_ran(&switch, "the broadcast plays", &uuid, "playback", tone);
 
     // transfer waits until the switch took the channel to the new extension.
     channel.transfer("9196", None, None).unwrap();
@@ -141,12 +145,18 @@ fn the_session_api_extras_reach_the_switch_as_dptools_commands() {
         .uuid_transfer(TransferLeg::This, "park", None, None)
         .unwrap()
         .starts_with("+OK"));
-    wait_until("the channel parks again", || {
-        ran(&switch, &uuid, "transfer", "park")
-    });
+    until_ran(
+        &switch,
+        "the channel parks again",
+        &uuid,
+        "transfer",
+        "park",
+    );
 
     channel.hangup(Some("NORMAL_CLEARING")).unwrap();
-    wait_until("the channel is gone", || !switch.channels().contains(&uuid));
+    switch_until(&switch, "the channel is gone", |s| {
+        !s.channels().contains(&uuid)
+    });
     // A gone channel's variables are the switch's error.
     assert!(matches!(
         channel.get_variable("ivr_step"),
@@ -164,28 +174,40 @@ fn no_more_handlers_run_at_once_than_the_pool_has_workers_and_none_is_lost() {
         .unwrap();
     let running = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
-    let answered = Arc::new(Mutex::new(HashSet::new()));
+    // The first two handlers hold their workers until both run: two at once, for sure.
+    let arrived = Arc::new((Mutex::new(0usize), Condvar::new()));
+    let (answered_tx, answered) = mpsc::channel();
     let app = {
-        let (running, peak, answered) = (running.clone(), peak.clone(), answered.clone());
+        let (running, peak, arrived) = (running.clone(), peak.clone(), arrived.clone());
         App::new().on("CHANNEL_PARK", move |call| {
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
             // A handler that takes its time: the others queue, then the dispatch waits.
-            std::thread::sleep(Duration::from_millis(50));
+            let (count, both) = &*arrived;
+            let mut count = count.lock().unwrap();
+            *count += 1;
+            both.notify_all();
+            if *count <= 2 {
+                let (count, waited) = both.wait_timeout_while(count, WAIT, |c| *c < 2).unwrap();
+                drop(count);
+                assert!(!waited.timed_out(), "a second handler never ran alongside");
+            } else {
+                drop(count);
+            }
             let channel = call.channel().unwrap();
             channel.answer().unwrap();
-            answered.lock().unwrap().insert(channel.uuid().to_owned());
             running.fetch_sub(1, Ordering::SeqCst);
+            let _ = answered_tx.send(channel.uuid().to_owned());
         })
     };
     service.load_default("slow", app).unwrap();
     let calls: Vec<String> = (0..8)
         .map(|n| switch.inbound_call("1000", &format!("50{n:02}"), &[]))
         .collect();
-    wait_until("every call is answered", || {
-        answered.lock().unwrap().len() == calls.len()
-    });
-    assert_eq!(*answered.lock().unwrap(), calls.iter().cloned().collect());
+    let answered: HashSet<String> = (0..calls.len())
+        .map(|_| answered.recv_timeout(WAIT).expect("every call is answered"))
+        .collect();
+    assert_eq!(answered, calls.iter().cloned().collect());
     assert_eq!(peak.load(Ordering::SeqCst), 2, "two workers, both used");
     for uuid in &calls {
         assert!(ran(&switch, uuid, "answer", ""), "{uuid} answered");
@@ -212,7 +234,7 @@ fn a_service_refuses_backpressure_and_a_second_switch_of_the_same_name() {
         .is_err());
     assert_eq!(service.switches(), ["fs0"]);
     service.close();
-    wait_until("the connection is gone", || switch.connections() == 0);
+    switch_until(&switch, "the connection is gone", |s| s.connections() == 0);
 }
 
 #[test]

@@ -2,9 +2,8 @@
 //! rest to event handlers and detaches; the handlers run on a worker pool only while an
 //! event is handled, and each call holds one socket and no thread.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use esl_blocking::{ClientConfig, ServerConfig};
 use esl_sim::{Config, SimSwitch};
@@ -12,12 +11,18 @@ use esl_sim::{Config, SimSwitch};
 const CALLS: usize = 24;
 const WORKERS: usize = 2;
 
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+/// How long the test waits for what must come before it calls it a hang. Every wait ends on
+/// the thing awaited, never on time passing.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// `n` messages from handlers.
+fn received<T>(rx: &mpsc::Receiver<T>, n: usize, what: &str) -> Vec<T> {
+    (0..n)
+        .map(|_| {
+            rx.recv_timeout(WAIT)
+                .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+        })
+        .collect()
 }
 
 /// Threads of this process whose name starts with `prefix`.
@@ -40,25 +45,27 @@ fn detached_calls_hold_a_socket_each_and_no_thread() {
         .workers(WORKERS);
     switch.set_socket_target(server.local_addr().unwrap());
     let shutdown = server.shutdown_handle();
-    let set_up = Arc::new(AtomicUsize::new(0));
-    let answered = Arc::new(AtomicUsize::new(0));
-    let (setups, answers) = (set_up.clone(), answered.clone());
+    let (setups, set_up) = mpsc::channel();
+    let (answers, answered) = mpsc::channel();
+    let (ended, run_ended) = mpsc::channel();
     let running = std::thread::spawn(move || {
-        server.run(move |session| {
+        let result = server.run(move |session| {
             let call = session.clone();
             let answers = answers.clone();
             session.on("CHANNEL_ANSWER", move |_| {
-                answers.fetch_add(1, Ordering::SeqCst);
                 // A handler may wait: it holds a worker only while it does.
                 call.hangup(None).unwrap();
+                let _ = answers.send(());
             });
             // The session lingers (it gets the call's last events) until it says `exit`.
             let call = session.clone();
             session.on("CHANNEL_HANGUP_COMPLETE", move |_| call.close());
             session.execute_nowait("answer", None).unwrap();
-            setups.fetch_add(1, Ordering::SeqCst);
+            let _ = setups.send(());
             session.detach();
-        })
+        });
+        let _ = ended.send(());
+        result
     });
     let client =
         esl_blocking::connect_with(switch.addr().to_string(), ClientConfig::password("ClueCon"))
@@ -66,9 +73,7 @@ fn detached_calls_hold_a_socket_each_and_no_thread() {
     for _ in 0..CALLS {
         client.originate("loopback/socket", "&park").unwrap();
     }
-    wait_until("every call is set up", || {
-        set_up.load(Ordering::SeqCst) == CALLS
-    });
+    received(&set_up, CALLS, "every call is set up");
     assert!(
         threads("esl-handler") <= WORKERS,
         "no thread per call: {}",
@@ -79,15 +84,13 @@ fn detached_calls_hold_a_socket_each_and_no_thread() {
         1,
         "the client's; the server's is its caller"
     );
-    wait_until("every call is answered and hung up", || {
-        answered.load(Ordering::SeqCst) == CALLS
-    });
-    // The switch closes each socket after the hang-up and its linger: nothing holds them.
-    wait_until("every call's connection ends", || {
-        shutdown.active_calls() == 0
-    });
-    assert_eq!(shutdown.handled_calls(), CALLS as u64);
+    received(&answered, CALLS, "every call is answered and hung up");
+    // The switch closes each socket after the hang-up and its linger: nothing holds them. A
+    // shutdown stops listening and returns once every call's connection has ended.
     shutdown.shutdown();
+    received(&run_ended, 1, "every call's connection ends");
+    assert_eq!(shutdown.active_calls(), 0);
+    assert_eq!(shutdown.handled_calls(), CALLS as u64);
     running.join().unwrap().unwrap();
     client.close().unwrap();
 }

@@ -229,6 +229,8 @@ pub struct SimSwitch {
     password: String,
     accepting: Arc<AtomicBool>,
     listener: Mutex<Option<TcpListener>>,
+    /// The thread accepting on `listener`: it holds a clone of the socket until it ends.
+    accept: Mutex<Option<JoinHandle<()>>>,
     timer: Option<JoinHandle<()>>,
 }
 
@@ -291,6 +293,7 @@ impl SimSwitch {
             password,
             accepting: Arc::new(AtomicBool::new(true)),
             listener: Mutex::new(None),
+            accept: Mutex::new(None),
             timer: Some(timer),
         };
         // On failure the switch is dropped, which stops the timer thread.
@@ -303,7 +306,7 @@ impl SimSwitch {
         let accepting = self.accepting.clone();
         let accept = listener.try_clone()?;
         *self.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(listener);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sim-accept".into())
             .spawn(move || {
                 for stream in accept.incoming() {
@@ -315,6 +318,7 @@ impl SimSwitch {
                     serve(&shared, conn, stream, |_| {});
                 }
             })?;
+        *self.accept.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
         Ok(())
     }
 
@@ -323,6 +327,51 @@ impl SimSwitch {
     /// held).
     pub fn with<R>(&self, f: impl FnOnce(&mut Switch) -> R) -> R {
         drive(&self.shared, f)
+    }
+
+    /// Blocks until `done` holds of the switch, or `timeout` passes: true if it holds.
+    ///
+    /// `done` is asked at once, then again after each change to the switch (a command
+    /// received, a timer fired, a connection opened or ended, a test's
+    /// [`with`](SimSwitch::with)), never on a polling interval: a test waits exactly as long
+    /// as the switch takes to get there, and `timeout` only bounds a hang. `done` runs under
+    /// the switch's lock, so it must not use this `SimSwitch`.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::time::Duration;
+    /// use esl_sim::SimSwitch;
+    ///
+    /// let switch = SimSwitch::start();
+    /// let mut socket = std::net::TcpStream::connect(switch.addr()).unwrap();
+    /// socket.write_all(b"auth ClueCon\n\napi status\n\n").unwrap();
+    /// // Wait for the switch to have read the request, however long that takes.
+    /// let received = switch.wait_until(Duration::from_secs(60), |s| {
+    ///     s.commands().iter().any(|c| c.line() == "api status")
+    /// });
+    /// assert!(received);
+    /// ```
+    pub fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&Switch) -> bool) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut driven = self.shared.lock();
+        loop {
+            if done(&driven.switch) {
+                return true;
+            }
+            let left = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => Duration::MAX,
+            };
+            if left.is_zero() {
+                return false;
+            }
+            driven = self
+                .shared
+                .changed
+                .wait_timeout(driven, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 
     /// The address clients connect to.
@@ -376,26 +425,27 @@ impl SimSwitch {
             .take()
         {
             // Wake the accept loop so it sees the flag and lets the socket go.
-            let _ = TcpStream::connect(self.addr);
+            let woken = TcpStream::connect(self.addr).is_ok();
             drop(listener);
+            let accept = self.accept.lock().unwrap_or_else(|e| e.into_inner()).take();
+            // The accept thread holds a clone of the socket: once it has ended, the address
+            // is free again for `resume`. (Not woken, it would block for good: leave it.)
+            if let (true, Some(accept)) = (woken, accept) {
+                let _ = accept.join();
+            }
         }
         self.kill_connections();
     }
 
     /// Listens again on the same address after [`SimSwitch::pause`]. Panics if the address
-    /// cannot be had again within two seconds.
+    /// cannot be had (taken by another socket meanwhile).
     pub fn resume(&self) {
-        // The accept thread may still hold the old socket for a moment.
-        for _ in 0..200 {
-            if let Ok(listener) = TcpListener::bind(self.addr) {
-                self.accepting.store(true, Ordering::SeqCst);
-                self.serve(listener)
-                    .expect("serve the simulated switch again");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("could not listen again on {}", self.addr);
+        // `pause` let go of the address before it returned: no retry needed.
+        let listener = TcpListener::bind(self.addr)
+            .unwrap_or_else(|e| panic!("could not listen again on {}: {e}", self.addr));
+        self.accepting.store(true, Ordering::SeqCst);
+        self.serve(listener)
+            .expect("serve the simulated switch again");
     }
 
     /// [`SimSwitch::pause`] then [`SimSwitch::resume`]: every client is disconnected and may

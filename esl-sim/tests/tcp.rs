@@ -170,3 +170,43 @@ fn faults_and_restart_reach_the_socket() {
         Some("+OK accepted")
     );
 }
+
+#[test]
+fn wait_until_looks_again_after_each_change_and_gives_up_at_its_timeout() {
+    let switch = SimSwitch::with_config(Config::default().time_scale(0.01));
+    // Already so: true at once, whatever the timeout.
+    assert!(switch.wait_until(Duration::ZERO, |s| s.connections() == 0));
+    // Never so: false once the timeout passed.
+    assert!(!switch.wait_until(Duration::from_millis(1), |s| s.connections() == 2));
+
+    // A change made by the switch's reader thread: a command read from a client.
+    let mut wire = Wire::connect(&switch);
+    wire.send("auth ClueCon");
+    wire.send("api originate sofia/gateway/gw/5551234 &park");
+    assert!(switch.wait_until(Duration::from_secs(60), |s| {
+        s.commands()
+            .iter()
+            .any(|c| c.line().starts_with("api originate"))
+    }));
+    // A change made by the switch's timer thread: the far end answers after its (scaled)
+    // ring, and the originate's channel is up.
+    switch.with(|s| s.set_default_outcome(Outcome::answer_after(Duration::from_secs(3))));
+    wire.send("api originate sofia/gateway/gw/5550000 &park");
+    assert!(switch.wait_until(Duration::from_secs(60), |s| {
+        s.channels().into_iter().any(|u| {
+            s.channel(&u)
+                .is_some_and(|c| c.answered && c.destination == "5550000")
+        })
+    }));
+    // A change made by another thread through `with`.
+    let uuid = std::thread::scope(|scope| {
+        let caller = scope.spawn(|| switch.inbound_call("1000", "5000", &[]));
+        assert!(switch.wait_until(Duration::from_secs(60), |s| {
+            s.channels()
+                .into_iter()
+                .any(|u| s.channel(&u).is_some_and(|c| c.destination == "5000"))
+        }));
+        caller.join().unwrap()
+    });
+    assert!(switch.channels().contains(&uuid));
+}

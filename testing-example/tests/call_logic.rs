@@ -75,11 +75,17 @@ async fn the_outbound_handler_greets_and_hangs_up() {
     let running = tokio::spawn(server.run(handle_outbound));
     let call = switch.call(&InboundCall::new("5551234", "8000").route(Route::Socket));
     // The greeting plays for its (virtual) length: move the clock until the call is done.
+    // (No wall time passes; a handler that never hangs up fails at a virtual minute.)
     while !switch
         .applications(&call)
         .iter()
         .any(|(app, _)| app == "hangup")
     {
+        assert!(
+            switch.now() < std::time::Duration::from_secs(60),
+            "the call was never hung up: {:?}",
+            switch.applications(&call)
+        );
         switch.advance(std::time::Duration::from_millis(100));
         tokio::task::yield_now().await;
     }

@@ -1,7 +1,5 @@
 //! `esl api`, `esl bgapi`, the console, connection failures and exit codes.
 
-use std::time::Duration;
-
 use esl_sim::{Config, Fault};
 
 use crate::support::{bare, esl, stderr, stdout, SimSwitch};
@@ -183,7 +181,7 @@ fn an_unreachable_address_exits_3_and_names_it() {
 #[test]
 fn a_switch_that_does_not_answer_times_out_with_exit_3() {
     let switch = SimSwitch::start();
-    switch.set_fault(Fault::DelayReplies(Duration::from_secs(30)));
+    switch.set_fault(Fault::WithholdReplies);
     let output = esl(&switch)
         .args(["--timeout", "300ms", "api", "status"])
         .output()

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{esl, eventually, originate, stderr, Running, SimSwitch};
+use crate::support::{esl, originate, stderr, switch_until, Running, SimSwitch};
 
 fn snapshot(switch: &SimSwitch) -> Value {
     let output = esl(switch)
@@ -61,10 +61,15 @@ fn once_lists_the_channels_of_originated_calls_then_none_after_hangup() {
 
     let hupall = esl(&switch).args(["api", "hupall"]).output().unwrap();
     assert_eq!(hupall.status.code(), Some(0));
-    eventually("the hung-up channels leave the snapshot", || {
-        uuids(&snapshot(&switch)).is_empty()
+    switch_until(&switch, "the channels are hung up", |s| {
+        s.channels().is_empty()
     });
-    assert!(snapshot(&switch)["calls"].as_array().unwrap().is_empty());
+    let view = snapshot(&switch);
+    assert!(
+        uuids(&view).is_empty(),
+        "the hung-up channels leave the snapshot: {view}"
+    );
+    assert!(view["calls"].as_array().unwrap().is_empty());
 }
 
 #[test]

@@ -1,11 +1,10 @@
 //! `esl events`: JSON lines, the readable view, filters, and surviving a reconnect.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{esl, originate, stderr, stdout, Running, SimSwitch};
+use crate::support::{esl, originate, stderr, stdout, switch_until, Running, SimSwitch};
 
 const SUBSCRIBED: [&str; 3] = [
     "CHANNEL_CREATE",
@@ -123,23 +122,19 @@ fn the_tail_survives_a_reconnect_and_marks_the_gap() {
     let gap: Value = serde_json::from_str(&gap).unwrap();
     assert_eq!(gap["gap"], "reconnected");
 
-    // The subscription is replayed on the new connection: a call placed once it is in
-    // place shows. Calls placed meanwhile may be missed (that is what the gap says), so
-    // place one until one shows.
-    let mut shown = false;
-    for _ in 0..100 {
-        let after = originate(&switch);
-        while let Some(line) = tail.try_stdout_line(Duration::from_millis(500)) {
-            if line.contains(&after) {
-                shown = true;
-                break;
-            }
-        }
-        if shown {
-            break;
-        }
-    }
-    assert!(shown, "no event after the reconnect");
+    // The subscription is replayed on the new connection: a call placed once the switch has
+    // it shows. (Calls placed before may be missed: that is what the gap says.)
+    switch_until(&switch, "the subscription is replayed", |s| {
+        let subscribed: BTreeSet<_> = s
+            .commands()
+            .iter()
+            .filter(|c| c.line().starts_with("event ") && c.line().contains("CHANNEL_CREATE"))
+            .map(|c| c.conn)
+            .collect();
+        subscribed.len() == 2
+    });
+    let after = originate(&switch);
+    tail.stdout_line("for the call after the reconnect", |l| l.contains(&after));
     tail.interrupt();
     let (status, _, _) = tail.finish();
     assert_eq!(status.code(), Some(0));

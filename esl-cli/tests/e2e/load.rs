@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{esl, eventually, stderr, stdout, Running, SimSwitch};
+use crate::support::{esl, stderr, stdout, switch_until, Running, SimSwitch};
 
 #[test]
 fn two_hundred_calls_at_100_per_second_all_complete_with_percentiles() {
@@ -79,7 +79,7 @@ fn ctrl_c_hangs_up_every_call_it_placed() {
     load.stderr_line("announcing the run", |l| {
         l.contains("calls/s to loopback/9196")
     });
-    eventually("twenty calls up", || switch.channels().len() >= 40);
+    switch_until(&switch, "twenty calls up", |s| s.channels().len() >= 40);
     load.interrupt();
     let (status, out, err) = load.finish();
     assert_eq!(status.code(), Some(130), "{err}");

@@ -1,8 +1,9 @@
 //! End-to-end tests: the `esl` binary against a simulated switch started in the test.
 //!
-//! Nothing here waits by sleeping: each test reads the child's output until the line it
-//! needs appears, or polls the switch's state, with a generous deadline that only bounds a
-//! hang (no assertion is about speed).
+//! Nothing here waits by sleeping or polling: each test reads the child's output until the
+//! line it needs appears, or waits on the switch's own change notifications
+//! (`SimSwitch::wait_until`), with a generous deadline that only bounds a hang (no assertion
+//! is about speed).
 
 mod api;
 mod calls;

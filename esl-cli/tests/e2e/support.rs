@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 pub(crate) use esl_sim::SimSwitch;
 
-/// How long anything may take before the test calls it a hang.
+/// How long anything may take before the test calls it a hang. Only turns a hang into a
+/// failure: every wait ends on the output or change awaited, never on time passing, so a
+/// working CLI never comes near it.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
 
 const PATH: &str = env!("CARGO_BIN_EXE_esl");
@@ -70,13 +72,14 @@ pub(crate) fn originate(switch: &SimSwitch) -> String {
     stdout(&output).trim().to_owned()
 }
 
-/// Polls `check` until it holds, or panics with `what` at the deadline.
-pub(crate) fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < DEADLINE, "never happened: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// Waits until `done` holds of the switch (asked again after each change the switch makes),
+/// or panics with `what` at the deadline.
+pub(crate) fn switch_until(
+    switch: &SimSwitch,
+    what: &str,
+    done: impl FnMut(&esl_sim::Switch) -> bool,
+) {
+    assert!(switch.wait_until(DEADLINE, done), "never happened: {what}");
 }
 
 /// A running `esl`, its output read line by line as it comes.
@@ -130,13 +133,6 @@ impl Running {
         Self::wait_line(&self.stderr, &mut self.seen, what, wanted)
     }
 
-    /// The next standard-output line within `patience`, if one comes.
-    pub(crate) fn try_stdout_line(&mut self, patience: Duration) -> Option<String> {
-        let line = self.stdout.recv_timeout(patience).ok()?;
-        self.seen.push(line.clone());
-        Some(line)
-    }
-
     fn wait_line(
         rx: &mpsc::Receiver<String>,
         seen: &mut Vec<String>,
@@ -168,28 +164,31 @@ impl Running {
     }
 
     /// Waits for the exit; the exit status and the rest of standard output and error.
+    ///
+    /// The end of both pipes is the exit's sign (the child closes them as it exits); only
+    /// then is the child reaped, which no longer waits.
     pub(crate) fn finish(mut self) -> (ExitStatus, String, String) {
         let start = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if start.elapsed() > DEADLINE {
-                let _ = self.child.kill();
-                panic!("esl did not exit; output so far:\n{}", self.seen.join("\n"));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let rest = |rx: &mpsc::Receiver<String>| {
+        let mut rest = |rx: &mpsc::Receiver<String>, seen: &mut Vec<String>| {
             let mut text = String::new();
-            while let Ok(line) = rx.recv_timeout(DEADLINE) {
-                text.push_str(&line);
-                text.push('\n');
+            loop {
+                match rx.recv_timeout(DEADLINE.saturating_sub(start.elapsed())) {
+                    Ok(line) => {
+                        seen.push(line.clone());
+                        text.push_str(&line);
+                        text.push('\n');
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return text,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        let _ = self.child.kill();
+                        panic!("esl did not exit; output so far:\n{}", seen.join("\n"));
+                    }
+                }
             }
-            text
         };
-        let out = rest(&self.stdout);
-        let err = rest(&self.stderr);
+        let out = rest(&self.stdout, &mut self.seen);
+        let err = rest(&self.stderr, &mut self.seen);
+        let status = self.child.wait().unwrap();
         (status, out, err)
     }
 }

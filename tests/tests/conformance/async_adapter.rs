@@ -171,6 +171,10 @@ impl<E: Executor> harness::Client for Client<E> {
             .map(item)
     }
 
+    fn try_next(&self) -> Option<Item> {
+        self.events.lock().unwrap().try_recv().map(item)
+    }
+
     fn dropped(&self) -> u64 {
         self.events.lock().unwrap().dropped()
     }

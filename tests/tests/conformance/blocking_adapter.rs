@@ -105,6 +105,10 @@ impl harness::Client for Client {
         }
     }
 
+    fn try_next(&self) -> Option<Item> {
+        self.events.lock().unwrap().try_recv().map(item)
+    }
+
     fn dropped(&self) -> u64 {
         self.events.lock().unwrap().dropped()
     }

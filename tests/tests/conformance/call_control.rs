@@ -5,8 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 use esl_proto::dptools::DialString;
 use esl_sim::SimSwitch;
@@ -15,7 +14,7 @@ use crate::harness::{
     Adapter, AppSpec, EventScript, Item, RouteScript, RouteSpec, RouterSpec, Settings, TestError,
     TestService,
 };
-use crate::scenarios::{wait_until, WAIT};
+use crate::scenarios::{received, settled, switch_until, WAIT};
 
 /// Which handler ran for which call: (switch, uuid, what).
 type Log = Arc<Mutex<Vec<(String, String, String)>>>;
@@ -153,9 +152,11 @@ pub(crate) fn a_router_routes_calls_on_every_switch_and_survives_one_going_down(
             if expected.is_empty() {
                 continue;
             }
-            wait_until(&format!("the router to handle {uuid}"), || {
-                ran(&switches, owner, uuid).len() > expected.len()
-            });
+            switch_until(
+                &switches[owner],
+                &format!("the router to handle {uuid}"),
+                |s| s.applications(uuid).len() > expected.len(),
+            );
             let apps = ran(&switches, owner, uuid);
             assert_eq!(apps[0].0, "park", "the call parked first");
             let after_park: Vec<(&str, &str)> = apps[1..]
@@ -184,9 +185,10 @@ pub(crate) fn a_router_routes_calls_on_every_switch_and_survives_one_going_down(
     check_switch(2);
     // fs1 comes back: the service reconnects, replays its subscription, and routes again.
     switches[1].resume();
-    wait_until("fs1 to reconnect", || switches[1].connections() == 1);
-    // A reply on the new connection comes after the replayed subscription's.
-    wait_until("fs1 to answer", || service.api("fs1", "status").is_ok());
+    switch_until(&switches[1], "fs1 to reconnect", |s| s.connections() == 1);
+    // A request made while the connection comes up waits for it; its reply comes after the
+    // replayed subscription's.
+    assert!(service.api("fs1", "status").unwrap().contains("is ready"));
     check_switch(1);
     service.close();
 }
@@ -194,20 +196,18 @@ pub(crate) fn a_router_routes_calls_on_every_switch_and_survives_one_going_down(
 pub(crate) fn an_app_owns_the_calls_it_originates(adapter: &dyn Adapter) {
     let service = adapter.service();
     let switches = three_switches(service.as_ref());
-    let ivr_answered: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-    let default_answered = Arc::new(AtomicUsize::new(0));
-    let seen = ivr_answered.clone();
+    let (seen, ivr_answered) = mpsc::channel();
+    let (count, default_answered) = mpsc::channel();
     let ivr: EventScript = Arc::new(move |call| {
         call.set_variables(&[("ivr_step", "greeting"), ("ivr_lang", "en")])
             .unwrap();
-        seen.lock().unwrap().push((call.switch(), call.uuid()));
+        let _ = seen.send((call.switch(), call.uuid()));
     });
     service
         .load("ivr", AppSpec::Events(vec![("CHANNEL_ANSWER", ivr)]), false)
         .unwrap();
-    let count = default_answered.clone();
-    let fallback: EventScript = Arc::new(move |_| {
-        count.fetch_add(1, Ordering::SeqCst);
+    let fallback: EventScript = Arc::new(move |call| {
+        let _ = count.send(call.uuid());
     });
     service
         .load(
@@ -222,32 +222,37 @@ pub(crate) fn an_app_owns_the_calls_it_originates(adapter: &dyn Adapter) {
         .unwrap();
     // Both legs of the loopback call carry the app's variable: both answers are the app's,
     // both on fs2.
-    wait_until("both legs reach the app", || {
-        ivr_answered.lock().unwrap().len() == 2
-    });
-    let answered = ivr_answered.lock().unwrap().clone();
+    let answered = [
+        received(&ivr_answered, "the first leg reaches the app"),
+        received(&ivr_answered, "the second leg reaches the app"),
+    ];
     assert!(
         answered.iter().all(|(switch, _)| switch == "fs2"),
         "{answered:?}"
     );
     assert!(answered.iter().any(|(_, leg)| *leg == uuid), "{answered:?}");
     // Commands went back to fs2, where the call is.
-    wait_until("the variables are set on fs2", || {
-        switches[2].channel_variable(&uuid, "ivr_lang").is_some()
+    switch_until(&switches[2], "the variables are set on fs2", |s| {
+        s.channel_variable(&uuid, "ivr_lang").is_some()
     });
     assert_eq!(
         switches[2].channel_variable(&uuid, "ivr_step").as_deref(),
         Some("greeting")
     );
-    assert_eq!(default_answered.load(Ordering::SeqCst), 0);
+    assert!(
+        default_answered.try_recv().is_err(),
+        "the default app got none"
+    );
     // A call originated without an app goes to the default app only.
-    service
+    let plain = service
         .originate_plain("fs0", "loopback/park", "&park")
         .unwrap();
-    wait_until("the default app gets both legs", || {
-        default_answered.load(Ordering::SeqCst) == 2
-    });
-    assert_eq!(ivr_answered.lock().unwrap().len(), 2);
+    let legs = [
+        received(&default_answered, "the default app gets the first leg"),
+        received(&default_answered, "the default app gets the second leg"),
+    ];
+    assert!(legs.contains(&plain), "{legs:?}");
+    assert!(ivr_answered.try_recv().is_err(), "the app got no more");
     // The originate's error comes back as its result.
     match service.originate("fs1", "ivr", "loopback/nowhere", "&park") {
         Err(TestError::Rejected(cause)) => assert!(cause.contains("NO_ROUTE_DESTINATION")),
@@ -293,14 +298,14 @@ pub(crate) fn loading_an_app_is_all_or_nothing(adapter: &dyn Adapter) {
 
 pub(crate) fn hanging_up_a_channel_already_gone_is_done(adapter: &dyn Adapter) {
     let switch = SimSwitch::start();
-    let outcomes: Arc<Mutex<Vec<Result<(), TestError>>>> = Arc::default();
-    let sink = outcomes.clone();
+    let (sink, outcomes) = mpsc::channel();
+    let sink = Mutex::new(sink);
     let server = adapter.serve(
         Arc::new(move |call| {
             call.answer()?;
             let first = call.hangup();
             let again = call.hangup();
-            sink.lock().unwrap().extend([first, again]);
+            let _ = sink.lock().unwrap().send([first, again]);
             Ok(())
         }),
         10,
@@ -310,10 +315,10 @@ pub(crate) fn hanging_up_a_channel_already_gone_is_done(adapter: &dyn Adapter) {
         .connect(&switch.addr().to_string(), &Settings::default())
         .unwrap();
     client.originate("loopback/socket", "&park").unwrap();
-    wait_until("the call was hung up twice", || {
-        outcomes.lock().unwrap().len() == 2
-    });
-    assert_eq!(*outcomes.lock().unwrap(), [Ok(()), Ok(())]);
+    assert_eq!(
+        received(&outcomes, "the call was hung up twice"),
+        [Ok(()), Ok(())]
+    );
     server.shutdown();
     client.close().unwrap();
 }
@@ -338,7 +343,9 @@ pub(crate) fn close_never_reconnects(adapter: &dyn Adapter) {
         }
     }
     assert_eq!(client.reconnects(), 0);
-    wait_until("the switch saw the client go", || switch.connections() == 0);
+    switch_until(&switch, "the switch saw the client go", |s| {
+        s.connections() == 0
+    });
 }
 
 pub(crate) fn a_reset_connection_reports_the_socket_error(adapter: &dyn Adapter) {
@@ -384,21 +391,27 @@ pub(crate) fn the_call_table_follows_calls_and_is_rebuilt_after_a_reconnect(adap
     // A call up before the table exists: found by listing the channels.
     let before = client.originate("loopback/park", "&park").unwrap();
     let table = client.track();
-    wait_until("the channels already up are listed", || !table.is_stale());
+    // The listing went out when tracking started: a reply to a later request comes after it.
+    client.api("status").unwrap();
+    assert!(!table.is_stale(), "the channels already up are listed");
     assert!(table.channels().contains(&before), "{:?}", table.channels());
 
     // A new call: both legs appear, grouped in one call, and leave when it ends.
+    // Once the switch has nothing more to do, a reply comes after every event it sent.
     let call = client.originate("loopback/park", "&park").unwrap();
-    wait_until("both legs are in one call", || {
-        table.legs_of(&call).len() == 2
-    });
+    settled(&switch);
+    client.api("status").unwrap();
     let legs = table.legs_of(&call);
+    assert_eq!(legs.len(), 2, "both legs are in one call: {legs:?}");
     assert!(legs.iter().all(|leg| table.channels().contains(leg)));
     client.api(&format!("uuid_kill {call}")).unwrap();
-    wait_until("both legs leave", || {
-        let up = table.channels();
-        legs.iter().all(|leg| !up.contains(leg))
-    });
+    settled(&switch);
+    client.api("status").unwrap();
+    let up = table.channels();
+    assert!(
+        legs.iter().all(|leg| !up.contains(leg)),
+        "both legs leave: {up:?}"
+    );
     let mut created = false;
     let mut removed = Vec::new();
     while removed.len() < 2 {
@@ -422,9 +435,6 @@ pub(crate) fn the_call_table_follows_calls_and_is_rebuilt_after_a_reconnect(adap
     switch.pause();
     let missed = switch.inbound_call("1000", "2000", &[]);
     switch.resume();
-    wait_until("the table has the call made while away", || {
-        !table.is_stale() && table.channels().contains(&missed)
-    });
     let mut marked = false;
     loop {
         match table.next_change(WAIT) {
@@ -438,5 +448,8 @@ pub(crate) fn the_call_table_follows_calls_and_is_rebuilt_after_a_reconnect(adap
         marked,
         "a reconnection marker comes before the rebuilt table"
     );
+    // The change came from the rebuilt table, which is whole again.
+    assert!(!table.is_stale());
+    assert!(table.channels().contains(&missed));
     client.close().unwrap();
 }

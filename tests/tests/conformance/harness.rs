@@ -46,7 +46,9 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             password: "ClueCon".into(),
-            request_timeout: Duration::from_secs(10),
+            // Long enough that no request of a scenario times out on a loaded machine: a
+            // request that fails has failed for its own reason, which the scenario names.
+            request_timeout: Duration::from_secs(60),
             reconnect: false,
             event_capacity: 4096,
             overflow: OverflowKind::DropNewest,
@@ -89,6 +91,8 @@ pub(crate) trait Client: Send + Sync {
     fn subscribe(&self, format: EventFormat, events: &[&str]) -> Result<(), TestError>;
     fn filter(&self, header: &str, value: &str) -> Result<(), TestError>;
     fn next(&self, timeout: Duration) -> Option<Item>;
+    /// The next item already in the stream, without waiting.
+    fn try_next(&self) -> Option<Item>;
     fn dropped(&self) -> u64;
     /// Runs every command at once, each from its own task or thread.
     fn concurrent_api(&self, commands: Vec<String>) -> Vec<Result<String, TestError>>;
