@@ -51,10 +51,7 @@ fn run() -> Result<(), String> {
             std::env::var("ESL_PASSWORD").unwrap_or_else(|_| "ClueCon".into()),
         ),
         Err(_) => {
-            let switch = SimSwitch::with_config(Config {
-                time_scale: 0.3,
-                ..Config::default()
-            });
+            let switch = SimSwitch::with_config(Config::default().time_scale(0.3));
             let addr = switch.addr().to_string();
             (Some(switch), addr, "ClueCon".into())
         }

@@ -20,10 +20,7 @@ use esl_sim::{Config, SimSwitch};
 const WAIT: Duration = Duration::from_secs(60);
 
 fn switch() -> SimSwitch {
-    SimSwitch::with_config(Config {
-        time_scale: 0.05,
-        ..Config::default()
-    })
+    SimSwitch::with_config(Config::default().time_scale(0.05))
 }
 
 /// Timeouts long enough that no request here times out on a loaded machine unless the test
@@ -131,7 +128,7 @@ fn background_job(uuid: &str, output: &str) -> Vec<u8> {
 #[test]
 fn many_threads_pipeline_on_one_connection() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     std::thread::scope(|scope| {
         for t in 0..16 {
             let client = client.clone();
@@ -192,7 +189,7 @@ fn a_job_waited_on_with_a_timeout_is_cancelled_and_its_late_result_discarded() {
             }
         }
     });
-    let client = esl_blocking::connect_with(&mock.addr(), config()).unwrap();
+    let client = esl_blocking::connect_with(mock.addr(), config()).unwrap();
     let mut events = client.events();
 
     let job = client.bgapi("status").unwrap();
@@ -219,7 +216,7 @@ fn a_job_waited_on_with_a_timeout_is_cancelled_and_its_late_result_discarded() {
 #[test]
 fn a_dropped_job_is_cancelled_and_the_connection_goes_on() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     drop(client.bgapi("status").unwrap());
     let job = client.originate_job("loopback/park", "&park").unwrap();
     let uuid = job.channel_uuid().unwrap();
@@ -230,7 +227,7 @@ fn a_dropped_job_is_cancelled_and_the_connection_goes_on() {
 #[test]
 fn dropping_the_last_clone_closes_the_connection_and_ends_the_streams() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     let other = client.clone();
     let mut events = client.events();
     switch_until(&switch, "the switch sees the client", |s| {
@@ -252,7 +249,7 @@ fn dropping_the_last_clone_closes_the_connection_and_ends_the_streams() {
 #[test]
 fn requests_after_close_fail_and_events_iterate_until_the_end() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     let handle = client.handle().clone();
     let events = client.events();
     client
@@ -282,7 +279,7 @@ fn requests_after_close_fail_and_events_iterate_until_the_end() {
 #[test]
 fn handlers_can_be_removed_and_a_panicking_one_harms_nothing() {
     let switch = switch();
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     let count = Arc::new(AtomicUsize::new(0));
     let (created, creates) = mpsc::channel();
     let counter = count.clone();
@@ -351,7 +348,7 @@ fn a_session_sets_and_reads_variables_and_knows_its_call() {
             tx.lock().unwrap().send(report).unwrap();
         })
     });
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     client.originate("loopback/socket", "&park").unwrap();
     let (uuid, destination, direction, has_direction, colour, unset, from_thread) =
         rx.recv_timeout(WAIT).unwrap().unwrap();
@@ -398,7 +395,7 @@ fn calls_beyond_the_limit_are_refused_and_shutdown_waits_for_the_rest() {
             (result, finished.load(Ordering::SeqCst))
         })
     };
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config()).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config()).unwrap();
     client.originate("loopback/socket", "&park").unwrap();
     received(&started, "the first call is under way");
     assert_eq!(stop.active_calls(), 1);
@@ -448,7 +445,7 @@ fn a_switch_that_stops_reading_cannot_hold_a_request_past_its_timeout() {
     });
     let mut config = config();
     config.request_timeout = Duration::from_millis(300);
-    let client = esl_blocking::connect_with(&mock.addr(), config).unwrap();
+    let client = esl_blocking::connect_with(mock.addr(), config).unwrap();
     let mut events = client.events();
     let huge = "x".repeat(24 * 1024 * 1024);
     let writer = {
@@ -494,7 +491,7 @@ fn reconnecting_gives_up_after_the_last_attempt() {
             .max(Duration::from_millis(20))
             .max_attempts(Some(3)),
     );
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
     drop(switch);
     // No gap marker: it never came back. The stream just ends.
@@ -522,7 +519,7 @@ fn closing_while_reconnecting_stops_at_once() {
             .initial(Duration::from_millis(10))
             .max(Duration::from_millis(50)),
     );
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config).unwrap();
     let mut events = client.events();
     // Before the request: a reply that came first would leave nothing in flight.
     switch.set_fault(esl_sim::Fault::WithholdReplies);
@@ -574,7 +571,7 @@ fn dropping_a_full_backpressure_stream_lets_reading_go_on() {
     let mut config = config();
     config.event_capacity = 2;
     config.overflow = esl_blocking::Overflow::Backpressure;
-    let client = esl_blocking::connect_with(&switch.addr().to_string(), config).unwrap();
+    let client = esl_blocking::connect_with(switch.addr().to_string(), config).unwrap();
     let events = client.events();
     client.subscribe(EventFormat::Plain, &["ALL"]).unwrap();
     // Each api adds an API event: the stream fills, and reading stops behind it.

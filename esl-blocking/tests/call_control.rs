@@ -17,10 +17,7 @@ use esl_sim::{Config, SimSwitch};
 const WAIT: Duration = Duration::from_secs(60);
 
 fn switch() -> SimSwitch {
-    SimSwitch::with_config(Config {
-        time_scale: 0.05,
-        ..Config::default()
-    })
+    SimSwitch::with_config(Config::default().time_scale(0.05))
 }
 
 fn config() -> ClientConfig {

@@ -36,10 +36,7 @@ fn threads(prefix: &str) -> usize {
 
 #[test]
 fn detached_calls_hold_a_socket_each_and_no_thread() {
-    let switch = SimSwitch::with_config(Config {
-        time_scale: 0.05,
-        ..Config::default()
-    });
+    let switch = SimSwitch::with_config(Config::default().time_scale(0.05));
     let server = esl_blocking::listen("127.0.0.1:0", ServerConfig::default())
         .unwrap()
         .workers(WORKERS);

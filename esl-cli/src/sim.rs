@@ -43,15 +43,17 @@ pub(crate) async fn run(connect: &ConnectArgs, args: SimArgs) -> Result<(), Fail
     if !(args.time_scale > 0.0 && args.time_scale.is_finite()) {
         return Err(Failure::usage("--time-scale must be a positive number"));
     }
-    let switch = SimSwitch::try_with_config(Config {
-        password: connect.switch_password(),
-        port: args.listen.port(),
-        heartbeat: (!args.heartbeat.is_zero()).then_some(args.heartbeat),
-        socket_target: args.socket_target,
-        time_scale: args.time_scale,
-        ..Config::default()
-    })
-    .map_err(|e| {
+    let mut config = Config::default()
+        .password(connect.switch_password())
+        .port(args.listen.port())
+        .time_scale(args.time_scale);
+    if !args.heartbeat.is_zero() {
+        config = config.heartbeat(args.heartbeat);
+    }
+    if let Some(target) = args.socket_target {
+        config = config.socket_target(target);
+    }
+    let switch = SimSwitch::try_with_config(config).map_err(|e| {
         Failure::new(
             failure::REFUSED,
             format!("cannot listen on {}: {e}", args.listen),

@@ -5,21 +5,19 @@ use std::time::{Duration, SystemTime};
 
 /// How the simulated switch is set up.
 ///
-/// Build it with the methods, or with struct update syntax:
+/// Build it with the methods; the fields are public to read, and the struct is
+/// `#[non_exhaustive]` so that a later version can add a setting without breaking anyone.
 ///
 /// ```
 /// use std::time::Duration;
 /// use esl_sim::Config;
 ///
 /// let config = Config::default().seed(7).heartbeat(Duration::from_secs(20));
-/// let same = Config { seed: Some(7), heartbeat: Some(Duration::from_secs(20)), ..Config::default() };
-/// assert_eq!(config.seed, same.seed);
+/// assert_eq!(config.seed, Some(7));
+/// assert_eq!(config.heartbeat, Some(Duration::from_secs(20)));
 /// ```
-///
-/// The fields are public (and the struct is not `#[non_exhaustive]`) because tests across
-/// the workspace build it with `Config { time_scale: 0.05, ..Config::default() }`; new fields
-/// always come with a default, so that form keeps compiling.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// The `event_socket.conf.xml` password. Default `ClueCon`.
     pub password: String,

@@ -62,10 +62,7 @@ async fn run() -> Result<(), String> {
             std::env::var("ESL_OUTBOUND").unwrap_or_else(|_| "127.0.0.1:8084".into()),
         ),
         Err(_) => {
-            let switch = SimSwitch::with_config(Config {
-                time_scale: 0.3,
-                ..Config::default()
-            });
+            let switch = SimSwitch::with_config(Config::default().time_scale(0.3));
             let addr = switch.addr().to_string();
             (Some(switch), addr, "ClueCon".into(), "127.0.0.1:0".into())
         }

@@ -545,10 +545,7 @@ fn play_memory(switch: &VirtualSwitch, mut players: Vec<Player>) {
 /// changes the conversation. A fifth leaves a loaded machine 200 ms of every recorded second
 /// (a twentieth, 50 ms, was lost under load); the in-memory replay checks the timing itself.
 fn tcp_config() -> Config {
-    Config {
-        time_scale: 0.2,
-        ..Config::default()
-    }
+    Config::default().time_scale(0.2)
 }
 
 fn tcp_wire(switch: &SimSwitch) -> Wire {

@@ -136,10 +136,7 @@ fn without_a_password_and_a_terminal_the_default_is_tried_out_loud() {
         stderr(&output)
     );
 
-    let guarded = SimSwitch::with_config(Config {
-        password: "s3cret".into(),
-        ..Config::default()
-    });
+    let guarded = SimSwitch::with_config(Config::default().password("s3cret"));
     let refused = bare()
         .args(["--addr", &guarded.addr().to_string(), "api", "version"])
         .output()

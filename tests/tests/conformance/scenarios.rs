@@ -18,10 +18,7 @@ pub(crate) const WAIT: Duration = Duration::from_secs(60);
 const TONE: &str = "tone_stream://%(200,100,440);loops=2";
 
 fn switch() -> SimSwitch {
-    SimSwitch::with_config(Config {
-        time_scale: 0.05,
-        ..Config::default()
-    })
+    SimSwitch::with_config(Config::default().time_scale(0.05))
 }
 
 fn connect(adapter: &dyn Adapter, switch: &SimSwitch) -> Box<dyn Client> {
