@@ -126,9 +126,10 @@ pub fn job_output(response: Response) -> Result<String> {
 /// ```
 pub fn originated(response: Response) -> Result<String> {
     let text = job_output(response)?;
-    let uuid = text.trim().strip_prefix("+OK ").map(str::trim);
-    match uuid {
-        Some(uuid) if !uuid.is_empty() => Ok(uuid.to_owned()),
-        _ => Err(Error::Rejected(text)),
+    // Trimmed first, the text ends in a character that is not a space, so whatever follows
+    // `+OK ` is never empty.
+    match text.trim().strip_prefix("+OK ") {
+        Some(uuid) => Ok(uuid.trim_start().to_owned()),
+        None => Err(Error::Rejected(text)),
     }
 }
