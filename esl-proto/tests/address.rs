@@ -60,3 +60,28 @@ fn an_originate_gives_the_uuid_after_ok_or_the_refusal_whole() {
         );
     }
 }
+
+#[test]
+fn only_a_switch_never_reached_is_unreachable() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    let refused = Error::Connect {
+        addr: "10.0.0.7:8021".into(),
+        source: Arc::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+    };
+    let slow = Error::ConnectTimeout {
+        addr: "10.0.0.7:8021".into(),
+        after: Duration::from_secs(10),
+    };
+    assert!(refused.is_unreachable() && slow.is_unreachable());
+    assert!(refused.to_string().contains("10.0.0.7:8021"), "{refused}");
+    assert!(slow.to_string().contains("10.0.0.7:8021"), "{slow}");
+    for reached in [
+        Error::Timeout(Duration::from_secs(1)),
+        Error::Auth("-ERR invalid".into()),
+        Error::Closed,
+        Error::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+    ] {
+        assert!(!reached.is_unreachable(), "{reached}");
+    }
+}
