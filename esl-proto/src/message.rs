@@ -218,6 +218,13 @@ impl LogLine {
         LogLine { headers, body }
     }
 
+    /// About how many bytes this line keeps in memory (see [`Event::held_bytes`]).
+    ///
+    /// [`Event::held_bytes`]: crate::Event::held_bytes
+    pub fn held_bytes(&self) -> usize {
+        self.headers.held_bytes() + self.body.len()
+    }
+
     /// `Log-Level` (0 console ... 7 debug).
     pub fn level(&self) -> Option<u8> {
         self.headers.text("Log-Level")?.trim().parse().ok()

@@ -237,6 +237,36 @@ fn a_full_stream_applies_its_policy_and_backpressure_stops_the_reading() {
     }
 }
 
+#[test]
+fn a_stream_is_full_at_its_bytes_as_well_as_its_items() {
+    let t0 = Instant::now();
+    let big = |n: usize| {
+        Event::builder("CUSTOM")
+            .header("n", n.to_string())
+            .header("Variable", "x".repeat(10_000))
+            .build()
+    };
+    let mut engine = ready(config().event_bytes(25_000), t0);
+    let stream = engine.open_stream("consumer");
+    for n in 0..5 {
+        engine.receive(t0, &server::encode_event(&big(n), EventFormat::Plain));
+    }
+    // Below 25,000 bytes a stream takes one more event: the third goes past, the rest are
+    // dropped (the default policy drops the newest).
+    assert_eq!(engine.dropped(stream), 2);
+    let mut items = VecDeque::new();
+    engine.drain(stream, &mut items, 100);
+    assert_eq!(items.len(), 4, "three events and one gap marker: {items:?}");
+    assert!(matches!(items.back(), Some(Incoming::Gap(Gap::Lost(2)))));
+    // Drained, it has room again.
+    engine.receive(t0, &server::encode_event(&big(5), EventFormat::Plain));
+    items.clear();
+    engine.drain(stream, &mut items, 100);
+    assert!(
+        matches!(&items.make_contiguous()[..], [Incoming::Event(e)] if e.header("n").as_deref() == Some("5"))
+    );
+}
+
 fn reconnecting() -> ClientConfig {
     config().reconnect(
         Reconnect::default()

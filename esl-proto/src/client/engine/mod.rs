@@ -176,7 +176,7 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     fn new(config: ClientConfig, role: Role, conn: Connection, link: Link) -> Engine<W, H, S> {
         Engine {
             rng: Rng::new(config.seed),
-            streams: Streams::new(config.event_capacity, config.overflow),
+            streams: Streams::new(config.event_capacity, config.event_bytes, config.overflow),
             config,
             role,
             conn,
@@ -473,7 +473,8 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         self.streams.close(id);
     }
 
-    /// Moves up to `max` queued items of stream `id` into `out`.
+    /// Moves up to `max` queued items of stream `id` into `out`, and no more than
+    /// [`DRAIN_BYTES`](super::DRAIN_BYTES) of them beyond the first.
     pub fn drain(&mut self, id: StreamId, out: &mut VecDeque<Incoming>, max: usize) -> Drained {
         self.streams.drain(id, out, max)
     }
