@@ -194,6 +194,12 @@ impl Framer {
         }
     }
 
+    /// Bytes [`Framer::push`] takes into the current buffer without giving it up for
+    /// another.
+    pub fn room(&self) -> usize {
+        self.buf.capacity() - self.buf.len()
+    }
+
     /// Bytes received and not yet returned in a frame.
     pub fn buffered(&self) -> usize {
         self.buf.len()

@@ -316,6 +316,23 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         }
     }
 
+    /// How many bytes to read next, at most `max` (see [`Connection::read_size`]).
+    pub fn read_size(&self, max: usize) -> usize {
+        self.conn.read_size(max)
+    }
+
+    /// The socket has nothing more to read for now (a read would block): the engine gives
+    /// back the memory it keeps for the next messages and the queues that are empty (see
+    /// [`Connection::release`]), so that an idle connection holds little more than what it
+    /// handed out. Call it each time; it costs nothing when there is nothing to give back.
+    pub fn release(&mut self) {
+        self.conn.release();
+        if self.actions.is_empty() {
+            self.actions = VecDeque::new();
+        }
+        self.streams.release();
+    }
+
     /// The socket failed (a reset, ...): its requests fail with this error.
     pub fn receive_error(&mut self, now: Instant, error: io::Error) {
         if matches!(self.link, Link::Up { .. } | Link::Closing { .. }) {
