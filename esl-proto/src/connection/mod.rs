@@ -421,6 +421,11 @@ impl Connection {
         }
     }
 
+    /// True if [`Connection::poll_transmit`] has bytes to hand out.
+    pub fn has_transmit(&self) -> bool {
+        !self.transmit.is_empty()
+    }
+
     /// Bytes to write to the socket, all that are queued, or `None`.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         (!self.transmit.is_empty()).then(|| self.transmit.split().freeze())

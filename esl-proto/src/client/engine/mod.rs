@@ -524,6 +524,12 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         self.actions.pop_front()
     }
 
+    /// True if [`Engine::poll_transmit`] has bytes to hand out (requests sent since the
+    /// last write).
+    pub fn wants_write(&self) -> bool {
+        self.conn.has_transmit()
+    }
+
     /// Bytes to write to the socket.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.conn.poll_transmit()
