@@ -469,7 +469,15 @@ fn closing_while_reconnecting_stops_at_once() {
         let client = client.clone();
         std::thread::spawn(move || client.api("status"))
     };
-    std::thread::sleep(Duration::from_millis(50));
+    // In flight once the switch has it (a request still held when the switch goes would
+    // wait for the connection to come back instead).
+    wait_until("the switch has the request", || {
+        switch.with(|s| {
+            s.commands()
+                .iter()
+                .any(|c| c.line().starts_with("api status"))
+        })
+    });
     drop(switch);
     // The request in flight fails at once; the client keeps trying to come back.
     let result = waiting.join().unwrap();
