@@ -196,6 +196,17 @@ impl Framer {
 
     /// Bytes [`Framer::push`] takes into the current buffer without giving it up for
     /// another.
+    ///
+    /// ```
+    /// use esl_proto::{Framer, Limits};
+    ///
+    /// let mut framer = Framer::new(Limits::default());
+    /// assert_eq!(framer.room(), 0, "no buffer until something arrives");
+    /// framer.push(b"Content-Type: text/disconnect-notice\n");
+    /// assert!(framer.room() > 0);
+    /// framer.release();
+    /// assert!(framer.room() > 0, "a partial message keeps its buffer");
+    /// ```
     pub fn room(&self) -> usize {
         self.buf.capacity() - self.buf.len()
     }

@@ -40,6 +40,15 @@ pub enum Incoming {
 impl Incoming {
     /// About how many bytes this item keeps in memory: its place in a queue, and an event's
     /// or log line's text and index ([`Event::held_bytes`]). A gap marker holds nothing.
+    ///
+    /// ```
+    /// use esl_proto::client::{Gap, Incoming};
+    /// use esl_proto::Event;
+    ///
+    /// let event = Incoming::Event(Event::builder("CUSTOM").body("x".repeat(1000)).build());
+    /// assert!(event.held_bytes() > 1000);
+    /// assert_eq!(Incoming::Gap(Gap::Lost(3)).held_bytes(), 0);
+    /// ```
     pub fn held_bytes(&self) -> usize {
         let own = match self {
             Incoming::Event(event) => event.held_bytes(),
@@ -208,6 +217,19 @@ impl Backlog {
 
     /// Gives back the queue's memory if it is empty (a burst can leave room for thousands
     /// of items allocated).
+    ///
+    /// ```
+    /// use esl_proto::client::{Backlog, Incoming, Overflow};
+    /// use esl_proto::Event;
+    ///
+    /// let mut backlog = Backlog::new(100, Overflow::DropNewest);
+    /// backlog.push(Incoming::Event(Event::builder("HEARTBEAT").build()));
+    /// backlog.release();
+    /// assert_eq!(backlog.len(), 1, "a queue with items keeps them");
+    /// backlog.pop();
+    /// backlog.release();
+    /// assert!(backlog.is_empty());
+    /// ```
     pub fn release(&mut self) {
         if self.queue.is_empty() {
             self.queue = VecDeque::new();
@@ -231,6 +253,19 @@ impl Backlog {
     }
 
     /// The [`Incoming::held_bytes`] of the items waiting.
+    ///
+    /// ```
+    /// use esl_proto::client::{Backlog, Incoming, Overflow};
+    /// use esl_proto::Event;
+    ///
+    /// let mut backlog = Backlog::new(100, Overflow::DropNewest);
+    /// let event = Incoming::Event(Event::builder("HEARTBEAT").build());
+    /// let size = event.held_bytes();
+    /// backlog.push(event);
+    /// assert_eq!(backlog.bytes(), size);
+    /// backlog.pop();
+    /// assert_eq!(backlog.bytes(), 0);
+    /// ```
     pub fn bytes(&self) -> usize {
         self.bytes
     }

@@ -422,6 +422,17 @@ impl Connection {
     }
 
     /// True if [`Connection::poll_transmit`] has bytes to hand out.
+    ///
+    /// ```
+    /// use esl_proto::{Auth, Command, Connection};
+    ///
+    /// let mut conn = Connection::inbound(Auth::Manual);
+    /// assert!(!conn.has_transmit());
+    /// conn.send(Command::api("status")).unwrap();
+    /// assert!(conn.has_transmit());
+    /// conn.poll_transmit();
+    /// assert!(!conn.has_transmit());
+    /// ```
     pub fn has_transmit(&self) -> bool {
         !self.transmit.is_empty()
     }

@@ -317,6 +317,16 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     }
 
     /// How many bytes to read next, at most `max` (see [`Connection::read_size`]).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use esl_proto::client::{ClientConfig, Engine};
+    ///
+    /// let now = Instant::now();
+    /// let mut engine: Engine<(), ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
+    /// engine.connected(now);
+    /// assert_eq!(engine.read_size(65536), 65536, "nothing buffered: a full read");
+    /// ```
     pub fn read_size(&self, max: usize) -> usize {
         self.conn.read_size(max)
     }
@@ -325,6 +335,18 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     /// back the memory it keeps for the next messages and the queues that are empty (see
     /// [`Connection::release`]), so that an idle connection holds little more than what it
     /// handed out. Call it each time; it costs nothing when there is nothing to give back.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use esl_proto::client::{ClientConfig, Engine};
+    ///
+    /// let now = Instant::now();
+    /// let mut engine: Engine<(), ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
+    /// engine.connected(now);
+    /// engine.receive(now, b"Content-Type: auth/request\n\n");
+    /// engine.release(); // the read that follows would block
+    /// assert!(engine.wants_read());
+    /// ```
     pub fn release(&mut self) {
         self.conn.release();
         if self.actions.is_empty() {
@@ -526,6 +548,19 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
 
     /// True if [`Engine::poll_transmit`] has bytes to hand out (requests sent since the
     /// last write).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use esl_proto::client::{ClientConfig, Engine};
+    ///
+    /// let now = Instant::now();
+    /// let mut engine: Engine<(), ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
+    /// engine.connected(now);
+    /// engine.receive(now, b"Content-Type: auth/request\n\n");
+    /// assert!(engine.wants_write(), "the auth command");
+    /// engine.poll_transmit();
+    /// assert!(!engine.wants_write());
+    /// ```
     pub fn wants_write(&self) -> bool {
         self.conn.has_transmit()
     }
