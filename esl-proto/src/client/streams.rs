@@ -187,10 +187,10 @@ impl Backlog {
         else {
             return false;
         };
-        if let Some(item) = self.queue.remove(at) {
-            self.bytes -= item.held_bytes();
-        }
         self.held -= 1;
+        if let Some(item) = self.queue.remove(at) {
+            self.forget(&item);
+        }
         self.dropped += 1;
         let at = at.min(self.queue.len());
         match self.queue.get_mut(at.saturating_sub(1)) {
@@ -198,6 +198,16 @@ impl Backlog {
             _ => self.queue.insert(at, Incoming::Gap(Gap::Lost(1))),
         }
         true
+    }
+
+    /// Takes `item`, leaving the queue, off the byte count. An event indexed while queued
+    /// counts more leaving than it did arriving: the count never goes below zero, and an
+    /// empty queue counts zero.
+    fn forget(&mut self, item: &Incoming) {
+        self.bytes = match self.held {
+            0 => 0,
+            _ => self.bytes.saturating_sub(item.held_bytes()),
+        };
     }
 
     /// Adds a marker (a reconnection), not counted against the capacity.
@@ -210,7 +220,7 @@ impl Backlog {
         let item = self.queue.pop_front()?;
         if !matches!(item, Incoming::Gap(_)) {
             self.held -= 1;
-            self.bytes -= item.held_bytes();
+            self.forget(&item);
         }
         Some(item)
     }
