@@ -267,6 +267,41 @@ fn a_stream_is_full_at_its_bytes_as_well_as_its_items() {
     );
 }
 
+#[test]
+fn events_split_across_reads_keep_every_header_when_the_engine_releases_between() {
+    let t0 = Instant::now();
+    for size in [1, 7] {
+        split_reads_with_release(t0, size);
+    }
+}
+
+fn split_reads_with_release(t0: Instant, size: usize) {
+    let mut engine = ready(config(), t0);
+    let stream = engine.open_stream("consumer");
+    let event = Event::builder("CUSTOM")
+        .header("Event-Subclass", "my::event")
+        .header("n", "1")
+        .header("Variable", "x".repeat(3000))
+        .body("the body")
+        .build();
+    let bytes = server::encode_event(&event, EventFormat::Plain);
+    // Every read ends somewhere new, and each time the socket "would block".
+    for chunk in bytes.chunks(size) {
+        assert!(engine.read_size(65536) > 0);
+        engine.receive(t0, chunk);
+        engine.release();
+    }
+    let mut items = VecDeque::new();
+    engine.drain(stream, &mut items, 10);
+    let Some(Incoming::Event(got)) = items.pop_front() else {
+        panic!("reads of {size}: no event: {items:?}");
+    };
+    assert_eq!(got.subclass().as_deref(), Some("my::event"));
+    assert_eq!(got.header("n").as_deref(), Some("1"));
+    assert_eq!(got.header("Variable").map(|v| v.len()), Some(3000));
+    assert_eq!(got.body().map(|b| &b[..]), Some(&b"the body"[..]));
+}
+
 fn reconnecting() -> ClientConfig {
     config().reconnect(
         Reconnect::default()
