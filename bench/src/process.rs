@@ -38,6 +38,16 @@ pub fn minor_faults() -> u64 {
         .unwrap_or(0)
 }
 
+/// Threads of this process (the entries of `/proc/self/task`).
+pub fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, Iterator::count)
+}
+
+/// Open file descriptors of this process (the entries of `/proc/self/fd`).
+pub fn fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +60,6 @@ mod tests {
         let touched = vec![1u8; 8 << 20];
         std::hint::black_box(&touched);
         assert!(minor_faults() > before);
+        assert!(threads() >= 1 && fds() >= 3);
     }
 }

@@ -384,10 +384,14 @@ impl Reactor {
             let Some(socket) = entry.socket.as_mut() else {
                 return progress;
             };
-            if !entry.conn.lock().engine.wants_read() {
-                return progress;
-            }
-            match socket.read(&mut self.buf) {
+            let size = {
+                let state = entry.conn.lock();
+                if !state.engine.wants_read() {
+                    return progress;
+                }
+                state.engine.read_size(READ_SIZE)
+            };
+            match socket.read(&mut self.buf[..size]) {
                 Ok(0) => {
                     self.drop_socket(index);
                     self.with_engine(index, |e| e.receive_eof(now));
@@ -401,6 +405,9 @@ impl Reactor {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     entry.readable = false;
+                    // Nothing more to read for now: what the engine kept for the next
+                    // messages goes back (an idle session keeps only its channel data).
+                    entry.conn.lock().engine.release();
                     return progress;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -224,6 +224,24 @@ impl Event {
         self.headers.get(name)
     }
 
+    /// About how many bytes this event keeps in memory: its text (header block and body)
+    /// and its header index, once. What a client's event queue counts against its byte
+    /// capacity (`ClientConfig::event_bytes`).
+    ///
+    /// ```
+    /// use esl_proto::Event;
+    ///
+    /// let event = Event::builder("HEARTBEAT").body("up").build();
+    /// assert!(event.held_bytes() >= "Event-Name: HEARTBEAT".len() + 2);
+    /// ```
+    pub fn held_bytes(&self) -> usize {
+        let body = match &self.body {
+            Some(body) if !self.headers.holds(body) => body.len(),
+            _ => 0,
+        };
+        self.headers.held_bytes() + body
+    }
+
     /// The body (the result of a `BACKGROUND_JOB`, the text of a `MESSAGE`, ...).
     pub fn body(&self) -> Option<&Bytes> {
         self.body.as_ref()

@@ -30,6 +30,16 @@ macro_rules! event_names {
                 }
             }
 
+            /// The position of a known name in [`EventName::KNOWN`].
+            pub(crate) fn known_index(&self) -> Option<usize> {
+                #[allow(non_camel_case_types, clippy::enum_variant_names)]
+                enum Position { $($variant,)+ }
+                match self {
+                    $(EventName::$variant => Some(Position::$variant as usize),)+
+                    EventName::Other(_) => None,
+                }
+            }
+
             fn known(name: &str) -> Option<EventName> {
                 // FreeSWITCH writes names in upper case: an exact match settles nearly all.
                 match name {
@@ -213,5 +223,17 @@ mod tests {
             EventName::Other("MY_NEW_EVENT".into())
         );
         assert_eq!(EventName::parse("MY_NEW_EVENT").as_str(), "MY_NEW_EVENT");
+    }
+
+    #[test]
+    fn known_index_is_the_position_in_known() {
+        for (at, name) in EventName::KNOWN.iter().enumerate() {
+            assert_eq!(name.known_index(), Some(at));
+        }
+        assert_eq!(EventName::parse("MY_NEW_EVENT").known_index(), None);
+        assert!(
+            EventName::KNOWN.len() <= 128,
+            "a known name is a bit of a u128"
+        );
     }
 }

@@ -197,14 +197,35 @@ impl Framer {
     }
 
     /// Gives back the memory the framer holds between messages: the spare buffers, and the
-    /// buffer itself when no partial message is in it (call when the connection goes idle).
+    /// buffer itself and the index scratch space when no partial message is in them (call
+    /// when the connection goes idle).
     pub fn release(&mut self) {
         self.spares = Vec::new();
-        self.spans = Vec::new();
+        // Mid-block, the spans hold the lines of the header block read so far.
+        if self.spans.is_empty() {
+            self.spans = Vec::new();
+        }
         if self.buf.is_empty() {
             self.buf = BytesMut::new();
             self.buf_size = 0;
         }
+    }
+
+    /// Bytes [`Framer::push`] takes into the current buffer without giving it up for
+    /// another.
+    ///
+    /// ```
+    /// use esl_proto::{Framer, Limits};
+    ///
+    /// let mut framer = Framer::new(Limits::default());
+    /// assert_eq!(framer.room(), 0, "no buffer until something arrives");
+    /// framer.push(b"Content-Type: text/disconnect-notice\n");
+    /// assert!(framer.room() > 0);
+    /// framer.release();
+    /// assert!(framer.room() > 0, "a partial message keeps its buffer");
+    /// ```
+    pub fn room(&self) -> usize {
+        self.buf.capacity() - self.buf.len()
     }
 
     /// Bytes received and not yet returned in a frame.
@@ -341,6 +362,25 @@ mod tests {
 
     const TWO: &[u8] = b"Content-Type: command/reply\nReply-Text: +OK bye\n\n\
 Content-Type: text/disconnect-notice\nContent-Length: 5\n\nhello";
+
+    #[test]
+    fn release_mid_message_keeps_what_was_read() {
+        // Released after every byte: between the lines of a header block, inside a line,
+        // and inside a body.
+        let mut f = Framer::new(Limits::default());
+        let mut got = Vec::new();
+        for byte in TWO {
+            f.push(std::slice::from_ref(byte));
+            f.release();
+            got.extend(frames(&mut f));
+            f.release();
+        }
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0[0], ("Content-Type".into(), "command/reply".into()));
+        assert_eq!(got[0].0[1], ("Reply-Text".into(), "+OK bye".into()));
+        assert_eq!(got[1].0.len(), 2, "{:?}", got[1].0);
+        assert_eq!(got[1].1, b"hello");
+    }
 
     #[test]
     fn several_messages_in_one_read() {

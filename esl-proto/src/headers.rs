@@ -292,6 +292,25 @@ impl Headers {
         &self.buf
     }
 
+    /// The bytes this map keeps: its buffer and its index (not the rest of the allocation
+    /// the buffer is a slice of). Lazily indexed blocks count no index until indexed.
+    pub(crate) fn held_bytes(&self) -> usize {
+        let spans = match &self.index {
+            Index::Inline(..) => 0,
+            Index::Own(spans) => spans.capacity(),
+            Index::Shared(_, range) => range.len(),
+            Index::Lazy(_, spans) => spans.get().map_or(0, Vec::capacity),
+        };
+        self.buf.len() + spans * std::mem::size_of::<Span>()
+    }
+
+    /// True if `bytes` lie inside this map's buffer (an event's body usually does).
+    pub(crate) fn holds(&self, bytes: &[u8]) -> bool {
+        let start = self.buf.as_ptr() as usize;
+        let at = bytes.as_ptr() as usize;
+        at >= start && at + bytes.len() <= start + self.buf.len()
+    }
+
     fn slice(&self, start: u32, end: u32) -> &[u8] {
         // Spans are only ever built by this module from offsets inside `buf`.
         self.buf

@@ -218,6 +218,22 @@ impl LogLine {
         LogLine { headers, body }
     }
 
+    /// About how many bytes this line keeps in memory (see [`Event::held_bytes`]).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use esl_proto::{Headers, LogLine};
+    ///
+    /// let headers = Headers::from_pairs([("Log-Level", "7")]);
+    /// let line = LogLine::new(headers, Bytes::from_static(b"a debug line\n"));
+    /// assert!(line.held_bytes() >= "a debug line\n".len());
+    /// ```
+    ///
+    /// [`Event::held_bytes`]: crate::Event::held_bytes
+    pub fn held_bytes(&self) -> usize {
+        self.headers.held_bytes() + self.body.len()
+    }
+
     /// `Log-Level` (0 console ... 7 debug).
     pub fn level(&self) -> Option<u8> {
         self.headers.text("Log-Level")?.trim().parse().ok()

@@ -7,8 +7,11 @@
 //! `event_handler` would, whether an event gets through; [`Subscriptions::replay`] gives the
 //! commands that rebuild the same state on a new connection.
 
+mod names;
+
 use std::collections::BTreeSet;
 
+use names::NameSet;
 use regex::Regex;
 
 use crate::command::{Command, LogLevel};
@@ -89,7 +92,7 @@ pub struct Subscriptions {
     enabled: bool,
     format: Option<EventFormat>,
     all: bool,
-    events: BTreeSet<String>,
+    events: NameSet,
     custom: BTreeSet<String>,
     filters: Vec<Filter>,
     myevents: Option<Option<String>>,
@@ -115,7 +118,7 @@ impl Subscriptions {
 
     /// The event names subscribed to (upper case), without `ALL`.
     pub fn events(&self) -> impl Iterator<Item = &str> {
-        self.events.iter().map(String::as_str)
+        self.events.iter()
     }
 
     /// The `CUSTOM` subclasses subscribed to.
@@ -163,13 +166,13 @@ impl Subscriptions {
                         self.custom.insert(word.clone());
                         continue;
                     }
-                    let name = canonical(word);
+                    let name = EventName::parse(word);
                     any = true;
-                    if name == "ALL" {
+                    if name == EventName::All {
                         self.all = true;
                     } else {
-                        custom |= name == "CUSTOM";
-                        self.events.insert(name);
+                        custom |= name == EventName::Custom;
+                        self.events.insert(&name);
                     }
                 }
                 self.enabled |= any;
@@ -182,20 +185,16 @@ impl Subscriptions {
                         continue;
                     }
                     self.enabled = true;
-                    let name = canonical(word);
-                    if name == "CUSTOM" {
+                    let name = EventName::parse(word);
+                    if name == EventName::Custom {
                         custom = true;
-                    } else if name == "ALL" {
+                    } else if name == EventName::All {
                         self.all = false;
                         self.events.clear();
                     } else {
                         if self.all {
                             self.all = false;
-                            self.events = EventName::KNOWN
-                                .iter()
-                                .filter(|n| **n != EventName::All)
-                                .map(|n| n.as_str().to_owned())
-                                .collect();
+                            self.events = NameSet::every_known_name();
                         }
                         self.events.remove(&name);
                     }
@@ -230,8 +229,9 @@ impl Subscriptions {
                     self.format = *format;
                 }
                 self.enabled = true;
-                self.events
-                    .extend(MYEVENTS_NAMES.iter().map(|n| (*n).to_owned()));
+                for name in MYEVENTS_NAMES {
+                    self.events.insert(&EventName::parse(name));
+                }
             }
             Command::Log { level } => self.log = Some(level.unwrap_or(LogLevel::Debug)),
             Command::NoLog => self.log = None,
@@ -248,7 +248,7 @@ impl Subscriptions {
         }
         let name = event.name();
         let mut send = self.all
-            || (self.events.contains(name.as_str())
+            || (self.events.contains(&name)
                 && (name != EventName::Custom
                     || event
                         .subclass()
@@ -315,10 +315,10 @@ impl Subscriptions {
                 self.events
                     .iter()
                     .filter(|e| *e != "CUSTOM")
-                    .cloned()
+                    .map(str::to_owned)
                     .collect()
             };
-            if self.events.contains("CUSTOM") || (self.all && !self.custom.is_empty()) {
+            if self.events.contains(&EventName::Custom) || (self.all && !self.custom.is_empty()) {
                 words.push("CUSTOM".into());
                 words.extend(self.custom.iter().cloned());
             }
@@ -345,13 +345,6 @@ impl Subscriptions {
             commands.push(Command::DivertEvents { on: true });
         }
         commands
-    }
-}
-
-fn canonical(word: &str) -> String {
-    match EventName::parse(word) {
-        EventName::Other(name) => name.to_ascii_uppercase(),
-        known => known.as_str().to_owned(),
     }
 }
 

@@ -237,6 +237,71 @@ fn a_full_stream_applies_its_policy_and_backpressure_stops_the_reading() {
     }
 }
 
+#[test]
+fn a_stream_is_full_at_its_bytes_as_well_as_its_items() {
+    let t0 = Instant::now();
+    let big = |n: usize| {
+        Event::builder("CUSTOM")
+            .header("n", n.to_string())
+            .header("Variable", "x".repeat(10_000))
+            .build()
+    };
+    let mut engine = ready(config().event_bytes(25_000), t0);
+    let stream = engine.open_stream("consumer");
+    for n in 0..5 {
+        engine.receive(t0, &server::encode_event(&big(n), EventFormat::Plain));
+    }
+    // Below 25,000 bytes a stream takes one more event: the third goes past, the rest are
+    // dropped (the default policy drops the newest).
+    assert_eq!(engine.dropped(stream), 2);
+    let mut items = VecDeque::new();
+    engine.drain(stream, &mut items, 100);
+    assert_eq!(items.len(), 4, "three events and one gap marker: {items:?}");
+    assert!(matches!(items.back(), Some(Incoming::Gap(Gap::Lost(2)))));
+    // Drained, it has room again.
+    engine.receive(t0, &server::encode_event(&big(5), EventFormat::Plain));
+    items.clear();
+    engine.drain(stream, &mut items, 100);
+    assert!(
+        matches!(&items.make_contiguous()[..], [Incoming::Event(e)] if e.header("n").as_deref() == Some("5"))
+    );
+}
+
+#[test]
+fn events_split_across_reads_keep_every_header_when_the_engine_releases_between() {
+    let t0 = Instant::now();
+    for size in [1, 7] {
+        split_reads_with_release(t0, size);
+    }
+}
+
+fn split_reads_with_release(t0: Instant, size: usize) {
+    let mut engine = ready(config(), t0);
+    let stream = engine.open_stream("consumer");
+    let event = Event::builder("CUSTOM")
+        .header("Event-Subclass", "my::event")
+        .header("n", "1")
+        .header("Variable", "x".repeat(3000))
+        .body("the body")
+        .build();
+    let bytes = server::encode_event(&event, EventFormat::Plain);
+    // Every read ends somewhere new, and each time the socket "would block".
+    for chunk in bytes.chunks(size) {
+        assert!(engine.read_size(65536) > 0);
+        engine.receive(t0, chunk);
+        engine.release();
+    }
+    let mut items = VecDeque::new();
+    engine.drain(stream, &mut items, 10);
+    let Some(Incoming::Event(got)) = items.pop_front() else {
+        panic!("reads of {size}: no event: {items:?}");
+    };
+    assert_eq!(got.subclass().as_deref(), Some("my::event"));
+    assert_eq!(got.header("n").as_deref(), Some("1"));
+    assert_eq!(got.header("Variable").map(|v| v.len()), Some(3000));
+    assert_eq!(got.body().map(|b| &b[..]), Some(&b"the body"[..]));
+}
+
 fn reconnecting() -> ClientConfig {
     config().reconnect(
         Reconnect::default()

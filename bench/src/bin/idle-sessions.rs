@@ -1,34 +1,66 @@
-//! Resident memory per idle outbound session (esl-tokio), in a fresh process and after the
-//! process has already served and hung up as many calls; printed as one JSON line.
+//! Resident memory, threads and file descriptors per idle outbound session, in a fresh
+//! process and after the process has already served and hung up as many calls; printed as
+//! one JSON line.
 //!
 //! ```text
-//! idle-sessions [--sessions N]
+//! idle-sessions [--adapter tokio|blocking] [--sessions N]
 //! ```
 //!
-//! The stand-in switch (another process) opens `N` calls to an `OutboundServer` with the
-//! default configuration (`myevents`, `linger`); each handler waits on its event stream, as an
-//! application waiting for its call's events does. Per session is the resident memory with
-//! the `N` calls idle less the resident memory before the first call, over `N`; the second
-//! figure is the same after all `N` were hung up and `N` new ones opened.
+//! The stand-in switch (another process) opens `N` calls to an outbound server with the
+//! default configuration (`myevents`, `linger`). With tokio each handler waits on its event
+//! stream, as an application waiting for its call's events does; with esl-blocking each
+//! handler registers a handler that closes the session on `CHANNEL_HANGUP_COMPLETE` and
+//! detaches (the thread-free form: no thread waits for the call). Per session is the
+//! resident memory (threads, descriptors) with the `N` calls idle less what the process held
+//! before the first call, over `N`; the second figure is the same after all `N` were hung up
+//! and `N` new ones opened.
 
 // This binary reports on stdout.
 #![allow(clippy::print_stdout)]
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use esl_bench::child::SwitchProcess;
 use esl_bench::process;
-use esl_tokio::ServerConfig;
+
+/// What the process holds.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    rss_kib: u64,
+    threads: usize,
+    fds: usize,
+}
+
+impl Held {
+    fn now() -> Held {
+        Held {
+            rss_kib: process::memory().rss_kib,
+            threads: process::threads(),
+            fds: process::fds(),
+        }
+    }
+}
+
+/// An outbound server whose calls can be counted.
+struct Server {
+    addr: SocketAddr,
+    /// Handlers that have set their call up and are waiting.
+    idle: Arc<AtomicUsize>,
+    active: Box<dyn Fn() -> usize>,
+}
 
 fn main() {
     let mut sessions = 1_000usize;
+    let mut adapter = "tokio".to_owned();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--sessions", Some(n)) => sessions = n.parse().expect("--sessions N"),
-            _ => panic!("usage: idle-sessions [--sessions N]"),
+            ("--adapter", Some(name)) => adapter = name,
+            _ => panic!("usage: idle-sessions [--adapter tokio|blocking] [--sessions N]"),
         }
     }
     let mut switch = SwitchProcess::spawn();
@@ -36,11 +68,54 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    let server = match adapter.as_str() {
+        "tokio" => tokio_server(&runtime),
+        "blocking" => blocking_server(),
+        _ => panic!("--adapter tokio|blocking"),
+    };
+    settle();
+    let base = Held::now();
+
+    let mut rounds = Vec::new();
+    for round in 0..2 {
+        switch.dial(server.addr, sessions);
+        wait_until(|| server.idle.load(Ordering::Acquire) >= sessions);
+        settle();
+        rounds.push(Held::now());
+        switch.hang_up();
+        wait_until(|| (server.active)() == 0);
+        server.idle.store(0, Ordering::Release);
+        if round == 0 {
+            settle();
+        }
+    }
+    let per = |n: u64, base: u64| n.saturating_sub(base) as f64 / sessions as f64;
+    let (fresh, reused) = (rounds[0], rounds[1]);
+    println!(
+        "{{\"adapter\":\"{adapter}\",\"sessions\":{sessions},\"base_rss_kib\":{},\"fresh_kib_per_session\":{:.2},\"reused_kib_per_session\":{:.2},\"base_threads\":{},\"threads\":{},\"reused_threads\":{},\"base_fds\":{},\"fds_per_session\":{:.3},\"reused_fds_per_session\":{:.3},\"peak_rss_kib\":{}}}",
+        base.rss_kib,
+        per(fresh.rss_kib, base.rss_kib),
+        per(reused.rss_kib, base.rss_kib),
+        base.threads,
+        fresh.threads,
+        reused.threads,
+        base.fds,
+        per(fresh.fds as u64, base.fds as u64),
+        per(reused.fds as u64, base.fds as u64),
+        process::memory().peak_kib,
+    );
+}
+
+/// esl-tokio: each handler waits on its call's event stream.
+fn tokio_server(runtime: &tokio::runtime::Runtime) -> Server {
     let idle = Arc::new(AtomicUsize::new(0));
     let server = runtime
-        .block_on(esl_tokio::listen("127.0.0.1:0", ServerConfig::default()))
+        .block_on(esl_tokio::listen(
+            "127.0.0.1:0",
+            esl_tokio::ServerConfig::default(),
+        ))
         .expect("listening");
-    let server_addr = server.local_addr().expect("bound");
+    let addr = server.local_addr().expect("bound");
     let calls = server.shutdown_handle();
     let waiting = idle.clone();
     runtime.spawn(server.run(move |session| {
@@ -49,34 +124,39 @@ fn main() {
             let mut events = session.events();
             waiting.fetch_add(1, Ordering::AcqRel);
             while events.recv().await.is_some() {}
-            waiting.fetch_sub(1, Ordering::AcqRel);
         }
     }));
-    settle();
-    let base = process::memory().rss_kib;
-
-    let mut per_session = Vec::new();
-    for round in 0..2 {
-        switch.dial(server_addr, sessions);
-        wait_until(|| idle.load(Ordering::Acquire) == sessions);
-        settle();
-        let rss = process::memory().rss_kib;
-        per_session.push((rss.saturating_sub(base)) as f64 / sessions as f64);
-        switch.hang_up();
-        wait_until(|| calls.active_calls() == 0);
-        if round == 0 {
-            settle();
-        }
+    Server {
+        addr,
+        idle,
+        active: Box::new(move || calls.active_calls()),
     }
-    println!(
-        "{{\"sessions\":{sessions},\"base_rss_kib\":{base},\"fresh_kib_per_session\":{:.2},\"reused_kib_per_session\":{:.2},\"peak_rss_kib\":{}}}",
-        per_session[0],
-        per_session[1],
-        process::memory().peak_kib,
-    );
 }
 
-/// Lets the runtime's threads finish what they were doing (the driver's last reads).
+/// esl-blocking, thread-free: each handler leaves its call to an event handler and returns.
+fn blocking_server() -> Server {
+    let idle = Arc::new(AtomicUsize::new(0));
+    let server = esl_blocking::listen("127.0.0.1:0", esl_blocking::ServerConfig::default())
+        .expect("listening");
+    let addr = server.local_addr().expect("bound");
+    let calls = server.shutdown_handle();
+    let waiting = idle.clone();
+    std::thread::spawn(move || {
+        server.run(move |session| {
+            let closer = session.clone();
+            session.on("CHANNEL_HANGUP_COMPLETE", move |_| closer.close());
+            waiting.fetch_add(1, Ordering::AcqRel);
+            session.detach();
+        })
+    });
+    Server {
+        addr,
+        idle,
+        active: Box::new(move || calls.active_calls()),
+    }
+}
+
+/// Lets the threads finish what they were doing (the drivers' last reads).
 fn settle() {
     std::thread::sleep(Duration::from_millis(300));
 }

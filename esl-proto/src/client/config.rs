@@ -122,6 +122,7 @@ impl Reconnect {
 /// let config = ClientConfig::password("ClueCon")
 ///     .request_timeout(Duration::from_secs(5))
 ///     .event_capacity(4096)
+///     .event_bytes(1 << 20)
 ///     .overflow(Overflow::DropNewest)
 ///     .reconnect(Reconnect::default());
 /// assert_eq!(config.request_timeout, Duration::from_secs(5));
@@ -144,6 +145,15 @@ pub struct ClientConfig {
     /// Events (and log lines) each event stream holds before [`ClientConfig::overflow`]
     /// applies. Default 16,384: enough for a burst of a busy switch's channel events.
     pub event_capacity: usize,
+    /// Bytes of events each event stream holds before [`ClientConfig::overflow`] applies,
+    /// counted as [`Event::held_bytes`](crate::Event::held_bytes) (an event's text and
+    /// index); whichever of this and [`ClientConfig::event_capacity`] is reached first. A
+    /// stream below it takes one more item, however large. Default 2 MiB: about 900
+    /// channel events of 2.2 KB, or 28 of the 72 KB ones (a call with a long variable);
+    /// a tenth of a second of a busy switch's events (1,000 calls a second, 20 events a
+    /// call), where 16,384 such events would hold 36 MiB to 1.2 GiB. A client receiving a
+    /// blast of events then stays under 8 MiB resident.
+    pub event_bytes: usize,
     /// What a full event stream does. Default [`Overflow::DropNewest`].
     pub overflow: Overflow,
     /// Reconnect when the connection is lost (not when it is closed on purpose). Default
@@ -179,6 +189,7 @@ impl ClientConfig {
             execute_timeout: Duration::from_secs(3600),
             connect_timeout: Duration::from_secs(10),
             event_capacity: 16 * 1024,
+            event_bytes: 2 * 1024 * 1024,
             overflow: Overflow::default(),
             reconnect: None,
             limits: Limits::default(),
@@ -226,6 +237,13 @@ impl ClientConfig {
     /// Sets how many items each event stream holds.
     pub fn event_capacity(mut self, capacity: usize) -> ClientConfig {
         self.event_capacity = capacity;
+        self
+    }
+
+    /// Sets how many bytes of events each event stream holds (see
+    /// [`ClientConfig::event_bytes`]).
+    pub fn event_bytes(mut self, bytes: usize) -> ClientConfig {
+        self.event_bytes = bytes;
         self
     }
 
@@ -279,6 +297,8 @@ pub struct ServerConfig {
     /// call's events) and `linger` (its last events after hang-up).
     pub setup: SessionSetup,
     /// Timeouts and queue settings for each session (`auth` and `reconnect` are unused).
+    /// The defaults of [`ClientConfig`], but event streams of 1,024 events and 1 MiB: a
+    /// session's stream has one call's events, and a server holds thousands of sessions.
     pub session: ClientConfig,
 }
 
@@ -327,7 +347,9 @@ impl Default for ServerConfig {
         ServerConfig {
             max_calls: 10_000,
             setup: SessionSetup::default(),
-            session: ClientConfig::password("").event_capacity(1024),
+            session: ClientConfig::password("")
+                .event_capacity(1024)
+                .event_bytes(1024 * 1024),
         }
     }
 }

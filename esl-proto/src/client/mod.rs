@@ -89,7 +89,7 @@ pub use engine::{Action, Engine, Sent};
 pub use error::{Error, Result};
 pub use outcome::{Outcome, Step};
 pub use requests::Expect;
-pub use streams::{Backlog, Drained, Gap, Incoming, StreamId};
+pub use streams::{Backlog, Drained, Gap, Incoming, StreamId, DRAIN_BYTES};
 
 use crate::Response;
 

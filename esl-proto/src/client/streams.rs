@@ -38,6 +38,27 @@ pub enum Incoming {
 }
 
 impl Incoming {
+    /// About how many bytes this item keeps in memory: its place in a queue, and an event's
+    /// or log line's text and index ([`Event::held_bytes`]). A gap marker holds nothing.
+    ///
+    /// ```
+    /// use esl_proto::client::{Gap, Incoming};
+    /// use esl_proto::Event;
+    ///
+    /// let event = Incoming::Event(Event::builder("CUSTOM").body("x".repeat(1000)).build());
+    /// assert!(event.held_bytes() > 1000);
+    /// assert_eq!(Incoming::Gap(Gap::Lost(3)).held_bytes(), 0);
+    /// ```
+    pub fn held_bytes(&self) -> usize {
+        let own = match self {
+            Incoming::Event(event) => event.held_bytes(),
+            Incoming::Log(line) => line.held_bytes(),
+            Incoming::Gap(_) => return 0,
+            Incoming::Change(_) | Incoming::Notice(_) => 0,
+        };
+        std::mem::size_of::<Incoming>() + own
+    }
+
     /// The event, if this item is one.
     pub fn event(&self) -> Option<&Event> {
         match self {
@@ -68,9 +89,11 @@ pub enum Gap {
 
 /// A bounded queue of [`Incoming`] items with an [`Overflow`] policy.
 ///
-/// The capacity counts items, not gap markers: a dropped run becomes one
-/// [`Gap::Lost`] marker where the items would have been, and reconnection markers are
-/// always kept.
+/// It is full at its capacity in items, or at its capacity in bytes
+/// ([`Backlog::max_bytes`], each item counted by [`Incoming::held_bytes`]), whichever comes
+/// first; a queue below both takes one more item, however large. Gap markers count against
+/// neither: a dropped run becomes one [`Gap::Lost`] marker where the items would have been,
+/// and reconnection markers are always kept.
 ///
 /// ```
 /// use esl_proto::client::{Backlog, Gap, Incoming, Overflow};
@@ -88,28 +111,52 @@ pub struct Backlog {
     queue: VecDeque<Incoming>,
     /// Items in `queue` that are not gap markers (what the capacity counts).
     held: usize,
+    /// Their [`Incoming::held_bytes`].
+    bytes: usize,
     capacity: usize,
+    max_bytes: usize,
     overflow: Overflow,
     dropped: u64,
 }
 
 impl Backlog {
-    /// An empty backlog of at most `capacity` items (at least one).
+    /// An empty backlog of at most `capacity` items (at least one), of any size.
     pub fn new(capacity: usize, overflow: Overflow) -> Backlog {
         Backlog {
             queue: VecDeque::new(),
             held: 0,
+            bytes: 0,
             capacity: capacity.max(1),
+            max_bytes: usize::MAX,
             overflow,
             dropped: 0,
         }
+    }
+
+    /// Full also once the items hold `bytes` (see [`Incoming::held_bytes`]).
+    ///
+    /// ```
+    /// use esl_proto::client::{Backlog, Gap, Incoming, Overflow};
+    /// use esl_proto::Event;
+    ///
+    /// let event = || Incoming::Event(Event::builder("HEARTBEAT").body("x".repeat(600)).build());
+    /// let mut backlog = Backlog::new(100, Overflow::DropOldest).max_bytes(1000);
+    /// for _ in 0..3 {
+    ///     backlog.push(event());
+    /// }
+    /// assert_eq!(backlog.dropped(), 1, "the second went past 1000 bytes: the third made room");
+    /// assert!(matches!(backlog.pop(), Some(Incoming::Gap(Gap::Lost(1)))));
+    /// ```
+    pub fn max_bytes(mut self, bytes: usize) -> Backlog {
+        self.max_bytes = bytes;
+        self
     }
 
     /// Adds an item, applying the policy when full. With [`Overflow::Backpressure`] it is
     /// kept anyway: the adapter stops reading while [`Backlog::is_full`], so at most one
     /// read's worth goes past the capacity.
     pub fn push(&mut self, item: Incoming) {
-        if self.held >= self.capacity {
+        if self.is_full() {
             match self.overflow {
                 Overflow::DropNewest => {
                     self.dropped += 1;
@@ -120,27 +167,47 @@ impl Backlog {
                     }
                     return;
                 }
-                Overflow::DropOldest => {
-                    if let Some(at) = self
-                        .queue
-                        .iter()
-                        .position(|i| !matches!(i, Incoming::Gap(_)))
-                    {
-                        self.queue.remove(at);
-                        self.held -= 1;
-                        self.dropped += 1;
-                        let at = at.min(self.queue.len());
-                        match self.queue.get_mut(at.saturating_sub(1)) {
-                            Some(Incoming::Gap(Gap::Lost(n))) if at > 0 => *n += 1,
-                            _ => self.queue.insert(at, Incoming::Gap(Gap::Lost(1))),
-                        }
-                    }
-                }
+                // As many of the oldest as it takes to be below both capacities.
+                Overflow::DropOldest => while self.is_full() && self.drop_oldest() {},
                 Overflow::Backpressure => {}
             }
         }
         self.held += 1;
+        self.bytes += item.held_bytes();
         self.queue.push_back(item);
+    }
+
+    /// Drops the oldest item, a gap marker taking its place (or counting it, if one is
+    /// there already). False if there was none.
+    fn drop_oldest(&mut self) -> bool {
+        let Some(at) = self
+            .queue
+            .iter()
+            .position(|i| !matches!(i, Incoming::Gap(_)))
+        else {
+            return false;
+        };
+        self.held -= 1;
+        if let Some(item) = self.queue.remove(at) {
+            self.forget(&item);
+        }
+        self.dropped += 1;
+        let at = at.min(self.queue.len());
+        match self.queue.get_mut(at.saturating_sub(1)) {
+            Some(Incoming::Gap(Gap::Lost(n))) if at > 0 => *n += 1,
+            _ => self.queue.insert(at, Incoming::Gap(Gap::Lost(1))),
+        }
+        true
+    }
+
+    /// Takes `item`, leaving the queue, off the byte count. An event indexed while queued
+    /// counts more leaving than it did arriving: the count never goes below zero, and an
+    /// empty queue counts zero.
+    fn forget(&mut self, item: &Incoming) {
+        self.bytes = match self.held {
+            0 => 0,
+            _ => self.bytes.saturating_sub(item.held_bytes()),
+        };
     }
 
     /// Adds a marker (a reconnection), not counted against the capacity.
@@ -153,13 +220,35 @@ impl Backlog {
         let item = self.queue.pop_front()?;
         if !matches!(item, Incoming::Gap(_)) {
             self.held -= 1;
+            self.forget(&item);
         }
         Some(item)
     }
 
-    /// True while at capacity.
+    /// Gives back the queue's memory if it is empty (a burst can leave room for thousands
+    /// of items allocated).
+    ///
+    /// ```
+    /// use esl_proto::client::{Backlog, Incoming, Overflow};
+    /// use esl_proto::Event;
+    ///
+    /// let mut backlog = Backlog::new(100, Overflow::DropNewest);
+    /// backlog.push(Incoming::Event(Event::builder("HEARTBEAT").build()));
+    /// backlog.release();
+    /// assert_eq!(backlog.len(), 1, "a queue with items keeps them");
+    /// backlog.pop();
+    /// backlog.release();
+    /// assert!(backlog.is_empty());
+    /// ```
+    pub fn release(&mut self) {
+        if self.queue.is_empty() {
+            self.queue = VecDeque::new();
+        }
+    }
+
+    /// True while at capacity, in items or in bytes.
     pub fn is_full(&self) -> bool {
-        self.held >= self.capacity
+        self.held >= self.capacity || self.bytes >= self.max_bytes
     }
 
     /// True if the adapter should stop reading: at capacity under
@@ -171,6 +260,24 @@ impl Backlog {
     /// Items and markers waiting.
     pub fn len(&self) -> usize {
         self.queue.len()
+    }
+
+    /// The [`Incoming::held_bytes`] of the items waiting.
+    ///
+    /// ```
+    /// use esl_proto::client::{Backlog, Incoming, Overflow};
+    /// use esl_proto::Event;
+    ///
+    /// let mut backlog = Backlog::new(100, Overflow::DropNewest);
+    /// let event = Incoming::Event(Event::builder("HEARTBEAT").build());
+    /// let size = event.held_bytes();
+    /// backlog.push(event);
+    /// assert_eq!(backlog.bytes(), size);
+    /// backlog.pop();
+    /// assert_eq!(backlog.bytes(), 0);
+    /// ```
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// True if nothing is waiting.
@@ -188,6 +295,11 @@ impl Backlog {
         self.overflow
     }
 }
+
+/// Most bytes ([`Incoming::held_bytes`]) one [`Engine::drain`](super::Engine::drain) moves
+/// out beyond its first item: what a consumer holds outside the stream's byte capacity stays
+/// small (256 of the 72 KB events taken at once were 18 MiB).
+pub const DRAIN_BYTES: usize = 128 * 1024;
 
 /// Names one event stream of an [`Engine`](super::Engine).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -232,6 +344,7 @@ pub(crate) struct Streams<S> {
     list: Vec<Stream<S>>,
     next: u64,
     capacity: usize,
+    max_bytes: usize,
     overflow: Overflow,
     /// No more items will come (the engine finished).
     ended: bool,
@@ -239,11 +352,12 @@ pub(crate) struct Streams<S> {
 }
 
 impl<S: Clone> Streams<S> {
-    pub(crate) fn new(capacity: usize, overflow: Overflow) -> Streams<S> {
+    pub(crate) fn new(capacity: usize, max_bytes: usize, overflow: Overflow) -> Streams<S> {
         Streams {
             list: Vec::new(),
             next: 0,
             capacity,
+            max_bytes,
             overflow,
             ended: false,
             woken: Vec::new(),
@@ -256,7 +370,7 @@ impl<S: Clone> Streams<S> {
         self.list.push(Stream {
             id,
             carries,
-            backlog: Backlog::new(self.capacity, self.overflow),
+            backlog: Backlog::new(self.capacity, self.overflow).max_bytes(self.max_bytes),
             waker,
             unwoken: false,
         });
@@ -322,11 +436,12 @@ impl<S: Clone> Streams<S> {
             };
         };
         let held_back = stream.backlog.holds_back();
-        let mut items = 0;
-        while items < max {
+        let (mut items, mut bytes) = (0, 0);
+        while items < max && (items == 0 || bytes < DRAIN_BYTES) {
             let Some(item) = stream.backlog.pop() else {
                 break;
             };
+            bytes += item.held_bytes();
             out.push_back(item);
             items += 1;
         }
@@ -334,6 +449,16 @@ impl<S: Clone> Streams<S> {
             items,
             closed: ended && stream.backlog.is_empty(),
             resume_reading: held_back && !stream.backlog.holds_back(),
+        }
+    }
+
+    /// Gives back the memory of the queues that are empty.
+    pub(crate) fn release(&mut self) {
+        for stream in &mut self.list {
+            stream.backlog.release();
+        }
+        if self.woken.is_empty() {
+            self.woken = Vec::new();
         }
     }
 

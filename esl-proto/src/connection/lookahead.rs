@@ -51,7 +51,6 @@ impl Lookahead {
     /// Gives back the memory kept for the next messages (the framer's spare buffers, the
     /// queue of parsed messages and the index arena) once everything received was handled:
     /// for a connection going idle. Nothing is lost; the next read allocates again.
-    #[allow(dead_code)] // for the connection to call when its driver sees it idle
     pub(super) fn release(&mut self) {
         self.framer.release();
         if self.parsed.is_empty() {
@@ -60,6 +59,10 @@ impl Lookahead {
         if self.arena.is_empty() {
             self.arena = SpanArena::default();
         }
+    }
+
+    pub(super) fn room(&self) -> usize {
+        self.framer.room()
     }
 
     /// Received bytes not yet framed.

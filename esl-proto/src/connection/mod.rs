@@ -37,6 +37,9 @@ pub use output::{Auth, Output, Ready, RequestId, Response, Stats};
 use phase::Phase;
 use requests::{is_subscription, Held, Kind, Pending, Requests};
 
+/// The smallest read [`Connection::read_size`] asks for to fill a buffer.
+const MIN_READ: usize = 16 * 1024;
+
 /// The client side of one ESL connection.
 ///
 /// ```
@@ -254,6 +257,51 @@ impl Connection {
         self.eof = true;
     }
 
+    /// How many bytes to read from the socket next, at most `max`: the room left in the
+    /// receive buffer when it is large enough to be worth a read, else `max`. A read that
+    /// does not fit makes the connection take a new buffer and leave the rest of the old one
+    /// unused, yet kept as long as any message in it is: reading what fits fills each
+    /// buffer before the next, and the memory events hold is the events' size.
+    ///
+    /// ```
+    /// use esl_proto::{Auth, Connection};
+    ///
+    /// let mut conn = Connection::inbound(Auth::Manual);
+    /// assert_eq!(conn.read_size(65536), 65536, "no buffer yet: a full read");
+    /// ```
+    pub fn read_size(&self, max: usize) -> usize {
+        match self.input.room() {
+            room if room >= MIN_READ => room.min(max),
+            _ => max,
+        }
+    }
+
+    /// The socket has nothing more to read for now: gives back the memory kept for the next
+    /// messages (the receive buffer when no partial message is in it, the spare buffers, the
+    /// index scratch space, and the queues that are empty). Nothing is lost: the next
+    /// [`Connection::receive`] allocates what it needs, sized to what arrives. An idle
+    /// connection then holds the data it handed out (an outbound session's channel data)
+    /// and little else.
+    ///
+    /// ```
+    /// use esl_proto::{Auth, Connection};
+    ///
+    /// let mut conn = Connection::inbound(Auth::Manual);
+    /// conn.receive(b"Content-Type: text/disconnect-notice\n");
+    /// conn.release();
+    /// assert_eq!(conn.buffered(), 37, "a partial message is kept");
+    /// ```
+    pub fn release(&mut self) {
+        self.input.release();
+        if self.outputs.is_empty() {
+            self.outputs = VecDeque::new();
+        }
+        if self.transmit.is_empty() {
+            self.transmit = BytesMut::new();
+        }
+        self.requests.shrink();
+    }
+
     // ---- application commands ----
 
     /// Queues `command`; the returned id names its result. Before the handshake completes
@@ -371,6 +419,22 @@ impl Connection {
                 Err(error) => self.fail(Error::Frame(error)),
             }
         }
+    }
+
+    /// True if [`Connection::poll_transmit`] has bytes to hand out.
+    ///
+    /// ```
+    /// use esl_proto::{Auth, Command, Connection};
+    ///
+    /// let mut conn = Connection::inbound(Auth::Manual);
+    /// assert!(!conn.has_transmit());
+    /// conn.send(Command::api("status")).unwrap();
+    /// assert!(conn.has_transmit());
+    /// conn.poll_transmit();
+    /// assert!(!conn.has_transmit());
+    /// ```
+    pub fn has_transmit(&self) -> bool {
+        !self.transmit.is_empty()
     }
 
     /// Bytes to write to the socket, all that are queued, or `None`.

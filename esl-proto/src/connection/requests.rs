@@ -153,6 +153,16 @@ impl Requests {
         self.held.drain(..)
     }
 
+    /// Gives back the queues' memory when they are empty (the connection is going idle).
+    pub(super) fn shrink(&mut self) {
+        if self.held.is_empty() {
+            self.held = VecDeque::new();
+        }
+        if self.sent.is_empty() {
+            self.sent = VecDeque::new();
+        }
+    }
+
     pub(super) fn sent(&mut self, pending: Pending) {
         self.sent.push_back(pending);
     }

@@ -185,7 +185,7 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     fn new(config: ClientConfig, role: Role, conn: Connection, link: Link) -> Engine<W, H, S> {
         Engine {
             rng: Rng::new(config.seed),
-            streams: Streams::new(config.event_capacity, config.overflow),
+            streams: Streams::new(config.event_capacity, config.event_bytes, config.overflow),
             config,
             role,
             conn,
@@ -328,6 +328,45 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
             self.conn.receive_eof();
             self.pump(now);
         }
+    }
+
+    /// How many bytes to read next, at most `max` (see [`Connection::read_size`]).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use esl_proto::client::{ClientConfig, Engine};
+    ///
+    /// let now = Instant::now();
+    /// let mut engine: Engine<(), ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
+    /// engine.connected(now);
+    /// assert_eq!(engine.read_size(65536), 65536, "nothing buffered: a full read");
+    /// ```
+    pub fn read_size(&self, max: usize) -> usize {
+        self.conn.read_size(max)
+    }
+
+    /// The socket has nothing more to read for now (a read would block): the engine gives
+    /// back the memory it keeps for the next messages and the queues that are empty (see
+    /// [`Connection::release`]), so that an idle connection holds little more than what it
+    /// handed out. Call it each time; it costs nothing when there is nothing to give back.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use esl_proto::client::{ClientConfig, Engine};
+    ///
+    /// let now = Instant::now();
+    /// let mut engine: Engine<(), ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
+    /// engine.connected(now);
+    /// engine.receive(now, b"Content-Type: auth/request\n\n");
+    /// engine.release(); // the read that follows would block
+    /// assert!(engine.wants_read());
+    /// ```
+    pub fn release(&mut self) {
+        self.conn.release();
+        if self.actions.is_empty() {
+            self.actions = VecDeque::new();
+        }
+        self.streams.release();
     }
 
     /// The socket failed (a reset, ...): its requests fail with this error.
@@ -487,7 +526,8 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         self.streams.close(id);
     }
 
-    /// Moves up to `max` queued items of stream `id` into `out`.
+    /// Moves up to `max` queued items of stream `id` into `out`, and no more than
+    /// [`DRAIN_BYTES`](super::DRAIN_BYTES) of them beyond the first.
     pub fn drain(&mut self, id: StreamId, out: &mut VecDeque<Incoming>, max: usize) -> Drained {
         self.streams.drain(id, out, max)
     }
@@ -518,6 +558,25 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     /// The next thing to do; `None` when there is nothing until more input or time.
     pub fn poll_action(&mut self) -> Option<Action<W, H>> {
         self.actions.pop_front()
+    }
+
+    /// True if [`Engine::poll_transmit`] has bytes to hand out (requests sent since the
+    /// last write).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use esl_proto::client::{ClientConfig, Engine};
+    ///
+    /// let now = Instant::now();
+    /// let mut engine: Engine<(), ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
+    /// engine.connected(now);
+    /// engine.receive(now, b"Content-Type: auth/request\n\n");
+    /// assert!(engine.wants_write(), "the auth command");
+    /// engine.poll_transmit();
+    /// assert!(!engine.wants_write());
+    /// ```
+    pub fn wants_write(&self) -> bool {
+        self.conn.has_transmit()
     }
 
     /// Bytes to write to the socket.
