@@ -188,3 +188,38 @@ fn an_abort_ends_at_once_and_only_once() {
     engine.abort(t0);
     assert!(actions(&mut engine).is_empty());
 }
+
+#[test]
+fn a_wait_too_long_to_represent_is_a_year() {
+    let t0 = Instant::now();
+    let mut engine = ready(config(), t0);
+    engine
+        .send(
+            t0,
+            Command::api("status"),
+            Expect::Api,
+            Some(Duration::MAX),
+            "forever",
+        )
+        .unwrap();
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    assert_eq!(engine.poll_timeout(), Some(t0 + YEAR));
+}
+
+#[test]
+fn a_close_before_the_switch_answered_ends_every_request_with_it() {
+    let t0 = Instant::now();
+    let mut engine = TestEngine::inbound(config(), t0);
+    actions(&mut engine);
+    engine
+        .send(t0, Command::api("status"), Expect::Api, None, "early")
+        .unwrap();
+    engine.close(t0 + SEC);
+    let out = actions(&mut engine);
+    assert!(
+        out.iter()
+            .any(|a| matches!(a, Action::Done("early", Err(Error::ConnectionClosed(_))))),
+        "{out:?}"
+    );
+    assert_eq!(engine.pending_requests(), 0);
+}
