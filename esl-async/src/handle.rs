@@ -57,19 +57,14 @@ macro_rules! connection_methods {
             let guard = $crate::shared::CancelOnDrop::new(&self.shared, id);
             let step = ::futures_util::future::poll_fn(|cx| waiter.poll_first(cx)).await;
             guard.disarm();
-            match step {
-                esl_proto::client::Step::Accepted => Ok($crate::Job {
-                    shared: self.shared.clone(),
-                    uuid: uuid.unwrap_or_default(),
-                    id,
-                    waiter,
-                    armed: true,
-                }),
-                esl_proto::client::Step::Done(result) => Err(match result {
-                    Ok(response) => esl_proto::client::Error::Rejected(response.text()),
-                    Err(e) => e,
-                }),
-            }
+            step.accepted()?;
+            Ok($crate::Job {
+                shared: self.shared.clone(),
+                uuid: uuid.unwrap_or_default(),
+                id,
+                waiter,
+                armed: true,
+            })
         }
 
         /// The live call table of this connection: its channels, calls and conferences, kept

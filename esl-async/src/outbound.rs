@@ -121,14 +121,7 @@ pub struct ShutdownHandle {
     state: Arc<ServerState>,
 }
 
-impl std::fmt::Debug for ShutdownHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShutdownHandle")
-            .field("stopping", &self.state.calls.is_stopping())
-            .field("active_calls", &self.active_calls())
-            .finish()
-    }
-}
+esl_proto::__shutdown_handle_api!(debug ShutdownHandle);
 
 impl ShutdownHandle {
     /// Begins the graceful shutdown.
@@ -137,19 +130,10 @@ impl ShutdownHandle {
         self.state.wake.wake();
     }
 
-    /// Calls under way.
-    pub fn active_calls(&self) -> usize {
-        self.state.calls.active()
-    }
+    esl_proto::__shutdown_handle_api!();
 
-    /// Calls handled so far (completed or under way).
-    pub fn handled_calls(&self) -> u64 {
-        self.state.calls.handled()
-    }
-
-    /// Connections closed at once because [`ServerConfig::max_calls`] were under way.
-    pub fn rejected_calls(&self) -> u64 {
-        self.state.calls.rejected()
+    fn counters(&self) -> &CallCounters {
+        &self.state.calls
     }
 }
 

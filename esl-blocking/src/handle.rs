@@ -41,19 +41,14 @@ macro_rules! connection_methods {
             let (id, uuid, waiter) = self
                 .shared
                 .start(esl_proto::Command::bgapi(command), esl_proto::client::Expect::Job, None)?;
-            match waiter.wait_first() {
-                esl_proto::client::Step::Accepted => Ok($crate::Job {
-                    shared: self.shared.clone(),
-                    uuid: uuid.unwrap_or_default(),
-                    id,
-                    waiter,
-                    armed: true,
-                }),
-                esl_proto::client::Step::Done(result) => Err(match result {
-                    Ok(response) => esl_proto::client::Error::Rejected(response.text()),
-                    Err(e) => e,
-                }),
-            }
+            waiter.wait_first().accepted()?;
+            Ok($crate::Job {
+                shared: self.shared.clone(),
+                uuid: uuid.unwrap_or_default(),
+                id,
+                waiter,
+                armed: true,
+            })
         }
 
         /// The live call table of this connection: its channels, calls and conferences, kept

@@ -106,14 +106,7 @@ pub struct ShutdownHandle {
     state: Arc<ServerState>,
 }
 
-impl std::fmt::Debug for ShutdownHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShutdownHandle")
-            .field("stopping", &self.state.counters.is_stopping())
-            .field("active_calls", &self.active_calls())
-            .finish()
-    }
-}
+esl_proto::__shutdown_handle_api!(debug ShutdownHandle);
 
 impl ShutdownHandle {
     /// Begins the graceful shutdown.
@@ -123,20 +116,10 @@ impl ShutdownHandle {
         self.state.calls.notify();
     }
 
-    /// Calls under way.
-    pub fn active_calls(&self) -> usize {
-        self.state.counters.active()
-    }
+    esl_proto::__shutdown_handle_api!();
 
-    /// Calls handled so far (completed or under way).
-    pub fn handled_calls(&self) -> u64 {
-        self.state.counters.handled()
-    }
-
-    /// Connections refused at once: [`ServerConfig::max_calls`] were under way, or the
-    /// process was out of file descriptors.
-    pub fn rejected_calls(&self) -> u64 {
-        self.state.counters.rejected()
+    fn counters(&self) -> &CallCounters {
+        &self.state.counters
     }
 }
 

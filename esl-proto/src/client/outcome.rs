@@ -11,6 +11,29 @@ pub enum Step<T> {
     Done(T),
 }
 
+impl Step<super::Result<crate::Response>> {
+    /// For a request that must be accepted before its result comes (a `bgapi` job): `Ok`
+    /// once accepted; an end before that is an error, a reply that ended it a refusal.
+    ///
+    /// ```
+    /// use esl_proto::client::{Error, Step};
+    /// use esl_proto::{ApiResponse, Response};
+    ///
+    /// assert!(Step::Accepted.accepted().is_ok());
+    /// let reply = ApiResponse::new("-ERR no such command".into());
+    /// let refused = Step::Done(Ok(Response::Api(reply)));
+    /// assert!(matches!(refused.accepted(), Err(Error::Rejected(t)) if t == "-ERR no such command"));
+    /// assert!(matches!(Step::Done(Err(Error::Closed)).accepted(), Err(Error::Closed)));
+    /// ```
+    pub fn accepted(self) -> super::Result<()> {
+        match self {
+            Step::Accepted => Ok(()),
+            Step::Done(Ok(response)) => Err(super::Error::Rejected(response.text())),
+            Step::Done(Err(error)) => Err(error),
+        }
+    }
+}
+
 /// A waiter's news: whether the request was accepted, and its result once there.
 ///
 /// ```

@@ -490,6 +490,43 @@ macro_rules! __call_table_api {
     };
 }
 
+/// An outbound server's `ShutdownHandle`: its counters (from the adapter's
+/// `fn counters(&self) -> &CallCounters`) and its `Debug`. `shutdown` is the adapter's: each
+/// wakes its accept loop its own way.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __shutdown_handle_api {
+    () => {
+        /// Calls under way.
+        pub fn active_calls(&self) -> usize {
+            self.counters().active()
+        }
+
+        /// Calls handled so far (completed or under way).
+        pub fn handled_calls(&self) -> u64 {
+            self.counters().handled()
+        }
+
+        /// Connections refused at once: [`ServerConfig::max_calls`] were under way, or (on
+        /// esl-blocking) the process was out of file descriptors.
+        ///
+        /// [`ServerConfig::max_calls`]: $crate::client::ServerConfig::max_calls
+        pub fn rejected_calls(&self) -> u64 {
+            self.counters().rejected()
+        }
+    };
+    (debug $handle:ty) => {
+        impl ::std::fmt::Debug for $handle {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ShutdownHandle")
+                    .field("stopping", &self.counters().is_stopping())
+                    .field("active_calls", &self.counters().active())
+                    .finish()
+            }
+        }
+    };
+}
+
 /// The configuring methods of a `Router` app, over its `matcher`
 /// ([`route::Router<HandlerKey>`](crate::route::Router)) and `trigger` (`String`) fields.
 #[doc(hidden)]
