@@ -25,6 +25,10 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         };
         tracing::warn!(%error, "connection lost; reconnecting");
         self.streams.push_gap(Gap::Disconnected);
+        // What happens while away is not seen: the table is stale until listed again.
+        if let Some(tracking) = self.tracking.as_mut() {
+            tracking.stale = true;
+        }
         self.renew();
         self.schedule(now, attempt, error);
     }
