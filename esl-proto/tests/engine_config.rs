@@ -207,3 +207,15 @@ fn a_session_takes_its_timeouts_from_the_servers_session_config() {
         Some(Action::Finished(Err(_)))
     ));
 }
+
+/// The defaults the documentation states.
+#[test]
+fn the_documented_defaults() {
+    let client = ClientConfig::password("x");
+    assert_eq!(client.event_capacity, 16 * 1024);
+    assert_eq!(client.event_bytes, 2 * 1024 * 1024);
+    let server = ServerConfig::default();
+    assert_eq!(server.max_calls, 10_000);
+    assert_eq!(server.session.event_capacity, 1024);
+    assert_eq!(server.session.event_bytes, 1024 * 1024);
+}
