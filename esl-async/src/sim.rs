@@ -7,19 +7,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::{Buf, Bytes};
 use esl_sim::{ConnectionId, VirtualSwitch};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::transport::{Duplex, Transport};
 
 /// One connection to a [`VirtualSwitch`], as a socket would be.
-struct SimStream {
-    switch: VirtualSwitch,
-    conn: ConnectionId,
-    /// Read from the switch, not yet handed out.
-    pending: Bytes,
-}
+struct SimStream(esl_sim::Stream);
 
 impl AsyncRead for SimStream {
     fn poll_read(
@@ -27,52 +21,31 @@ impl AsyncRead for SimStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        if self.pending.is_empty() {
-            match self.switch.poll_read(self.conn, cx) {
-                // The end of the connection.
-                Poll::Ready(bytes) if bytes.is_empty() => return Poll::Ready(Ok(0)),
-                Poll::Ready(bytes) => self.pending = bytes,
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        let n = buf.len().min(self.pending.len());
-        buf[..n].copy_from_slice(&self.pending[..n]);
-        self.pending.advance(n);
-        Poll::Ready(Ok(n))
+        self.0.poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for SimStream {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.switch.poll_write(self.conn, cx, buf)
+        self.0.poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.switch.close(self.conn);
+    fn poll_close(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.close();
         Poll::Ready(Ok(()))
     }
 }
 
-impl Drop for SimStream {
-    fn drop(&mut self) {
-        self.switch.close(self.conn);
-    }
-}
-
 fn stream(switch: &VirtualSwitch, conn: ConnectionId) -> Box<dyn Duplex> {
-    Box::new(SimStream {
-        switch: switch.clone(),
-        conn,
-        pending: Bytes::new(),
-    })
+    Box::new(SimStream(esl_sim::Stream::new(switch, conn)))
 }
 
 impl Transport for VirtualSwitch {

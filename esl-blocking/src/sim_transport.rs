@@ -5,41 +5,22 @@ use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::{Buf, Bytes};
 use esl_sim::{ConnectionId, VirtualSwitch};
 
 use crate::transport::{Duplex, Transport, Watcher};
 
 /// One connection to a [`VirtualSwitch`], as a non-blocking socket would be.
-struct SimSocket {
-    switch: VirtualSwitch,
-    conn: ConnectionId,
-    /// Read from the switch, not yet handed out.
-    pending: Bytes,
-}
+struct SimSocket(esl_sim::Stream);
 
 impl Read for SimSocket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pending.is_empty() {
-            match self.switch.read(self.conn) {
-                Some(bytes) => self.pending = bytes,
-                None if self.switch.is_closed(self.conn) => return Ok(0),
-                None => return Err(io::ErrorKind::WouldBlock.into()),
-            }
-        }
-        let n = buf.len().min(self.pending.len());
-        buf[..n].copy_from_slice(&self.pending[..n]);
-        self.pending.advance(n);
-        Ok(n)
+        self.0.read(buf)
     }
 }
 
 impl Write for SimSocket {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self.switch.write(self.conn, buf)? {
-            0 if !buf.is_empty() => Err(io::ErrorKind::WouldBlock.into()),
-            n => Ok(n),
-        }
+        self.0.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -47,18 +28,8 @@ impl Write for SimSocket {
     }
 }
 
-impl Drop for SimSocket {
-    fn drop(&mut self) {
-        self.switch.close(self.conn);
-    }
-}
-
 fn socket(switch: &VirtualSwitch, conn: ConnectionId) -> Box<dyn Duplex> {
-    Box::new(SimSocket {
-        switch: switch.clone(),
-        conn,
-        pending: Bytes::new(),
-    })
+    Box::new(SimSocket(esl_sim::Stream::new(switch, conn)))
 }
 
 impl Transport for VirtualSwitch {

@@ -101,6 +101,7 @@ mod memory;
 mod network;
 mod originate;
 mod outbound;
+mod stream;
 mod switch;
 mod tcp;
 pub mod testing;
@@ -111,6 +112,7 @@ pub use ids::ConnectionId;
 pub use inspect::{ChannelInfo, Received};
 pub use memory::{Accepted, VirtualSwitch, Watcher, WRITE_WINDOW};
 pub use network::{InboundCall, Outcome, Route};
+pub use stream::Stream;
 pub use switch::{Output, Switch};
 pub use tcp::SimSwitch;
 
