@@ -1,6 +1,8 @@
 //! The client engine without any I/O: a scripted switch on one side, a fake clock (plain
 //! `Instant` arithmetic) on the other.
 
+mod common;
+
 use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
@@ -8,8 +10,10 @@ use std::time::{Duration, Instant};
 use esl_proto::client::{
     Action, ClientConfig, Engine, Error, Expect, Gap, Incoming, Overflow, Reconnect, ServerConfig,
 };
-use esl_proto::server::{self, CommandReader};
-use esl_proto::{CloseReason, Command, Event, EventFormat, Limits};
+use esl_proto::server;
+use esl_proto::{CloseReason, Command, Event, EventFormat};
+
+use common::engine::{actions, sent};
 
 type Caller = &'static str;
 type TestEngine = Engine<Caller, Caller, Caller>;
@@ -23,18 +27,6 @@ fn config() -> ClientConfig {
         .execute_timeout(1000 * SEC)
         .connect_timeout(5 * SEC)
         .seed(42)
-}
-
-fn actions(engine: &mut TestEngine) -> Vec<Action<Caller, Caller>> {
-    std::iter::from_fn(|| engine.poll_action()).collect()
-}
-
-fn sent(engine: &mut TestEngine) -> Vec<Command> {
-    let mut reader = CommandReader::new(Limits::default());
-    while let Some(bytes) = engine.poll_transmit() {
-        reader.push(&bytes);
-    }
-    std::iter::from_fn(|| reader.next_command().unwrap().map(|c| c.parse())).collect()
 }
 
 /// The results handed out, as `caller: text` or `caller: error`.

@@ -1,6 +1,8 @@
 //! What each setting of a client or an outbound server changes, seen through the engine (a
 //! fake clock: plain `Instant` arithmetic) or through what the setting is read by.
 
+mod common;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -8,24 +10,14 @@ use esl_proto::client::{
     Action, CallCounters, ClientConfig, Engine, Expect, Incoming, Reconnect, ServerConfig,
     SessionSetup,
 };
-use esl_proto::server::{self, CommandReader};
-use esl_proto::{Command, Event, EventFormat, Limits};
+use esl_proto::server;
+use esl_proto::{Command, Event, EventFormat};
+
+use common::engine::{actions, sent};
 
 type TestEngine = Engine<&'static str, (), ()>;
 
 const SEC: Duration = Duration::from_secs(1);
-
-fn actions(engine: &mut TestEngine) -> Vec<Action<&'static str, ()>> {
-    std::iter::from_fn(|| engine.poll_action()).collect()
-}
-
-fn sent(engine: &mut TestEngine) -> Vec<Command> {
-    let mut reader = CommandReader::new(Limits::default());
-    while let Some(bytes) = engine.poll_transmit() {
-        reader.push(&bytes);
-    }
-    std::iter::from_fn(|| reader.next_command().unwrap().map(|c| c.parse())).collect()
-}
 
 fn ready(config: ClientConfig, now: Instant) -> TestEngine {
     let mut engine = TestEngine::inbound(config, now);

@@ -2,28 +2,20 @@
 //! other deadline wakes the engine earlier; a close and an abort end it at once when there is
 //! nobody to say goodbye to. A fake clock: plain `Instant` arithmetic.
 
+mod common;
+
 use std::io;
 use std::time::{Duration, Instant};
 
 use esl_proto::client::{Action, ClientConfig, Engine, Error, Expect, Reconnect};
-use esl_proto::server::{self, CommandReader};
-use esl_proto::{Command, Limits};
+use esl_proto::server;
+use esl_proto::Command;
+
+use common::engine::{actions, sent};
 
 type TestEngine = Engine<&'static str, (), ()>;
 
 const SEC: Duration = Duration::from_secs(1);
-
-fn actions(engine: &mut TestEngine) -> Vec<Action<&'static str, ()>> {
-    std::iter::from_fn(|| engine.poll_action()).collect()
-}
-
-fn sent(engine: &mut TestEngine) -> Vec<Command> {
-    let mut reader = CommandReader::new(Limits::default());
-    while let Some(bytes) = engine.poll_transmit() {
-        reader.push(&bytes);
-    }
-    std::iter::from_fn(|| reader.next_command().unwrap().map(|c| c.parse())).collect()
-}
 
 /// Connecting may take 5 s; a request waits 2 s, so it wakes the engine first.
 fn config() -> ClientConfig {

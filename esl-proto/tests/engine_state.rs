@@ -1,27 +1,19 @@
 //! What the engine says about itself (ready, closing, its subscriptions, its counters) at each
 //! point of its life, on a fake clock (plain `Instant` arithmetic).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use esl_proto::client::{Action, ClientConfig, Engine, Expect, Reconnect, ServerConfig};
-use esl_proto::server::{self, CommandReader};
-use esl_proto::{Command, Event, EventFormat, Limits};
+use esl_proto::client::{ClientConfig, Engine, Expect, Reconnect, ServerConfig};
+use esl_proto::server;
+use esl_proto::{Command, Event, EventFormat};
+
+use common::engine::{actions, sent};
 
 type TestEngine = Engine<&'static str, (), ()>;
 
 const SEC: Duration = Duration::from_secs(1);
-
-fn actions(engine: &mut TestEngine) -> Vec<Action<&'static str, ()>> {
-    std::iter::from_fn(|| engine.poll_action()).collect()
-}
-
-fn sent(engine: &mut TestEngine) -> Vec<Command> {
-    let mut reader = CommandReader::new(Limits::default());
-    while let Some(bytes) = engine.poll_transmit() {
-        reader.push(&bytes);
-    }
-    std::iter::from_fn(|| reader.next_command().unwrap().map(|c| c.parse())).collect()
-}
 
 fn config() -> ClientConfig {
     ClientConfig::password("ClueCon")

@@ -1,14 +1,18 @@
 //! The engine's live call table without I/O: what `track` sends, how the listing rebuilds the
 //! table, events keeping it current, and a reconnect making it stale until listed again.
 
+mod common;
+
 use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
 
 use esl_proto::client::{Action, ClientConfig, Engine, Incoming, Reconnect};
-use esl_proto::server::{self, CommandReader};
+use esl_proto::server;
 use esl_proto::track::Change;
-use esl_proto::{Command, Event, EventFormat, Limits};
+use esl_proto::{Command, Event, EventFormat};
+
+use common::engine::{actions, sent};
 
 type TestEngine = Engine<&'static str, &'static str, &'static str>;
 
@@ -18,18 +22,6 @@ fn config() -> ClientConfig {
     ClientConfig::password("ClueCon")
         .seed(5)
         .reconnect(Reconnect::default().initial(SEC).jitter(0.0))
-}
-
-fn actions(engine: &mut TestEngine) -> Vec<Action<&'static str, &'static str>> {
-    std::iter::from_fn(|| engine.poll_action()).collect()
-}
-
-fn sent(engine: &mut TestEngine) -> Vec<Command> {
-    let mut reader = CommandReader::new(Limits::default());
-    while let Some(bytes) = engine.poll_transmit() {
-        reader.push(&bytes);
-    }
-    std::iter::from_fn(|| reader.next_command().unwrap().map(|c| c.parse())).collect()
 }
 
 /// Auth asked and accepted; the commands written after `auth`.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod engine;
+
 use esl_proto::server::{self, CommandReader};
 use esl_proto::{
     Auth, CallCommand, Command, Connection, Event, EventFormat, Execute, Limits, Output, RequestId,
