@@ -114,3 +114,62 @@ fn an_ended_stream_is_closed_once_it_is_empty() {
     assert!(woken(&mut engine).contains(&"late"));
     assert!(engine.drain(late, &mut items, 10).closed);
 }
+
+#[test]
+fn a_stream_opened_on_a_live_engine_is_open_and_one_opened_after_the_end_is_ended() {
+    let t0 = Instant::now();
+    let mut engine = ready(ClientConfig::password("ClueCon"), t0);
+    let live = engine.open_stream("live");
+    let mut items = VecDeque::new();
+    assert!(!engine.drain(live, &mut items, usize::MAX).closed);
+    engine.abort(t0);
+    while engine.poll_action().is_some() {}
+    assert!(engine.drain(live, &mut items, usize::MAX).closed);
+    let late = engine.open_stream("late");
+    assert!(engine.drain(late, &mut items, usize::MAX).closed);
+}
+
+#[test]
+fn a_lost_connection_and_its_return_are_marked_in_every_stream() {
+    use esl_proto::client::{Gap, Incoming, Reconnect};
+    use std::time::Duration;
+    let t0 = Instant::now();
+    let config = ClientConfig::password("ClueCon").reconnect(
+        Reconnect::default()
+            .initial(Duration::from_secs(1))
+            .jitter(0.0),
+    );
+    let mut engine = ready(config, t0);
+    let streams = [engine.open_stream("a"), engine.open_stream("b")];
+    engine.receive_eof(t0);
+    engine.handle_timeout(t0 + Duration::from_secs(1));
+    while engine.poll_action().is_some() {}
+    engine.connected(t0 + Duration::from_secs(1));
+    engine.receive(t0, &server::encode_auth_request());
+    engine.receive(t0, &server::encode_command_reply("+OK accepted"));
+    while engine.poll_action().is_some() {}
+    for stream in streams {
+        let mut items = VecDeque::new();
+        engine.drain(stream, &mut items, usize::MAX);
+        let gaps: Vec<_> = items
+            .iter()
+            .filter_map(|i| match i {
+                Incoming::Gap(g) => Some(g.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(gaps, [Gap::Disconnected, Gap::Reconnected]);
+    }
+}
+
+#[test]
+fn a_backlog_says_its_policy() {
+    use esl_proto::client::Backlog;
+    for policy in [
+        Overflow::DropOldest,
+        Overflow::DropNewest,
+        Overflow::Backpressure,
+    ] {
+        assert_eq!(Backlog::new(4, policy).overflow(), policy);
+    }
+}
