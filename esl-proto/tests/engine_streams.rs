@@ -154,7 +154,7 @@ fn a_lost_connection_and_its_return_are_marked_in_every_stream() {
         let gaps: Vec<_> = items
             .iter()
             .filter_map(|i| match i {
-                Incoming::Gap(g) => Some(g.clone()),
+                Incoming::Gap(g) => Some(*g),
                 _ => None,
             })
             .collect();
