@@ -1,6 +1,8 @@
 //! The request surface written once for every adapter: what each [`Call`] and each
 //! [`ChannelCalls`] method sends, what it expects, and what its result means to the caller.
 
+mod common;
+
 use std::time::Duration;
 
 use esl_proto::client::{job_output, originated, Call, ChannelCalls, Error, Expect};
@@ -434,4 +436,68 @@ fn a_field_that_would_inject_a_command_is_refused() {
         calls.execute_nowait("a\nb", None),
         Err(Error::Command(_))
     ));
+}
+
+/// A `bgapi` and a waiting `execute` sent without a uuid of their own get one from the engine,
+/// on the wire and in what `send` returns: it is how their completion is found.
+#[test]
+fn the_engine_names_the_jobs_and_executes_that_come_without_a_uuid() {
+    use esl_proto::client::{ClientConfig, Engine};
+    use esl_proto::{CallCommand, Execute, SendMsg};
+    let t0 = std::time::Instant::now();
+    let mut engine: Engine<&'static str, (), ()> =
+        Engine::inbound(ClientConfig::password("ClueCon").seed(3), t0);
+    engine.poll_action();
+    engine.connected(t0);
+    engine.receive(t0, &server::encode_auth_request());
+    engine.receive(t0, &server::encode_command_reply("+OK accepted"));
+    common::engine::actions(&mut engine);
+    common::engine::sent(&mut engine);
+
+    let job = engine
+        .send(t0, Command::bgapi("status"), Expect::Job, None, "job")
+        .unwrap();
+    let mut exec = Execute::new("playback", Some("a.wav".into()));
+    exec.wait = true;
+    let run = engine
+        .send(
+            t0,
+            Command::SendMsg(SendMsg {
+                uuid: Some("u1".into()),
+                command: CallCommand::Execute(exec),
+                headers: vec![],
+            }),
+            Expect::Executed,
+            None,
+            "exec",
+        )
+        .unwrap();
+    let (job_uuid, exec_uuid) = (job.uuid.unwrap(), run.uuid.unwrap());
+    assert_eq!(job_uuid.len(), 36);
+    assert_ne!(job_uuid, exec_uuid);
+    let wire: Vec<String> = common::engine::sent(&mut engine)
+        .iter()
+        .map(|c| String::from_utf8(c.to_bytes().unwrap().to_vec()).unwrap())
+        .collect();
+    assert!(
+        wire.iter()
+            .any(|w| w.contains(&format!("Job-UUID: {job_uuid}"))),
+        "{wire:?}"
+    );
+    assert!(
+        wire.iter()
+            .any(|w| w.contains(&format!("Event-UUID: {exec_uuid}"))),
+        "{wire:?}"
+    );
+    // A uuid of the caller's own is kept.
+    let own = engine
+        .send(
+            t0,
+            Command::bgapi_with_uuid("status", "mine"),
+            Expect::Job,
+            None,
+            "own",
+        )
+        .unwrap();
+    assert_eq!(own.uuid.as_deref(), Some("mine"));
 }
