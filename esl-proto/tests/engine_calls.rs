@@ -489,6 +489,26 @@ fn the_engine_names_the_jobs_and_executes_that_come_without_a_uuid() {
             .any(|w| w.contains(&format!("Event-UUID: {exec_uuid}"))),
         "{wire:?}"
     );
+    // An execute nobody waits for goes out as given: nothing to match its completion to.
+    let mut park = Execute::new("park", None);
+    park.wait = false;
+    let nowait = engine
+        .send(
+            t0,
+            Command::SendMsg(SendMsg {
+                uuid: Some("u1".into()),
+                command: CallCommand::Execute(park),
+                headers: vec![],
+            }),
+            Expect::Reply,
+            None,
+            "nowait",
+        )
+        .unwrap();
+    assert_eq!(nowait.uuid, None);
+    let wire = common::engine::sent(&mut engine);
+    let text = String::from_utf8(wire[0].to_bytes().unwrap().to_vec()).unwrap();
+    assert!(!text.contains("Event-UUID"), "{text}");
     // A uuid of the caller's own is kept.
     let own = engine
         .send(
