@@ -571,3 +571,80 @@ fn the_end_of_the_socket_after_exit_is_reported_as_such() {
         "{out:?}"
     );
 }
+
+/// A reconnect whose socket opens but whose handshake never completes counts as a failed
+/// attempt: the waits keep growing (1 s, 2 s, 4 s), they do not start over.
+#[test]
+fn a_reconnect_lost_during_its_handshake_counts_as_a_failed_attempt() {
+    let t0 = Instant::now();
+    let mut engine = ready(reconnecting(), t0);
+    engine.receive_eof(t0);
+    actions(&mut engine);
+    let mut now = t0;
+    for wait in [1, 2, 4] {
+        assert_eq!(
+            engine.poll_timeout(),
+            Some(now + wait * SEC),
+            "before attempt of {wait} s"
+        );
+        now += wait * SEC;
+        engine.handle_timeout(now);
+        assert!(matches!(&actions(&mut engine)[..], [Action::Connect]));
+        engine.connected(now);
+        engine.receive(now, &server::encode_auth_request());
+        sent(&mut engine);
+        // The socket closes before `+OK accepted`.
+        engine.receive_eof(now);
+        actions(&mut engine);
+        if wait == 4 {
+            break;
+        }
+    }
+}
+
+/// Without a reconnect policy, a lost connection is the end.
+#[test]
+fn without_a_reconnect_policy_a_lost_connection_ends_the_client() {
+    let t0 = Instant::now();
+    let mut engine = ready(config(), t0);
+    let stream = engine.open_stream("consumer");
+    engine.receive_eof(t0);
+    let out = actions(&mut engine);
+    assert!(
+        out.iter().any(|a| matches!(a, Action::Finished(Err(_)))),
+        "{out:?}"
+    );
+    assert!(!out.iter().any(|a| matches!(a, Action::Connect)), "{out:?}");
+    assert!(engine.is_finished());
+    assert_eq!(engine.poll_timeout(), None);
+    // The stream ends; it is not told of a disconnection as if a return would follow.
+    let mut items = VecDeque::new();
+    assert!(engine.drain(stream, &mut items, usize::MAX).closed);
+    assert!(
+        !items
+            .iter()
+            .any(|i| matches!(i, Incoming::Gap(Gap::Disconnected))),
+        "{items:?}"
+    );
+}
+
+/// An outbound session never reconnects (the switch dialled it), whatever its config says.
+#[test]
+fn an_outbound_session_that_loses_its_socket_ends_even_with_a_reconnect_policy() {
+    let t0 = Instant::now();
+    let mut server = ServerConfig::default();
+    server.session = server.session.reconnect(Reconnect::default());
+    let mut engine = TestEngine::outbound(&server, t0);
+    sent(&mut engine);
+    let channel = Event::builder("CHANNEL_DATA")
+        .header("Unique-ID", "call-1")
+        .build();
+    engine.receive(t0, &server::encode_connect_reply(&channel, true, true));
+    engine.receive(t0, &server::encode_command_reply("+OK Events Enabled"));
+    engine.receive(t0, &server::encode_command_reply("+OK will linger"));
+    actions(&mut engine);
+    engine.receive_eof(t0);
+    let out = actions(&mut engine);
+    assert!(!out.iter().any(|a| matches!(a, Action::Connect)), "{out:?}");
+    assert!(engine.is_finished(), "{out:?}");
+}
