@@ -50,18 +50,7 @@ impl Uuids {
 
     /// The next uuid, `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`.
     pub(crate) fn next(&mut self) -> String {
-        let mut bytes = self.rng.u128(..).to_be_bytes();
-        bytes[6] = (bytes[6] & 0x0f) | 0x40;
-        bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
+        esl_proto::client::uuid_v4(self.rng.u128(..).to_be_bytes())
     }
 }
 

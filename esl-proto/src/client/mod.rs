@@ -89,6 +89,7 @@ pub use engine::{Action, Engine, Sent};
 pub use error::{Error, Result};
 pub use outcome::{Outcome, Step};
 pub use requests::Expect;
+pub use rng::uuid_v4;
 pub use streams::{Backlog, Drained, Gap, Incoming, StreamId, DRAIN_BYTES};
 
 use crate::Response;
