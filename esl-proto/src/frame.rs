@@ -68,16 +68,26 @@ impl State {
 }
 
 /// Buffers given up while frames still pointed into them are kept, up to this many bytes of
-/// them, to be reused once those frames are gone: a consumer a few buffers behind then never
-/// makes the framer allocate. (A new buffer is fresh pages to fault in; a freed one the
-/// allocator may give back to the system, to be faulted in again.)
-const SPARE_BYTES: usize = 1024 * 1024;
+/// them, to be reused once those frames are gone: a consumer running behind then never makes
+/// the framer allocate. (A new buffer is fresh pages to fault in; a freed one the allocator
+/// may give back to the system, to be faulted in again.) Twice an event stream's default
+/// byte bound (2 MiB), since a consumer may hold that much and catch up in a burst: with
+/// only 1 MiB, a 72 KB event stream allocated a fresh buffer every four events. The spares
+/// go back when the connection goes idle ([`Framer::release`]).
+const SPARE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The smallest buffer the framer allocates.
 const MIN_BUFFER: usize = 4 * 1024;
 
 /// A read at least this large is taken for a stream of them (events).
 const STREAM_READ: usize = 16 * 1024;
+
+/// True if no frame points into `spare` any more, which then has room for `bytes` (it is
+/// emptied and moved back to the start of its allocation).
+fn reusable(spare: &mut BytesMut, bytes: usize) -> bool {
+    spare.clear();
+    spare.try_reclaim(bytes)
+}
 
 /// Splits a byte stream into [`Frame`]s.
 ///
@@ -161,11 +171,11 @@ impl Framer {
         if self.buf.try_reclaim(needed - kept) {
             return;
         }
-        let reusable = self.spares.iter_mut().position(|(spare, _)| {
-            spare.clear();
-            spare.try_reclaim(needed)
-        });
-        let (mut fresh, size) = match reusable {
+        let spare = self
+            .spares
+            .iter_mut()
+            .position(|(spare, _)| reusable(spare, needed));
+        let (mut fresh, size) = match spare {
             Some(at) => self.spares.swap_remove(at),
             None => {
                 // Sized to the traffic: twice a large read, so that a stream of reads fills
@@ -190,8 +200,9 @@ impl Framer {
             self.spares.push((old, old_size));
             // The oldest go first: their frames are the likeliest to be gone, but a buffer
             // given up is memory kept, so the total is bounded.
-            while self.spares.iter().map(|(_, size)| size).sum::<usize>() > SPARE_BYTES {
-                self.spares.remove(0);
+            let mut total: usize = self.spares.iter().map(|(_, size)| size).sum();
+            while total > SPARE_BYTES {
+                total -= self.spares.remove(0).1;
             }
         }
     }
@@ -209,6 +220,31 @@ impl Framer {
             self.buf = BytesMut::new();
             self.buf_size = 0;
         }
+    }
+
+    /// Bytes of buffer the framer holds: the current buffer's allocation and the spares'.
+    /// Buffers frames still point into count too (they are freed with their last frame).
+    ///
+    /// ```
+    /// use esl_proto::{Framer, Limits};
+    ///
+    /// let mut framer = Framer::new(Limits::default());
+    /// framer.push(b"Content-Type: auth/request\n\n");
+    /// assert!(framer.next_frame().unwrap().is_some());
+    /// assert!(framer.buffer_bytes() >= 28);
+    /// framer.release();
+    /// assert_eq!(framer.buffer_bytes(), 0);
+    /// ```
+    pub fn buffer_bytes(&self) -> usize {
+        self.buf_size + self.spares.iter().map(|(_, size)| size).sum::<usize>()
+    }
+
+    /// True while the framer holds buffers sized to a stream of large reads, or spares:
+    /// giving those back costs fresh pages to fault in on the next reads, so they are worth
+    /// keeping through a short pause. (A framer that only saw small reads holds one small
+    /// buffer, which the allocator hands back as cheaply.)
+    pub(crate) fn holds_stream_buffers(&self) -> bool {
+        self.buf_size >= 2 * STREAM_READ || !self.spares.is_empty()
     }
 
     /// Bytes [`Framer::push`] takes into the current buffer without giving it up for

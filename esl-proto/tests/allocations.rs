@@ -170,3 +170,26 @@ fn the_framer_reuses_its_buffers_once_the_frames_cut_from_them_are_gone() {
     assert_eq!(allocations, 0);
     assert_eq!(held.headers.buffer().len() + held.body.len(), wire.len());
 }
+
+#[test]
+fn a_consumer_an_event_streams_worth_behind_that_catches_up_in_bursts_costs_no_allocation() {
+    let event = event_with(2_000);
+    let wire = server::encode_event(&event, EventFormat::Plain);
+    // What an event stream holds by default before it pushes back: 2 MiB of events.
+    let behind = 2 * 1024 * 1024 / wire.len();
+    let mut framer = esl_proto::Framer::new(Limits::default());
+    let mut held = Vec::with_capacity(behind);
+    let mut burst = |framer: &mut esl_proto::Framer| {
+        for _ in 0..behind {
+            held.push(feed_big_event(framer, &wire));
+        }
+        held.clear();
+    };
+    burst(&mut framer);
+    let (_, allocations) = counted(|| {
+        for _ in 0..5 {
+            burst(&mut framer);
+        }
+    });
+    assert_eq!(allocations, 0, "{behind} events held at a time");
+}
