@@ -215,9 +215,10 @@ impl<R: Runtime> Driver<R> {
                     progress = true;
                 }
                 Poll::Pending => {
-                    // Nothing more to read for now: what the engine kept for the next
-                    // messages goes back (an idle session keeps only its channel data).
-                    self.engine(|e, _| e.release());
+                    // Nothing more to read for now: if it stays so, what the engine keeps
+                    // for the next messages goes back (an idle session keeps only its
+                    // channel data).
+                    self.engine(|e, now| e.read_blocked(now));
                     if self.actions.is_empty() && self.actions.capacity() > 0 {
                         self.actions = Vec::new();
                     }

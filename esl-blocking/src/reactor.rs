@@ -405,9 +405,10 @@ impl Reactor {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     entry.readable = false;
-                    // Nothing more to read for now: what the engine kept for the next
-                    // messages goes back (an idle session keeps only its channel data).
-                    entry.conn.lock().engine.release();
+                    // Nothing more to read for now: if it stays so, what the engine keeps
+                    // for the next messages goes back (an idle session keeps only its
+                    // channel data).
+                    entry.conn.lock().engine.read_blocked(now);
                     return progress;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

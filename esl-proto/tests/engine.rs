@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use esl_proto::client::{
     Action, ClientConfig, Engine, Error, Expect, Gap, Incoming, Overflow, Reconnect, ServerConfig,
+    RELEASE_AFTER,
 };
 use esl_proto::server;
 use esl_proto::{CloseReason, Command, Event, EventFormat};
@@ -292,6 +293,52 @@ fn split_reads_with_release(t0: Instant, size: usize) {
     assert_eq!(got.header("n").as_deref(), Some("1"));
     assert_eq!(got.header("Variable").map(|v| v.len()), Some(3000));
     assert_eq!(got.body().map(|b| &b[..]), Some(&b"the body"[..]));
+}
+
+#[test]
+fn an_idle_connection_gives_its_buffers_back_and_a_busy_one_keeps_them() {
+    let t0 = Instant::now();
+    let mut engine = ready(config(), t0);
+    let kept = |engine: &TestEngine| engine.buffer_bytes() > 0;
+    // Replies only: their small buffer goes back at once.
+    assert!(kept(&engine));
+    engine.read_blocked(t0);
+    assert!(!kept(&engine));
+    assert_eq!(engine.poll_timeout(), None);
+    // One read of a stream of events, large enough for the engine to keep a buffer sized to
+    // such reads.
+    let one = server::encode_event(&Event::builder("HEARTBEAT").build(), EventFormat::Plain);
+    let heartbeats = one.repeat(48 * 1024 / one.len());
+    engine.receive(t0, &heartbeats);
+    assert!(kept(&engine), "room left in the receive buffer");
+    // A read blocks between two writes of the switch: nothing goes back yet.
+    engine.read_blocked(t0);
+    assert!(kept(&engine));
+    assert_eq!(engine.poll_timeout(), Some(t0 + RELEASE_AFTER));
+    let busy = t0 + RELEASE_AFTER / 2;
+    engine.receive(busy, &one);
+    engine.read_blocked(busy);
+    assert_eq!(
+        engine.poll_timeout(),
+        Some(t0 + RELEASE_AFTER),
+        "not moved by every read"
+    );
+    engine.handle_timeout(t0 + RELEASE_AFTER);
+    assert!(kept(&engine), "data arrived since: still busy");
+    assert_eq!(engine.poll_timeout(), Some(busy + RELEASE_AFTER));
+    engine.handle_timeout(busy + RELEASE_AFTER - Duration::from_millis(1));
+    assert!(kept(&engine));
+    // Quiet for RELEASE_AFTER: given back, and nothing left to wake up for.
+    engine.handle_timeout(busy + RELEASE_AFTER);
+    assert!(!kept(&engine));
+    assert_eq!(engine.poll_timeout(), None);
+    // The next traffic allocates again, and the next quiet spell gives it back again.
+    let later = busy + 10 * SEC;
+    engine.receive(later, &heartbeats);
+    assert!(kept(&engine));
+    engine.read_blocked(later);
+    engine.handle_timeout(later + RELEASE_AFTER);
+    assert!(!kept(&engine));
 }
 
 fn reconnecting() -> ClientConfig {

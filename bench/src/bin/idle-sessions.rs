@@ -156,9 +156,10 @@ fn blocking_server() -> Server {
     }
 }
 
-/// Lets the threads finish what they were doing (the drivers' last reads).
+/// Lets the threads finish what they were doing (the drivers' last reads), and the sessions
+/// stay idle long enough for their engines to give back their buffers.
 fn settle() {
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(esl_proto::client::RELEASE_AFTER + Duration::from_millis(250));
 }
 
 fn wait_until(done: impl Fn() -> bool) {

@@ -61,6 +61,14 @@ impl Lookahead {
         }
     }
 
+    pub(super) fn buffer_bytes(&self) -> usize {
+        self.framer.buffer_bytes()
+    }
+
+    pub(super) fn holds_stream_buffers(&self) -> bool {
+        self.framer.holds_stream_buffers()
+    }
+
     pub(super) fn room(&self) -> usize {
         self.framer.room()
     }

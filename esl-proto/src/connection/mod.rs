@@ -230,6 +230,30 @@ impl Connection {
         self.input.buffered()
     }
 
+    /// Bytes of receive buffer held (see [`Framer::buffer_bytes`](crate::Framer::buffer_bytes)):
+    /// what [`Connection::release`] gives back when no partial message is in them.
+    ///
+    /// ```
+    /// use esl_proto::{Auth, Connection};
+    ///
+    /// let mut conn = Connection::inbound(Auth::Manual);
+    /// assert_eq!(conn.buffer_bytes(), 0);
+    /// conn.receive(b"Content-Type: auth/request\n\n");
+    /// assert!(conn.buffer_bytes() > 0);
+    /// while let Ok(Some(_)) = conn.poll_output() {}
+    /// conn.release();
+    /// assert_eq!(conn.buffer_bytes(), 0);
+    /// ```
+    pub fn buffer_bytes(&self) -> usize {
+        self.input.buffer_bytes()
+    }
+
+    /// True while the receive side holds buffers sized to a stream of events, which are
+    /// worth keeping through a short pause (see [`Connection::release`]).
+    pub(crate) fn holds_stream_buffers(&self) -> bool {
+        self.input.holds_stream_buffers()
+    }
+
     /// Counters.
     pub fn stats(&self) -> Stats {
         self.stats

@@ -15,6 +15,7 @@ use bytes::Bytes;
 
 use super::config::{ClientConfig, ServerConfig, SessionSetup};
 use super::error::Error;
+use super::idle::Idle;
 use super::link::Link;
 use super::requests::{later, Expect, Requests};
 use super::rng::Rng;
@@ -130,6 +131,7 @@ pub struct Engine<W, H, S = ()> {
     tracking: Option<Tracking>,
     /// The switch's address, as connect errors name it.
     peer: String,
+    idle: Idle,
 }
 
 impl<W, H, S> std::fmt::Debug for Engine<W, H, S> {
@@ -154,7 +156,7 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
             attempt: 0,
             deadline: later(now, config.connect_timeout),
         };
-        let mut engine = Engine::new(config, Role::Inbound, conn, link);
+        let mut engine = Engine::new(config, Role::Inbound, conn, link, now);
         engine.actions.push_back(Action::Connect);
         engine
     }
@@ -172,6 +174,7 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
             Role::Outbound(config.setup),
             conn,
             link,
+            now,
         )
     }
 
@@ -182,7 +185,13 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         self
     }
 
-    fn new(config: ClientConfig, role: Role, conn: Connection, link: Link) -> Engine<W, H, S> {
+    fn new(
+        config: ClientConfig,
+        role: Role,
+        conn: Connection,
+        link: Link,
+        now: Instant,
+    ) -> Engine<W, H, S> {
         Engine {
             rng: Rng::new(config.seed),
             streams: Streams::new(config.event_capacity, config.event_bytes, config.overflow),
@@ -202,6 +211,7 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
             reconnects: 0,
             tracking: None,
             peer: String::from("the switch"),
+            idle: Idle::new(now),
         }
     }
 
@@ -271,10 +281,33 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
 
     /// When [`Engine::handle_timeout`] must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.requests.next_deadline(), self.link.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.requests.next_deadline(),
+            self.link.deadline(),
+            self.idle.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Bytes of receive buffer held (see [`Connection::buffer_bytes`]): what an idle
+    /// connection gives back.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use esl_proto::client::{ClientConfig, Engine};
+    ///
+    /// let now = Instant::now();
+    /// let mut engine: Engine<(), ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
+    /// engine.connected(now);
+    /// engine.receive(now, b"Content-Type: auth/request\n\n");
+    /// assert!(engine.buffer_bytes() > 0);
+    /// engine.release();
+    /// assert_eq!(engine.buffer_bytes(), 0);
+    /// ```
+    pub fn buffer_bytes(&self) -> usize {
+        self.conn.buffer_bytes()
     }
 
     /// False while an event stream is full under
@@ -317,6 +350,7 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     /// Bytes read from the socket.
     pub fn receive(&mut self, now: Instant, bytes: &[u8]) {
         if matches!(self.link, Link::Up { .. } | Link::Closing { .. }) {
+            self.idle.received(now);
             self.conn.receive(bytes);
             self.pump(now);
         }
@@ -345,10 +379,48 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
         self.conn.read_size(max)
     }
 
-    /// The socket has nothing more to read for now (a read would block): the engine gives
-    /// back the memory it keeps for the next messages and the queues that are empty (see
-    /// [`Connection::release`]), so that an idle connection holds little more than what it
-    /// handed out. Call it each time; it costs nothing when there is nothing to give back.
+    /// The socket has nothing more to read for now (a read would block); call it each time.
+    /// The engine gives back the memory it keeps for the next messages (see
+    /// [`Engine::release`]): at once if it only holds small buffers, which the allocator
+    /// hands back as cheaply; and if it holds buffers sized to a stream of events, once
+    /// nothing has arrived for [`RELEASE_AFTER`](super::RELEASE_AFTER), when its
+    /// [`Engine::poll_timeout`] comes. Under a steady stream a read blocks between two
+    /// writes of the switch many times a second; giving those buffers back each time made
+    /// the next reads fault in fresh pages. An idle connection ends up holding little more
+    /// than what it handed out.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use esl_proto::client::{ClientConfig, Engine, RELEASE_AFTER};
+    /// use esl_proto::{server, Event, EventFormat};
+    ///
+    /// let now = Instant::now();
+    /// let mut engine: Engine<(), ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
+    /// engine.connected(now);
+    /// engine.receive(now, b"Content-Type: auth/request\n\n");
+    /// engine.read_blocked(now);
+    /// assert_eq!(engine.read_size(65536), 65536, "a small buffer goes back at once");
+    ///
+    /// engine.receive(now, b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n");
+    /// let event = server::encode_event(&Event::builder("HEARTBEAT").build(), EventFormat::Plain);
+    /// engine.receive(now, &event.repeat(500)); // a stream of events
+    /// engine.read_blocked(now);
+    /// assert_eq!(engine.poll_timeout(), Some(now + RELEASE_AFTER));
+    /// assert!(engine.read_size(65536) < 65536, "kept through a short pause");
+    /// engine.handle_timeout(now + RELEASE_AFTER);
+    /// assert_eq!(engine.read_size(65536), 65536);
+    /// ```
+    pub fn read_blocked(&mut self, now: Instant) {
+        if self.conn.holds_stream_buffers() {
+            self.idle.read_blocked(now);
+        } else {
+            self.release();
+        }
+    }
+
+    /// Gives back, now, the memory the engine keeps for the next messages and the queues
+    /// that are empty (see [`Connection::release`]). [`Engine::read_blocked`] does this
+    /// once a connection stays idle; call this to do it at once.
     ///
     /// ```
     /// use std::time::Instant;
@@ -358,8 +430,9 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     /// let mut engine: Engine<(), ()> = Engine::inbound(ClientConfig::password("ClueCon"), now);
     /// engine.connected(now);
     /// engine.receive(now, b"Content-Type: auth/request\n\n");
-    /// engine.release(); // the read that follows would block
-    /// assert!(engine.wants_read());
+    /// assert!(engine.buffer_bytes() > 0, "a receive buffer, kept for the next messages");
+    /// engine.release();
+    /// assert_eq!(engine.buffer_bytes(), 0);
     /// ```
     pub fn release(&mut self) {
         self.conn.release();
@@ -382,6 +455,9 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     /// Time passed: expires requests, the connect and handshake deadlines, and the
     /// reconnect wait.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.idle.due(now) {
+            self.release();
+        }
         for (id, entry) in self.requests.expire(now) {
             self.conn.cancel(id);
             self.actions.push_back(Action::Done(
