@@ -193,3 +193,35 @@ fn a_consumer_an_event_streams_worth_behind_that_catches_up_in_bursts_costs_no_a
     });
     assert_eq!(allocations, 0, "{behind} events held at a time");
 }
+
+#[test]
+fn an_outbound_sessions_channel_data_is_kept_once() {
+    let mut conn = Connection::outbound();
+    conn.poll_transmit().expect("connect goes out");
+    let channel_data = event_with(200);
+    conn.receive(&server::encode_connect_reply(&channel_data, false, false));
+    let Ok(Some(Output::Ready(ready))) = conn.poll_output() else {
+        panic!("ready");
+    };
+    let channel = ready.channel.as_ref().expect("channel data");
+    assert_eq!(channel.unique_id().as_deref(), Some("u-1"));
+    // The reply and the channel data are the same bytes, and share one index: neither a
+    // copy nor an index per holder.
+    assert_eq!(
+        channel.headers().buffer().as_ptr(),
+        ready.reply.headers().buffer().as_ptr()
+    );
+    let (copy, allocations) = counted(|| {
+        let copy = channel.clone();
+        assert!(copy.headers().get("variable_v199").is_some());
+        copy
+    });
+    assert_eq!(
+        allocations, 0,
+        "a copy of the channel data shares its bytes and index"
+    );
+    assert_eq!(
+        copy.header("variable_v199").as_deref(),
+        Some("value number 199: a%b")
+    );
+}
