@@ -13,9 +13,11 @@ samples, its ceiling measured in the same run.
 The fresh-process figures run the `blast` and `idle-sessions` binaries of --bins (default the
 release directory), each in a new process with the stand-in switch in another: events/s of
 each adapter against the bare splitter, peak resident memory, page faults per event, resident
-memory per idle outbound session. Every reader runs N times (default 5), interleaved with the
-splitter, and the best run of each is kept: on a machine shared with other work, the best run
-is the one least disturbed, and interleaving exposes client and ceiling to the same load.
+memory per idle outbound session. Every reader runs in N rounds (default 5), each round
+running the splitter and every reader one after the other, so that client and ceiling meet
+the same load; a reader's ratio is taken within each round, and the median of the rounds is
+reported (on a machine shared with other work a single run can be off by half; the best run
+of each, taken separately, compared a lucky reader with a lucky ceiling).
 
 With --baseline-bins (and --baseline-criterion), a second build (the code before a change)
 runs interleaved with the first, and the table has its figures side by side.
@@ -121,48 +123,61 @@ def fresh_rows(table, builds, repeat, events, big_events, sessions):
                     result = run(bins / "blast", "--reader", reader, "--format", fmt, "--events", n)
                     runs.setdefault((b, reader), []).append(result)
 
-        def best(b, reader, key, higher=True):
-            got = runs.get((b, reader))
-            if not got:
-                return None
-            return (max if higher else min)(r[key] for r in got)
+        def median(values):
+            values = sorted(v for v in values if v is not None)
+            return values[len(values) // 2] if values else None
+
+        def typical(b, reader, key):
+            return median(r[key] for r in runs.get((b, reader), []))
+
+        def typical_ratio(b, reader):
+            pairs = zip(runs.get((b, reader), []), runs.get((b, "splitter"), []))
+            return median(r["events_per_s"] / s["events_per_s"] for r, s in pairs)
 
         for reader in readers:
             cells = []
             for b in range(2):
-                got, ceiling = best(b, reader, "events_per_s"), best(b, "splitter", "events_per_s")
-                cells.append((rate(got), rate(ceiling), ratio(got, ceiling)))
+                got = typical(b, reader, "events_per_s")
+                ceiling = typical(b, "splitter", "events_per_s")
+                share = typical_ratio(b, reader)
+                cells.append((rate(got), rate(ceiling), f"{share:.2f}" if share else "—"))
             target = {"plain": "≥ 0.30", "json": "≥ 0.25", "big": "≥ 0.80"}[fmt]
-            table.add(f"{fmt} events/s, {reader}, fresh process, best of {repeat}", cells[0],
+            table.add(f"{fmt} events/s, {reader}, fresh process, median of {repeat}", cells[0],
                       cells[1], target if reader == "tokio" else "")
-        cells = []
-        for b in range(2):
-            got, ceiling = best(b, "tokio", "peak_rss_kib", False), best(b, "splitter", "peak_rss_kib", False)
-            cells.append((f"{got / 1024:.1f} MiB" if got else "—",
-                          f"{ceiling / 1024:.1f} MiB" if ceiling else "—", ratio(got, ceiling)))
-        table.add(f"peak RSS receiving {n} {fmt} events, tokio", cells[0], cells[1],
-                  "≤ 8 MiB" if fmt == "plain" else "")
-        cells = []
-        for b in range(2):
-            got, ceiling = best(b, "tokio", "faults_per_event", False), best(b, "splitter", "faults_per_event", False)
-            cells.append((f"{got:.2f}" if got is not None else "—",
-                          f"{ceiling:.2f}" if ceiling is not None else "—", ""))
-        table.add(f"page faults per {fmt} event, tokio, fresh process", cells[0], cells[1])
-    for count in sessions.split(","):
-        runs = {}
-        for _ in range(repeat):
-            for b, bins in enumerate(builds):
-                if bins is not None:
-                    runs.setdefault(b, []).append(run(bins / "idle-sessions", "--sessions", count))
-        cells = []
-        for b in range(2):
-            got = runs.get(b)
-            text = "—" if not got else "{:.1f} / {:.1f} KiB".format(
-                min(r["fresh_kib_per_session"] for r in got),
-                min(r["reused_kib_per_session"] for r in got))
-            cells.append((text, "—", ""))
-        table.add(f"idle outbound session (tokio), {count} sessions, fresh / long-running",
-                  cells[0], cells[1], "≤ 16 / ≤ 16 KiB")
+        for reader in ("tokio", "blocking"):
+            cells = []
+            for b in range(2):
+                got = max((r["peak_rss_kib"] for r in runs.get((b, reader), [])), default=None)
+                ceiling = typical(b, "splitter", "peak_rss_kib")
+                cells.append((f"{got / 1024:.1f} MiB" if got else "—",
+                              f"{ceiling / 1024:.1f} MiB" if ceiling else "—", ratio(got, ceiling)))
+            table.add(f"peak RSS receiving {n} {fmt} events, {reader}, highest of {repeat}",
+                      cells[0], cells[1], "≤ 8 MiB" if fmt == "plain" else "")
+            cells = []
+            for b in range(2):
+                got, ceiling = typical(b, reader, "faults_per_event"), typical(b, "splitter", "faults_per_event")
+                cells.append((f"{got:.2f}" if got is not None else "—",
+                              f"{ceiling:.2f}" if ceiling is not None else "—", ""))
+            table.add(f"page faults per {fmt} event, {reader}, fresh process", cells[0], cells[1])
+    for adapter in ("tokio", "blocking"):
+        for count in sessions.split(","):
+            runs = {}
+            for _ in range(repeat):
+                for b, bins in enumerate(builds):
+                    if bins is not None:
+                        runs.setdefault(b, []).append(run(
+                            bins / "idle-sessions", "--adapter", adapter, "--sessions", count))
+            cells = []
+            for b in range(2):
+                got = runs.get(b)
+                if not got:
+                    cells.append(("—", "—", ""))
+                    continue
+                fresh = sorted(r["fresh_kib_per_session"] for r in got)[len(got) // 2]
+                reused = sorted(r["reused_kib_per_session"] for r in got)[len(got) // 2]
+                cells.append((f"{fresh:.1f} / {reused:.1f} KiB", "—", ""))
+            table.add(f"idle outbound session ({adapter}), {count} sessions, fresh / long-running,"
+                      f" median of {repeat}", cells[0], cells[1], "≤ 16 / ≤ 16 KiB")
 
 
 def main():
@@ -174,7 +189,7 @@ def main():
     p.add_argument("--baseline-bins", type=pathlib.Path)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--events", type=int, default=200_000)
-    p.add_argument("--big-events", type=int, default=10_000,
+    p.add_argument("--big-events", type=int, default=30_000,
                    help="72 KB events per blast (200,000 of them is 14 GB through loopback)")
     p.add_argument("--sessions", default="1000,5000,10000")
     p.add_argument("--skip-bins", action="store_true")

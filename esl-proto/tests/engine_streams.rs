@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use esl_proto::client::{Action, ClientConfig, Engine, Overflow};
+use esl_proto::client::{Action, ClientConfig, Engine, Gap, Incoming, Overflow};
 use esl_proto::server::{self};
 use esl_proto::{Event, EventFormat};
 
@@ -48,6 +48,16 @@ fn a_stream_counts_what_waits_in_it() {
     let drained = engine.drain(stream, &mut items, 2);
     assert_eq!((drained.items, drained.closed), (2, false));
     assert_eq!(engine.queued(stream), 1);
+    let numbers: Vec<_> = items
+        .iter()
+        .map(|item| {
+            item.event()
+                .and_then(|e| e.header("n"))
+                .map(|n| n.into_owned())
+        })
+        .collect();
+    assert_eq!(numbers, [Some("0".to_owned()), Some("1".to_owned())]);
+    assert!(Incoming::Gap(Gap::Lost(1)).event().is_none());
 }
 
 #[test]

@@ -193,8 +193,9 @@ impl Backlog {
         }
         self.dropped += 1;
         let at = at.min(self.queue.len());
-        match self.queue.get_mut(at.saturating_sub(1)) {
-            Some(Incoming::Gap(Gap::Lost(n))) if at > 0 => *n += 1,
+        let before = at.checked_sub(1).and_then(|i| self.queue.get_mut(i));
+        match before {
+            Some(Incoming::Gap(Gap::Lost(n))) => *n += 1,
             _ => self.queue.insert(at, Incoming::Gap(Gap::Lost(1))),
         }
         true
