@@ -18,8 +18,9 @@
 //!    [`Engine::connected`] or [`Engine::connect_failed`]; on [`Action::Disconnect`],
 //!    write what is queued and close the socket.
 //! 2. **Input.** Pass what the socket read to [`Engine::receive`], its end to
-//!    [`Engine::receive_eof`] or [`Engine::receive_error`]. While [`Engine::wants_read`] is
-//!    false (a stream is full under backpressure), do not read.
+//!    [`Engine::receive_eof`] or [`Engine::receive_error`], and say when a read would block
+//!    ([`Engine::read_blocked`]: an idle connection gives its buffers back). While
+//!    [`Engine::wants_read`] is false (a stream is full under backpressure), do not read.
 //! 3. **Time.** Sleep until [`Engine::poll_timeout`] at most, then call
 //!    [`Engine::handle_timeout`].
 //! 4. **Application.** [`Engine::send`] a command with the waiter of its caller and what it
