@@ -322,3 +322,14 @@ fn spares_still_pinned_by_frames_are_kept_up_to_their_bound_and_released_when_id
     assert_eq!(spare_bytes(&f), 0);
     assert_eq!(f.buffer_bytes(), 0, "nothing partial: the buffer goes too");
 }
+
+#[test]
+fn debug_shows_the_framers_state_not_the_bytes() {
+    let mut f = Framer::for_commands(Limits::default());
+    f.push(b"auth ClueCon\n");
+    let shown = format!("{f:?}");
+    assert!(shown.starts_with("Framer {"), "{shown}");
+    assert!(shown.contains("buffered: 13"), "{shown}");
+    assert!(shown.contains("commands: true"), "{shown}");
+    assert!(!shown.contains("ClueCon"), "a partial command (a password) is not shown");
+}
