@@ -28,12 +28,8 @@ pub struct Frame {
 /// The first line of `head`, CR dropped, if the framer kept one.
 fn command_line(head: &Bytes, line_end: Option<usize>) -> Option<Bytes> {
     line_end.map(|end| {
-        let end = if end > 0 && head[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
-        };
-        head.slice(..end)
+        let crlf = head[..end].ends_with(b"\r");
+        head.slice(..end - usize::from(crlf))
     })
 }
 

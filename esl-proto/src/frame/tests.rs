@@ -250,6 +250,15 @@ fn partial_messages_are_reported() {
     assert!(!f.is_mid_message());
 }
 
+/// `count` messages of 1 KiB each.
+fn message_stream(count: usize) -> Vec<u8> {
+    let head = b"Content-Type: text/event-plain\nContent-Length: 972\n\n";
+    let mut message = head.to_vec();
+    message.resize(1024, b'x');
+    assert_eq!(message.len() - head.len(), 972);
+    message.repeat(count)
+}
+
 /// Every spare buffer's allocation, in bytes.
 fn spare_bytes(framer: &Framer) -> usize {
     framer.spares.iter().map(|(_, size)| size).sum()
@@ -293,14 +302,7 @@ fn a_stream_sized_read_gets_a_buffer_for_two_of_them() {
 #[test]
 fn spares_still_pinned_by_frames_are_kept_up_to_their_bound_and_released_when_idle() {
     // 64 KiB reads of 1 KiB messages: 128 KiB buffers, each given up with frames in it.
-    let message = {
-        let head = b"Content-Type: text/event-plain\nContent-Length: 972\n\n";
-        let mut m = head.to_vec();
-        m.resize(1024, b'x');
-        assert_eq!(m.len() - head.len(), 972);
-        m
-    };
-    let read = message.repeat(64);
+    let read = message_stream(64);
     let mut f = Framer::new(Limits::default());
     let mut held = Vec::new();
     for _ in 0..2 * SPARE_BYTES / read.len() {
@@ -331,5 +333,189 @@ fn debug_shows_the_framers_state_not_the_bytes() {
     assert!(shown.starts_with("Framer {"), "{shown}");
     assert!(shown.contains("buffered: 13"), "{shown}");
     assert!(shown.contains("commands: true"), "{shown}");
-    assert!(!shown.contains("ClueCon"), "a partial command (a password) is not shown");
+    assert!(
+        !shown.contains("ClueCon"),
+        "a partial command (a password) is not shown"
+    );
+}
+
+#[test]
+fn room_is_what_the_buffer_takes_before_it_is_given_up() {
+    let mut f = Framer::new(Limits::default());
+    assert_eq!(f.room(), 0);
+    f.push(&[b'x'; 100]);
+    assert_eq!(f.room(), MIN_BUFFER - 100);
+    f.push(&vec![b'x'; MIN_BUFFER - 100]);
+    assert_eq!(f.room(), 0);
+}
+
+#[test]
+fn messages_straddling_reads_reuse_the_buffers_once_consumed() {
+    let head = b"Content-Type: text/event-plain\nContent-Length: 2900\n\n";
+    let mut message = head.to_vec();
+    message.resize(head.len() + 2900, b'x');
+    let stream = message.repeat(100);
+    let mut f = Framer::new(Limits::default());
+    let mut got = 0;
+    let mut settled = None;
+    for (i, read) in stream.chunks(2000).enumerate() {
+        f.push(read);
+        while let Some(frame) = f.next_frame().unwrap() {
+            assert_eq!(frame.body.len(), 2900);
+            got += 1;
+        }
+        // Once the buffers fit a message and a read (five of them here, after about 30
+        // reads), they take turns: none is added.
+        if i == 50 {
+            settled = Some((f.buffer_bytes(), f.spares.len()));
+        } else if i > 50 {
+            assert_eq!(
+                Some((f.buffer_bytes(), f.spares.len())),
+                settled,
+                "read {i}"
+            );
+        }
+    }
+    assert_eq!(got, 100);
+}
+
+#[test]
+fn a_long_message_arriving_in_small_reads_is_copied_a_logarithmic_number_of_times() {
+    let mut f = Framer::new(Limits::default());
+    let mut replaced = 0;
+    let mut size = 0;
+    for _ in 0..200 {
+        f.push(&[b'x'; 1000]);
+        if f.buf_size != size {
+            replaced += 1;
+            size = f.buf_size;
+        }
+    }
+    // 200 KB from a 4 KiB start, doubling: 4, 8, ..., 256 KiB.
+    assert!(replaced <= 7, "{replaced} buffers");
+    assert!(f.buf_size >= 200_000);
+}
+
+#[test]
+fn a_large_buffer_given_up_pushes_out_as_many_older_spares_as_it_takes() {
+    let read = message_stream(64);
+    let mut f = Framer::new(Limits::default());
+    let mut held = Vec::new();
+    let mut keep = |f: &mut Framer, bytes: &[u8]| {
+        f.push(bytes);
+        while let Some(frame) = f.next_frame().unwrap() {
+            held.push(frame);
+        }
+    };
+    for _ in 0..2 * SPARE_BYTES / read.len() {
+        keep(&mut f, &read);
+    }
+    assert_eq!(spare_bytes(&f), SPARE_BYTES);
+    assert_eq!(f.buffer_bytes(), f.buf_size + SPARE_BYTES);
+    // A 1 MiB event gets a buffer of its own, given up (pinned) by the next read.
+    let big = {
+        let head = b"Content-Type: text/event-plain\nContent-Length: 1048576\n\n";
+        let mut m = head.to_vec();
+        m.resize(head.len() + 1024 * 1024, b'x');
+        m
+    };
+    for chunk in big.chunks(64 * 1024) {
+        keep(&mut f, chunk);
+    }
+    keep(&mut f, &read);
+    assert!(f.spares.iter().any(|(_, size)| *size >= 1024 * 1024));
+    assert!(
+        spare_bytes(&f) <= SPARE_BYTES,
+        "{} spare bytes",
+        spare_bytes(&f)
+    );
+    assert!(spare_bytes(&f) > SPARE_BYTES - 2 * read.len());
+}
+
+#[test]
+fn a_partial_message_in_a_reply_sized_buffer_is_not_a_stream_buffer() {
+    let mut f = Framer::new(Limits::default());
+    f.push(&[b'x'; 10_000]);
+    f.push(&[b'x'; 10_000]);
+    f.release();
+    assert_eq!(f.buffered(), 20_000, "the partial message stays");
+    assert!(f.buffer_bytes() < 2 * STREAM_READ);
+    assert!(!f.holds_stream_buffers());
+}
+
+#[test]
+fn the_buffers_serve_a_stream_of_large_reads_consumed_at_once() {
+    // 40 KB events in 64 KiB reads: each read leaves part of an event kept, which the buffer
+    // takes with the next read, in place when it can.
+    let head = b"Content-Type: text/event-plain\nContent-Length: 39900\n\n";
+    let mut message = head.to_vec();
+    message.resize(head.len() + 39_900, b'x');
+    let stream = message.repeat(200);
+    let mut f = Framer::new(Limits::default());
+    let mut got = 0;
+    let mut settled = None;
+    for (i, read) in stream.chunks(64 * 1024).enumerate() {
+        f.push(read);
+        while f.next_frame().unwrap().is_some() {
+            got += 1;
+        }
+        if i == 20 {
+            settled = Some((f.buffer_bytes(), f.spares.len()));
+        } else if i > 20 {
+            assert_eq!(
+                Some((f.buffer_bytes(), f.spares.len())),
+                settled,
+                "read {i}"
+            );
+        }
+    }
+    assert_eq!(got, 200);
+    assert!(f.buffer_bytes() <= 512 * 1024, "{}", f.buffer_bytes());
+}
+
+/// A message of `len` bytes: a body of `x`s after a two-line header block.
+fn message_of(len: usize) -> Vec<u8> {
+    let body = len - 54;
+    let mut m =
+        format!("Content-Type: text/event-plain\nContent-Length: {body:05}\n\n").into_bytes();
+    assert_eq!(m.len(), 54);
+    m.resize(len, b'x');
+    m
+}
+
+#[test]
+fn a_partial_header_block_is_moved_to_the_front_of_its_buffer_when_the_rest_fits() {
+    // A long header block (a reply with many headers) starts late in a buffer whose
+    // messages are gone: the framer moves it to the front and reads on, in the same buffer.
+    let mut long_head = Vec::new();
+    for i in 0..2_000 {
+        long_head.extend_from_slice(format!("X-Header-{i:05}: value\n").as_bytes());
+    }
+    long_head.push(b'\n');
+    let mut stream = message_of(40_000);
+    stream.extend(message_of(50_000));
+    stream.extend(&long_head);
+    stream.extend(message_of(60_000));
+    let mut f = Framer::new(Limits::default());
+    let mut frames = 0;
+    let mut feed = |f: &mut Framer, bytes: &[u8]| {
+        f.push(bytes);
+        while f.next_frame().unwrap().is_some() {
+            frames += 1;
+        }
+    };
+    feed(&mut f, &stream[..64 * 1024]);
+    assert_eq!(f.buffer_bytes(), 128 * 1024);
+    // The second message ends, 30 KB of the long header block are kept, near the end.
+    let kept_from = 90_000;
+    feed(&mut f, &stream[64 * 1024..kept_from + 30_000]);
+    assert_eq!(f.buffered(), 30_000);
+    feed(
+        &mut f,
+        &stream[kept_from + 30_000..kept_from + 30_000 + 64 * 1024],
+    );
+    assert_eq!(f.buffer_bytes(), 128 * 1024, "the same buffer");
+    assert!(f.spares.is_empty(), "none given up");
+    feed(&mut f, &stream[kept_from + 30_000 + 64 * 1024..]);
+    assert_eq!(frames, 4);
 }
