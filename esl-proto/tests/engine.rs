@@ -336,6 +336,11 @@ fn an_idle_connection_gives_its_buffers_back_and_a_busy_one_keeps_them() {
     let later = busy + 10 * SEC;
     engine.receive(later, &heartbeats);
     assert!(kept(&engine));
+    // Not released while the adapter has not said a read would block (it may have stopped
+    // reading for backpressure), whatever the time.
+    engine.handle_timeout(later + 10 * SEC);
+    assert!(kept(&engine));
+    let later = later + 10 * SEC;
     engine.read_blocked(later);
     engine.handle_timeout(later + RELEASE_AFTER);
     assert!(!kept(&engine));

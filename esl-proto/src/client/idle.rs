@@ -43,21 +43,20 @@ impl Idle {
         self.release_at
     }
 
-    /// True when the memory is to be given back now; otherwise the next look is scheduled
+    /// True when the memory is to be given back now: a release is scheduled and nothing has
+    /// arrived for [`RELEASE_AFTER`]. Otherwise a scheduled release moves to
     /// [`RELEASE_AFTER`] after the last data.
     pub(crate) fn due(&mut self, now: Instant) -> bool {
-        match self.release_at {
-            Some(at) if now >= at => {
-                let quiet_from = later(self.last_receive, RELEASE_AFTER);
-                if now >= quiet_from {
-                    self.release_at = None;
-                    true
-                } else {
-                    self.release_at = Some(quiet_from);
-                    false
-                }
-            }
-            _ => false,
+        if self.release_at.is_none() {
+            return false;
+        }
+        let quiet_from = later(self.last_receive, RELEASE_AFTER);
+        if now >= quiet_from {
+            self.release_at = None;
+            true
+        } else {
+            self.release_at = Some(quiet_from);
+            false
         }
     }
 }
