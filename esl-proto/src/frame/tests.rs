@@ -349,34 +349,43 @@ fn room_is_what_the_buffer_takes_before_it_is_given_up() {
     assert_eq!(f.room(), 0);
 }
 
-#[test]
-fn messages_straddling_reads_reuse_the_buffers_once_consumed() {
-    let head = b"Content-Type: text/event-plain\nContent-Length: 2900\n\n";
-    let mut message = head.to_vec();
-    message.resize(head.len() + 2900, b'x');
-    let stream = message.repeat(100);
+/// Feeds `count` messages of `len` bytes in reads of `read` bytes, each frame dropped at
+/// once; from read `settle` on, the buffers held must not change: the framer takes turns
+/// with the ones it has instead of adding any. The bytes held at the end.
+fn settles(len: usize, count: usize, read: usize, settle: usize) -> usize {
+    let stream = message_of(len).repeat(count);
     let mut f = Framer::new(Limits::default());
     let mut got = 0;
     let mut settled = None;
-    for (i, read) in stream.chunks(2000).enumerate() {
-        f.push(read);
+    for (i, bytes) in stream.chunks(read).enumerate() {
+        f.push(bytes);
         while let Some(frame) = f.next_frame().unwrap() {
-            assert_eq!(frame.body.len(), 2900);
+            assert_eq!(frame.body.len(), len - 54);
             got += 1;
         }
-        // Once the buffers fit a message and a read (five of them here, after about 30
-        // reads), they take turns: none is added.
-        if i == 50 {
-            settled = Some((f.buffer_bytes(), f.spares.len()));
-        } else if i > 50 {
-            assert_eq!(
-                Some((f.buffer_bytes(), f.spares.len())),
-                settled,
-                "read {i}"
-            );
+        let held = (f.buffer_bytes(), f.spares.len());
+        match i.cmp(&settle) {
+            std::cmp::Ordering::Equal => settled = Some(held),
+            std::cmp::Ordering::Greater => assert_eq!(Some(held), settled, "read {i}"),
+            std::cmp::Ordering::Less => {}
         }
     }
-    assert_eq!(got, 100);
+    assert_eq!(got, count);
+    f.buffer_bytes()
+}
+
+#[test]
+fn messages_straddling_small_reads_reuse_the_buffers_once_consumed() {
+    // Five buffers after about 30 reads, taking turns.
+    settles(2_954, 100, 2_000, 50);
+}
+
+#[test]
+fn the_buffers_serve_a_stream_of_large_reads_consumed_at_once() {
+    // 40 KB events in 64 KiB reads: each read leaves part of an event kept, which the buffer
+    // takes with the next read, in place when it can.
+    let held = settles(39_954, 200, 64 * 1024, 20);
+    assert!(held <= 512 * 1024, "{held}");
 }
 
 #[test]
@@ -441,36 +450,6 @@ fn a_partial_message_in_a_reply_sized_buffer_is_not_a_stream_buffer() {
     assert_eq!(f.buffered(), 20_000, "the partial message stays");
     assert!(f.buffer_bytes() < 2 * STREAM_READ);
     assert!(!f.holds_stream_buffers());
-}
-
-#[test]
-fn the_buffers_serve_a_stream_of_large_reads_consumed_at_once() {
-    // 40 KB events in 64 KiB reads: each read leaves part of an event kept, which the buffer
-    // takes with the next read, in place when it can.
-    let head = b"Content-Type: text/event-plain\nContent-Length: 39900\n\n";
-    let mut message = head.to_vec();
-    message.resize(head.len() + 39_900, b'x');
-    let stream = message.repeat(200);
-    let mut f = Framer::new(Limits::default());
-    let mut got = 0;
-    let mut settled = None;
-    for (i, read) in stream.chunks(64 * 1024).enumerate() {
-        f.push(read);
-        while f.next_frame().unwrap().is_some() {
-            got += 1;
-        }
-        if i == 20 {
-            settled = Some((f.buffer_bytes(), f.spares.len()));
-        } else if i > 20 {
-            assert_eq!(
-                Some((f.buffer_bytes(), f.spares.len())),
-                settled,
-                "read {i}"
-            );
-        }
-    }
-    assert_eq!(got, 200);
-    assert!(f.buffer_bytes() <= 512 * 1024, "{}", f.buffer_bytes());
 }
 
 /// A message of `len` bytes: a body of `x`s after a two-line header block.
