@@ -101,8 +101,7 @@ pub(crate) fn index_block(buf: &[u8], limits: &Limits) -> Result<IndexedBlock, F
     })
 }
 
-/// [`index_block`], appending to `spans` (the header-count limit applies to what this block
-/// adds).
+/// [`index_block`] into `spans`, empty.
 fn index_block_into(
     buf: &[u8],
     limits: &Limits,
@@ -127,7 +126,6 @@ fn index_hits(
     hits: impl Iterator<Item = usize>,
     spans: &mut Vec<Span>,
 ) -> Result<BlockEnd, FrameError> {
-    let first = spans.len();
     let mut content_length = None;
     let mut line_start = 0;
     let mut colon = None;
@@ -149,7 +147,7 @@ fn index_hits(
         }
         if let Some(colon) = colon.take() {
             let span = span_at(buf, line_start, colon, at);
-            note_header(buf, span, spans, first, &mut content_length, limits)?;
+            note_header(buf, span, spans, &mut content_length, limits)?;
         }
         line_start = at + 1;
     }
@@ -160,7 +158,7 @@ fn index_hits(
     }
     if let Some(colon) = colon {
         let span = span_at(buf, line_start, colon, buf.len());
-        note_header(buf, span, spans, first, &mut content_length, limits)?;
+        note_header(buf, span, spans, &mut content_length, limits)?;
     }
     Ok(BlockEnd {
         body_start: buf.len(),
@@ -197,7 +195,7 @@ pub(crate) fn push_line(
     limits: &Limits,
 ) -> Result<(), FrameError> {
     match split_line(buf, start, end) {
-        Some(span) => note_header(buf, span, spans, 0, content_length, limits),
+        Some(span) => note_header(buf, span, spans, content_length, limits),
         None => Ok(()),
     }
 }
@@ -208,11 +206,10 @@ fn note_header(
     buf: &[u8],
     span: Span,
     spans: &mut Vec<Span>,
-    block_start: usize,
     content_length: &mut Option<usize>,
     limits: &Limits,
 ) -> Result<(), FrameError> {
-    if spans.len() - block_start >= limits.max_headers {
+    if spans.len() >= limits.max_headers {
         return Err(FrameError::TooManyHeaders {
             limit: limits.max_headers,
         });
