@@ -511,4 +511,51 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn an_index_sized_for_short_lines_gives_back_the_room_long_lines_left() {
+        // 100 headers and one 70 KB value: sized from the length, the index would have room
+        // for about 2,600 spans.
+        let mut block = Vec::new();
+        for i in 0..100 {
+            block.extend_from_slice(format!("Header-{i}: v\n").as_bytes());
+        }
+        block.extend_from_slice(b"Long: ");
+        block.extend(std::iter::repeat_n(b'x', 70_000));
+        block.extend_from_slice(b"\n\n");
+        let indexed = index_block(&block, &Limits::default()).unwrap();
+        assert_eq!(indexed.spans.len(), 101);
+        assert!(
+            indexed.spans.capacity() <= 2 * 101 + 16,
+            "{}",
+            indexed.spans.capacity()
+        );
+        // Short lines: the room it was sized with is about what it holds, and stays.
+        let short: Vec<u8> = (0..100)
+            .flat_map(|i| format!("H-{i:03}: {}\n", "v".repeat(20)).into_bytes())
+            .chain(*b"\n")
+            .collect();
+        let indexed = index_block(&short, &Limits::default()).unwrap();
+        assert_eq!(indexed.spans.len(), 100);
+        assert!(indexed.spans.capacity() >= 100);
+    }
+
+    #[test]
+    fn a_block_of_exactly_the_header_limit_is_checked_without_indexing() {
+        let limits = Limits::default().max_headers(40);
+        let block: Vec<u8> = (0..40)
+            .flat_map(|i| format!("H{i}:\n").into_bytes())
+            .chain(*b"\n")
+            .collect();
+        assert!(
+            block.len() / 2 > 40,
+            "long enough for its lines to be counted"
+        );
+        assert!(check_block(&block, &limits).is_some());
+        let over: Vec<u8> = (0..41)
+            .flat_map(|i| format!("H{i}:\n").into_bytes())
+            .chain(*b"\n")
+            .collect();
+        assert!(check_block(&over, &limits).is_none(), "the indexer decides");
+    }
 }
