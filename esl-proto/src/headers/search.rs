@@ -134,4 +134,15 @@ mod tests {
         assert_eq!(find(block, "ab"), Some(Some(5)));
         assert_eq!(find(block, "c"), Some(None));
     }
+
+    #[test]
+    fn names_up_to_253_bytes_are_searched_and_longer_ones_left_to_the_index() {
+        // The pair's second byte is `len + 1` bytes after the LF, an offset held in a u8.
+        for (len, searched) in [(253, true), (254, false), (300, false)] {
+            let name = "n".repeat(len);
+            let block = format!("Event-Name: X\n{name}: found\n\n");
+            let expected = searched.then_some(Some(14));
+            assert_eq!(find(&block, &name), expected, "a name of {len} bytes");
+        }
+    }
 }
