@@ -399,16 +399,16 @@ impl<W: Clone, H: Clone, S: Clone> Engine<W, H, S> {
     /// engine.connected(now);
     /// engine.receive(now, b"Content-Type: auth/request\n\n");
     /// engine.read_blocked(now);
-    /// assert_eq!(engine.read_size(65536), 65536, "a small buffer goes back at once");
+    /// assert_eq!(engine.buffer_bytes(), 0, "a small buffer goes back at once");
     ///
     /// engine.receive(now, b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n");
     /// let event = server::encode_event(&Event::builder("HEARTBEAT").build(), EventFormat::Plain);
     /// engine.receive(now, &event.repeat(500)); // a stream of events
     /// engine.read_blocked(now);
     /// assert_eq!(engine.poll_timeout(), Some(now + RELEASE_AFTER));
-    /// assert!(engine.read_size(65536) < 65536, "kept through a short pause");
+    /// assert!(engine.buffer_bytes() > 0, "kept through a short pause");
     /// engine.handle_timeout(now + RELEASE_AFTER);
-    /// assert_eq!(engine.read_size(65536), 65536);
+    /// assert_eq!(engine.buffer_bytes(), 0);
     /// ```
     pub fn read_blocked(&mut self, now: Instant) {
         if self.conn.holds_stream_buffers() {
