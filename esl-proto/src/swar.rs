@@ -86,5 +86,14 @@ mod tests {
             prop_assert_eq!(find(haystack, b'<'), memchr::memchr(b'<', haystack));
             prop_assert_eq!(find2(haystack, b'"', b'\\'), memchr::memchr2(b'"', b'\\', haystack));
         }
+
+        #[test]
+        fn finds_a_byte_asked_for_twice(haystack in prop::collection::vec(any::<u8>(), 0..100), at in 0usize..100, x: u8) {
+            let mut haystack = haystack;
+            if at < haystack.len() {
+                haystack[at] = x;
+            }
+            prop_assert_eq!(find2(&haystack, x, x), memchr::memchr(x, &haystack));
+        }
     }
 }
