@@ -1,5 +1,7 @@
 //! The framer's tests: splits, limits, and the buffers it keeps.
 
+// Compiled only under #[cfg(test)] (declared so in frame.rs): unwraps here are test asserts.
+
 use super::*;
 
 type Decoded = (Vec<(String, String)>, Vec<u8>);
