@@ -14,7 +14,7 @@ use esl_proto::client::{
 use esl_proto::server;
 use esl_proto::{CloseReason, Command, Event, EventFormat};
 
-use common::engine::{actions, sent};
+use common::engine::{actions, handshake, sent};
 
 type Caller = &'static str;
 type TestEngine = Engine<Caller, Caller, Caller>;
@@ -50,15 +50,6 @@ fn ready(config: ClientConfig, now: Instant) -> TestEngine {
     handshake(&mut engine, now);
     assert!(matches!(&actions(&mut engine)[..], [Action::Ready(_)]));
     engine
-}
-
-/// Auth asked and accepted; what the engine wrote after its `auth`.
-fn handshake(engine: &mut TestEngine, now: Instant) -> Vec<Command> {
-    engine.receive(now, &server::encode_auth_request());
-    engine.receive(now, &server::encode_command_reply("+OK accepted"));
-    let mut written = sent(engine);
-    assert_eq!(written.remove(0), Command::auth("ClueCon"));
-    written
 }
 
 #[test]

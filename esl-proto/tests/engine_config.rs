@@ -20,14 +20,7 @@ type TestEngine = Engine<&'static str, (), ()>;
 const SEC: Duration = Duration::from_secs(1);
 
 fn ready(config: ClientConfig, now: Instant) -> TestEngine {
-    let mut engine = TestEngine::inbound(config, now);
-    engine.poll_action();
-    engine.connected(now);
-    engine.receive(now, &server::encode_auth_request());
-    engine.receive(now, &server::encode_command_reply("+OK accepted"));
-    actions(&mut engine);
-    sent(&mut engine);
-    engine
+    common::engine::ready(config, now)
 }
 
 #[test]

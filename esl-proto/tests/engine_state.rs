@@ -32,13 +32,7 @@ fn authenticate(engine: &mut TestEngine, now: Instant) {
 }
 
 fn ready(config: ClientConfig, now: Instant) -> TestEngine {
-    let mut engine = TestEngine::inbound(config, now);
-    engine.poll_action();
-    engine.connected(now);
-    authenticate(&mut engine, now);
-    actions(&mut engine);
-    sent(&mut engine);
-    engine
+    common::engine::ready(config, now)
 }
 
 /// `(ready, closing, finished)`

@@ -1,6 +1,8 @@
 //! Event streams as the engine keeps them: what each stream holds, who is woken, the end of a
 //! stream, and a consumer that goes away. No I/O; a fake clock.
 
+mod common;
+
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -11,14 +13,7 @@ use esl_proto::{Event, EventFormat};
 type TestEngine = Engine<&'static str, (), &'static str>;
 
 fn ready(config: ClientConfig, now: Instant) -> TestEngine {
-    let mut engine = TestEngine::inbound(config, now);
-    engine.poll_action();
-    engine.connected(now);
-    engine.receive(now, &server::encode_auth_request());
-    engine.receive(now, &server::encode_command_reply("+OK accepted"));
-    while engine.poll_action().is_some() {}
-    while engine.poll_transmit().is_some() {}
-    engine
+    common::engine::ready(config, now)
 }
 
 fn beat(n: usize) -> Vec<u8> {

@@ -12,7 +12,7 @@ use esl_proto::server;
 use esl_proto::track::Change;
 use esl_proto::{Command, Event, EventFormat};
 
-use common::engine::{actions, sent};
+use common::engine::{actions, handshake, sent};
 
 type TestEngine = Engine<&'static str, &'static str, &'static str>;
 
@@ -22,15 +22,6 @@ fn config() -> ClientConfig {
     ClientConfig::password("ClueCon")
         .seed(5)
         .reconnect(Reconnect::default().initial(SEC).jitter(0.0))
-}
-
-/// Auth asked and accepted; the commands written after `auth`.
-fn handshake(engine: &mut TestEngine, now: Instant) -> Vec<Command> {
-    engine.receive(now, &server::encode_auth_request());
-    engine.receive(now, &server::encode_command_reply("+OK accepted"));
-    let mut written = sent(engine);
-    assert_eq!(written.remove(0), Command::auth("ClueCon"));
-    written
 }
 
 const LISTING: &str = r#"{"row_count":1,"rows":[{"uuid":"u1","direction":"inbound","created_epoch":"1700000000","name":"sofia/internal/1000@pbx","state":"CS_EXECUTE","cid_num":"1000","dest":"9196","callstate":"ACTIVE"}]}"#;
