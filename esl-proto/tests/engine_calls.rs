@@ -446,13 +446,14 @@ fn the_engine_names_the_jobs_and_executes_that_come_without_a_uuid() {
     use esl_proto::{CallCommand, Execute, SendMsg};
     let t0 = std::time::Instant::now();
     let mut engine: Engine<&'static str, (), ()> =
-        Engine::inbound(ClientConfig::password("ClueCon").seed(3), t0);
-    engine.poll_action();
-    engine.connected(t0);
-    engine.receive(t0, &server::encode_auth_request());
-    engine.receive(t0, &server::encode_command_reply("+OK accepted"));
-    common::engine::actions(&mut engine);
-    common::engine::sent(&mut engine);
+        common::engine::ready(ClientConfig::password("ClueCon").seed(3), t0);
+    let on_u1 = |execute| {
+        Command::SendMsg(SendMsg {
+            uuid: Some("u1".into()),
+            command: CallCommand::Execute(execute),
+            headers: vec![],
+        })
+    };
 
     let job = engine
         .send(t0, Command::bgapi("status"), Expect::Job, None, "job")
@@ -460,17 +461,7 @@ fn the_engine_names_the_jobs_and_executes_that_come_without_a_uuid() {
     let mut exec = Execute::new("playback", Some("a.wav".into()));
     exec.wait = true;
     let run = engine
-        .send(
-            t0,
-            Command::SendMsg(SendMsg {
-                uuid: Some("u1".into()),
-                command: CallCommand::Execute(exec),
-                headers: vec![],
-            }),
-            Expect::Executed,
-            None,
-            "exec",
-        )
+        .send(t0, on_u1(exec), Expect::Executed, None, "exec")
         .unwrap();
     let (job_uuid, exec_uuid) = (job.uuid.unwrap(), run.uuid.unwrap());
     assert_eq!(job_uuid.len(), 36);
@@ -493,17 +484,7 @@ fn the_engine_names_the_jobs_and_executes_that_come_without_a_uuid() {
     let mut park = Execute::new("park", None);
     park.wait = false;
     let nowait = engine
-        .send(
-            t0,
-            Command::SendMsg(SendMsg {
-                uuid: Some("u1".into()),
-                command: CallCommand::Execute(park),
-                headers: vec![],
-            }),
-            Expect::Reply,
-            None,
-            "nowait",
-        )
+        .send(t0, on_u1(park), Expect::Reply, None, "nowait")
         .unwrap();
     assert_eq!(nowait.uuid, None);
     let wire = common::engine::sent(&mut engine);

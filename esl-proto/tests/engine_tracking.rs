@@ -12,7 +12,7 @@ use esl_proto::server;
 use esl_proto::track::Change;
 use esl_proto::{Command, Event, EventFormat};
 
-use common::engine::{actions, handshake, sent};
+use common::engine::{actions, handshake, ready, sent};
 
 type TestEngine = Engine<&'static str, &'static str, &'static str>;
 
@@ -126,10 +126,7 @@ fn tracking_lists_the_channels_then_follows_events_and_a_reconnect_makes_it_stal
 #[test]
 fn a_listing_the_table_cannot_read_leaves_it_stale() {
     let t0 = Instant::now();
-    let mut engine = TestEngine::inbound(config(), t0);
-    actions(&mut engine);
-    engine.connected(t0);
-    handshake(&mut engine, t0);
+    let mut engine: TestEngine = ready(config(), t0);
     engine.track(t0);
     let written = sent(&mut engine);
     answer(&mut engine, t0, &written, "-ERR no such command");
@@ -141,10 +138,7 @@ fn a_listing_the_table_cannot_read_leaves_it_stale() {
 #[test]
 fn tracking_twice_changes_nothing() {
     let t0 = Instant::now();
-    let mut engine = TestEngine::inbound(config(), t0);
-    actions(&mut engine);
-    engine.connected(t0);
-    handshake(&mut engine, t0);
+    let mut engine: TestEngine = ready(config(), t0);
     engine.track(t0);
     let first = sent(&mut engine);
     engine.track(t0);
