@@ -265,6 +265,39 @@ fn a_job_without_subscription_subscribes_and_hides_what_the_application_did_not_
     );
 }
 
+/// A `CUSTOM` event is the connection's own by its subclass: the one it keeps subscribed to
+/// is hidden, another subclass the application asked for is not.
+#[test]
+fn a_custom_event_is_the_connections_own_by_its_subclass() {
+    let mut conn = ready();
+    conn.send(Command::event(
+        EventFormat::Plain,
+        ["CUSTOM", "sofia::register"],
+    ))
+    .unwrap();
+    conn.keep_subscribed("conference::maintenance");
+    for _ in sent(&mut conn) {
+        conn.receive(&server::encode_command_reply("+OK"));
+    }
+    outputs(&mut conn);
+    let custom = |subclass: &str| {
+        Event::builder("CUSTOM")
+            .header("Event-Subclass", subclass)
+            .build()
+    };
+    for subclass in ["conference::maintenance", "sofia::register"] {
+        conn.receive(&server::encode_event(&custom(subclass), EventFormat::Plain));
+    }
+    let out = outputs(&mut conn);
+    assert!(
+        matches!(&out[..], [Output::LibraryEvent(own), Output::Event(theirs)]
+            if own.subclass().as_deref() == Some("conference::maintenance")
+                && theirs.subclass().as_deref() == Some("sofia::register")),
+        "{out:#?}"
+    );
+    assert_eq!(conn.stats().hidden_events, 1);
+}
+
 #[test]
 fn subscriptions_use_the_current_format_and_filters_are_covered_too() {
     let mut conn = ready();
