@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use esl_proto::apps::{subscription_names, with_app, AppTable};
+use esl_proto::apps::{subscription_names, with_app, AppTable, SwitchTable};
 use esl_proto::client::{Address, ClientConfig, Error, Gap, Incoming, Result};
 use esl_proto::{Event, EventFormat};
 
@@ -61,13 +61,8 @@ impl<R: Runtime> std::fmt::Debug for Service<R> {
 
 struct ServiceInner<R: Runtime> {
     runtime: R,
-    switches: Mutex<Vec<Switch<R>>>,
+    switches: Mutex<SwitchTable<Client<R>>>,
     apps: RwLock<AppTable<App<R>>>,
-}
-
-struct Switch<R: Runtime> {
-    name: Arc<str>,
-    client: Client<R>,
 }
 
 impl<R: Runtime> Service<R> {
@@ -76,7 +71,7 @@ impl<R: Runtime> Service<R> {
         Service {
             inner: Arc::new(ServiceInner {
                 runtime,
-                switches: Mutex::new(Vec::new()),
+                switches: Mutex::new(SwitchTable::new()),
                 apps: RwLock::new(AppTable::new()),
             }),
         }
@@ -86,10 +81,7 @@ impl<R: Runtime> Service<R> {
 
     /// The switches' names, in the order they were added.
     pub fn switches(&self) -> Vec<String> {
-        self.lock_switches()
-            .iter()
-            .map(|s| s.name.to_string())
-            .collect()
+        self.lock_switches().names()
     }
 
     /// The loaded apps' ids, in load order.
@@ -101,9 +93,8 @@ impl<R: Runtime> Service<R> {
     /// call table (`service.switch("fs1").map(|fs1| fs1.track())`).
     pub fn switch(&self, name: &str) -> Option<Handle<R>> {
         self.lock_switches()
-            .iter()
-            .find(|s| &*s.name == name)
-            .map(|s| s.client.handle().clone())
+            .get(name)
+            .map(|client| client.handle().clone())
     }
 
     // ---- switches ----
@@ -120,7 +111,7 @@ impl<R: Runtime> Service<R> {
         addr: impl Into<Address>,
         config: ClientConfig,
     ) -> Result<()> {
-        self.check_name(name)?;
+        self.lock_switches().check_free(name)?;
         let runtime = self.inner.runtime.clone();
         let client = Client::connect(runtime, addr, config.reconnecting()).await?;
         self.attach(name, client).await
@@ -134,19 +125,10 @@ impl<R: Runtime> Service<R> {
         transport: Arc<dyn Transport>,
         config: ClientConfig,
     ) -> Result<()> {
-        self.check_name(name)?;
+        self.lock_switches().check_free(name)?;
         let runtime = self.inner.runtime.clone();
         let client = Client::connect_via(runtime, transport, config.reconnecting()).await?;
         self.attach(name, client).await
-    }
-
-    fn check_name(&self, name: &str) -> Result<()> {
-        match self.switch(name) {
-            Some(_) => Err(Error::Rejected(format!(
-                "a switch called {name} is already added"
-            ))),
-            None => Ok(()),
-        }
     }
 
     /// Runs the loaded apps on a connected switch.
@@ -162,20 +144,11 @@ impl<R: Runtime> Service<R> {
         }
         let name: Arc<str> = Arc::from(name);
         let handle = client.handle().clone();
-        {
-            // Checked again under the lock: another add_switch of the same name may have
-            // finished while this one connected and subscribed. The loser's client closes
-            // as it is dropped here.
-            let mut switches = self.lock_switches();
-            if switches.iter().any(|s| s.name == name) {
-                return Err(Error::Rejected(format!(
-                    "a switch called {name} is already added"
-                )));
-            }
-            switches.push(Switch {
-                name: name.clone(),
-                client,
-            });
+        // Another add_switch of the same name may have finished while this one connected
+        // and subscribed: the loser's client closes as it is dropped, outside the lock.
+        let refused = self.lock_switches().insert(name.clone(), client);
+        if let Err((error, _client)) = refused {
+            return Err(error.into());
         }
         let inner = self.inner.clone();
         let switch = name.clone();
@@ -202,9 +175,9 @@ impl<R: Runtime> Service<R> {
     /// Cancel-safe: once polled, every switch is closing, and dropping the future gives up
     /// only the wait for their goodbyes.
     pub async fn close(&self) {
-        let switches: Vec<Switch<R>> = std::mem::take(&mut *self.lock_switches());
-        for switch in switches {
-            let _ = switch.client.close().await;
+        let switches = self.lock_switches().take_all();
+        for (_, client) in switches {
+            let _ = client.close().await;
         }
     }
 
@@ -217,14 +190,12 @@ impl<R: Runtime> Service<R> {
     /// Cancel-safe: dropped before it returns, it loads nothing, though the switches it had
     /// already asked keep the subscription (as after [`Service::unload`]).
     pub async fn load(&self, id: &str, app: App<R>) -> Result<()> {
-        self.read_apps()
-            .check(id)
-            .map_err(|e| Error::Rejected(e.to_string()))?;
+        self.read_apps().check(id)?;
         if let Some(command) = app.handlers.subscription(EventFormat::Plain)? {
             let handles: Vec<(Arc<str>, Handle<R>)> = self
                 .lock_switches()
                 .iter()
-                .map(|s| (s.name.clone(), s.client.handle().clone()))
+                .map(|(name, client)| (name.clone(), client.handle().clone()))
                 .collect();
             for (name, handle) in handles {
                 handle.command(command.clone()).await.map_err(|error| {
@@ -232,9 +203,7 @@ impl<R: Runtime> Service<R> {
                 })?;
             }
         }
-        self.write_apps()
-            .insert(id, app)
-            .map_err(|e| Error::Rejected(e.to_string()))
+        Ok(self.write_apps().insert(id, app)?)
     }
 
     /// [`Service::load`], and makes it the app for calls no app claimed. Cancel-safe as
@@ -266,18 +235,14 @@ impl<R: Runtime> Service<R> {
         url: &str,
         target: &str,
     ) -> Result<Job<R>> {
-        let handle = self
-            .switch(switch)
-            .ok_or_else(|| Error::Rejected(format!("no switch called {switch}")))?;
-        if self.read_apps().get(app).is_none() {
-            return Err(Error::Rejected(format!("no app called {app}")));
-        }
+        let handle = self.lock_switches().find(switch)?.handle().clone();
+        self.read_apps().find(app)?;
         handle.originate_job(&with_app(url, app)?, target).await
     }
 
     // ---- internals ----
 
-    fn lock_switches(&self) -> std::sync::MutexGuard<'_, Vec<Switch<R>>> {
+    fn lock_switches(&self) -> std::sync::MutexGuard<'_, SwitchTable<Client<R>>> {
         self.inner
             .switches
             .lock()

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use esl_proto::apps::{subscription_names, with_app, AppTable};
+use esl_proto::apps::{subscription_names, with_app, AppTable, SwitchTable};
 use esl_proto::client::{Address, ClientConfig, Error, Gap, Incoming, Overflow, Result};
 use esl_proto::{Event, EventFormat};
 
@@ -89,7 +89,7 @@ impl std::fmt::Debug for Service {
 }
 
 struct ServiceInner {
-    switches: Mutex<Vec<Switch>>,
+    switches: Mutex<SwitchTable<Switch>>,
     core: Arc<Core>,
 }
 
@@ -101,7 +101,6 @@ struct Core {
 }
 
 struct Switch {
-    name: Arc<str>,
     client: Client,
     /// Tells the dispatch thread to stop, even while it waits for room in the pool.
     closing: Arc<AtomicBool>,
@@ -127,7 +126,7 @@ impl Service {
     pub fn with_pool(workers: usize, queue: usize) -> Service {
         Service {
             inner: Arc::new(ServiceInner {
-                switches: Mutex::new(Vec::new()),
+                switches: Mutex::new(SwitchTable::new()),
                 core: Arc::new(Core {
                     apps: RwLock::new(AppTable::new()),
                     pool: Pool::new(workers, queue),
@@ -140,10 +139,7 @@ impl Service {
 
     /// The switches' names, in the order they were added.
     pub fn switches(&self) -> Vec<String> {
-        self.lock_switches()
-            .iter()
-            .map(|s| s.name.to_string())
-            .collect()
+        self.lock_switches().names()
     }
 
     /// The loaded apps' ids, in load order.
@@ -155,9 +151,8 @@ impl Service {
     /// call table (`service.switch("fs1").map(|fs1| fs1.track())`).
     pub fn switch(&self, name: &str) -> Option<Handle> {
         self.lock_switches()
-            .iter()
-            .find(|s| &*s.name == name)
-            .map(|s| s.client.handle().clone())
+            .get(name)
+            .map(|switch| switch.client.handle().clone())
     }
 
     // ---- switches ----
@@ -194,9 +189,7 @@ impl Service {
     }
 
     fn check(&self, name: &str, config: &ClientConfig) -> Result<()> {
-        if self.switch(name).is_some() {
-            return Err(duplicate_switch(name));
-        }
+        self.lock_switches().check_free(name)?;
         if config.overflow == Overflow::Backpressure {
             return Err(Error::Rejected(format!(
                 "switch {name}: a service cannot use Overflow::Backpressure (a full pool would \
@@ -233,21 +226,17 @@ impl Service {
                 .spawn(move || core.run(&switch, &handle, events, &closing))?
         };
         let switch = Switch {
-            name,
             client,
             closing,
             dispatcher: Some(dispatcher),
             core: self.inner.core.clone(),
         };
-        let mut switches = self.lock_switches();
         // Another thread may have added the same name meanwhile.
-        if switches.iter().any(|s| s.name == switch.name) {
-            drop(switches);
-            let error = duplicate_switch(&switch.name);
-            switch.stop();
-            return Err(error);
+        let refused = self.lock_switches().insert(name.clone(), switch);
+        if let Err((error, switch)) = refused {
+            switch.stop(&name);
+            return Err(error.into());
         }
-        switches.push(switch);
         Ok(())
     }
 
@@ -258,9 +247,9 @@ impl Service {
     ///
     /// Blocks for each switch's goodbye in turn (at most the request timeout each).
     pub fn close(&self) {
-        let switches: Vec<Switch> = std::mem::take(&mut *self.lock_switches());
-        for switch in switches {
-            switch.stop();
+        let switches = self.lock_switches().take_all();
+        for (name, switch) in switches {
+            switch.stop(&name);
         }
     }
 
@@ -273,16 +262,12 @@ impl Service {
     /// Blocks for one subscription request per switch, in turn (at most the request timeout
     /// each).
     pub fn load(&self, id: &str, app: App) -> Result<()> {
-        self.inner
-            .core
-            .read_apps()
-            .check(id)
-            .map_err(|e| Error::Rejected(e.to_string()))?;
+        self.inner.core.read_apps().check(id)?;
         if let Some(command) = app.handlers.subscription(EventFormat::Plain)? {
             let handles: Vec<(Arc<str>, Handle)> = self
                 .lock_switches()
                 .iter()
-                .map(|s| (s.name.clone(), s.client.handle().clone()))
+                .map(|(name, switch)| (name.clone(), switch.client.handle().clone()))
                 .collect();
             for (name, handle) in handles {
                 handle.command(command.clone()).map_err(|error| {
@@ -290,11 +275,7 @@ impl Service {
                 })?;
             }
         }
-        self.inner
-            .core
-            .write_apps()
-            .insert(id, app)
-            .map_err(|e| Error::Rejected(e.to_string()))
+        Ok(self.inner.core.write_apps().insert(id, app)?)
     }
 
     /// [`Service::load`], and makes it the app for calls no app claimed. Blocks as
@@ -322,24 +303,16 @@ impl Service {
     /// Blocks until the switch accepted the job (at most the request timeout), not until
     /// the call is up.
     pub fn originate(&self, switch: &str, app: &str, url: &str, target: &str) -> Result<Job> {
-        let handle = self
-            .switch(switch)
-            .ok_or_else(|| Error::Rejected(format!("no switch called {switch}")))?;
-        if self.inner.core.read_apps().get(app).is_none() {
-            return Err(Error::Rejected(format!("no app called {app}")));
-        }
+        let handle = self.lock_switches().find(switch)?.client.handle().clone();
+        self.inner.core.read_apps().find(app)?;
         handle.originate_job(&with_app(url, app)?, target)
     }
 
     // ---- internals ----
 
-    fn lock_switches(&self) -> MutexGuard<'_, Vec<Switch>> {
+    fn lock_switches(&self) -> MutexGuard<'_, SwitchTable<Switch>> {
         lock(&self.inner.switches)
     }
-}
-
-fn duplicate_switch(name: &str) -> Error {
-    Error::Rejected(format!("a switch called {name} is already added"))
 }
 
 impl Switch {
@@ -350,10 +323,10 @@ impl Switch {
     }
 
     /// Closes the connection and waits for the dispatch thread to end.
-    fn stop(mut self) {
+    fn stop(mut self, name: &str) {
         self.signal_stop();
         if let Err(error) = self.client.clone().close() {
-            tracing::debug!(switch = %self.name, %error, "closing the switch");
+            tracing::debug!(switch = %name, %error, "closing the switch");
         }
         if let Some(thread) = self.dispatcher.take() {
             let _ = thread.join();

@@ -1,5 +1,6 @@
 //! What apps need from the protocol, for every adapter: handlers kept by event name, the
-//! `event` subscription they need, and the channel variable that says which app owns a call.
+//! `event` subscription they need, the channel variable that says which app owns a call, and
+//! a service's switches by name ([`SwitchTable`]).
 //!
 //! ```
 //! use esl_proto::apps::{with_app, EventHandlers};
@@ -16,6 +17,10 @@
 //! assert_eq!(with_app("loopback/park", "ivr")?, "{esl_app=ivr}loopback/park");
 //! # Ok::<(), esl_proto::CommandError>(())
 //! ```
+
+mod switches;
+
+pub use switches::{SwitchError, SwitchTable};
 
 use crate::command::Command;
 use crate::error::CommandError;
@@ -230,6 +235,11 @@ impl<A> AppTable<A> {
         self.by_id.iter().find(|(i, _)| i == id).map(|(_, a)| a)
     }
 
+    /// [`AppTable::get`], with the error a request naming an unknown app gets.
+    pub fn find(&self, id: &str) -> Result<&A, AppError> {
+        self.get(id).ok_or_else(|| AppError::Unknown(id.to_owned()))
+    }
+
     /// The ids, in load order.
     pub fn ids(&self) -> Vec<String> {
         self.by_id.iter().map(|(i, _)| i.clone()).collect()
@@ -260,6 +270,9 @@ pub enum AppError {
     /// An app with this id is loaded already.
     #[error("an app called {0} is already loaded")]
     AlreadyLoaded(String),
+    /// No app has this id.
+    #[error("no app called {0}")]
+    Unknown(String),
 }
 
 #[cfg(test)]

@@ -125,6 +125,20 @@ impl From<RequestError> for Error {
     }
 }
 
+impl From<crate::apps::SwitchError> for Error {
+    /// A service's refusal: [`Error::Rejected`], with the reason.
+    fn from(e: crate::apps::SwitchError) -> Error {
+        Error::Rejected(e.to_string())
+    }
+}
+
+impl From<crate::apps::AppError> for Error {
+    /// A service's refusal: [`Error::Rejected`], with the reason.
+    fn from(e: crate::apps::AppError) -> Error {
+        Error::Rejected(e.to_string())
+    }
+}
+
 impl From<crate::Error> for Error {
     /// A fatal protocol error; a refused password is [`Error::Auth`].
     fn from(e: crate::Error) -> Error {

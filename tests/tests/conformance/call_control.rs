@@ -286,10 +286,19 @@ pub(crate) fn loading_an_app_is_all_or_nothing(adapter: &dyn Adapter) {
         Err(TestError::Other(t)) if t.contains("line break")
     ));
     assert_eq!(service.apps(), ["a"]);
-    // A duplicate switch name is refused too.
+    // A duplicate switch name is refused too, and a call on a switch or for an app the
+    // service does not have.
     assert!(matches!(
         service.add_switch("fs0", &switch.addr().to_string()),
         Err(TestError::Rejected(t)) if t.contains("already added")
+    ));
+    assert!(matches!(
+        service.originate("fs9", "a", "loopback/park", "&park"),
+        Err(TestError::Rejected(t)) if t.contains("no switch called fs9")
+    ));
+    assert!(matches!(
+        service.originate("fs0", "z", "loopback/park", "&park"),
+        Err(TestError::Rejected(t)) if t.contains("no app called z")
     ));
     assert!(service.unload("a"));
     assert!(service.apps().is_empty());
