@@ -79,12 +79,12 @@ impl<R: Runtime> Driver<R> {
     /// they are handed out by [`Driver::deliver`] once the lock is released.
     fn engine<T>(&mut self, f: impl FnOnce(&mut ClientEngine, Instant) -> T) -> T {
         let now = self.shared.now();
-        let mut state = self.shared.lock();
-        let value = f(&mut state.engine, now);
-        while let Some(action) = state.engine.poll_action() {
+        let mut engine = self.shared.lock();
+        let value = f(&mut engine, now);
+        while let Some(action) = engine.poll_action() {
             self.actions.push(action);
         }
-        state.engine.take_woken(&mut self.wakers);
+        engine.take_woken(&mut self.wakers);
         value
     }
 
@@ -136,7 +136,7 @@ impl<R: Runtime> Driver<R> {
                 return Ok(progress);
             };
             if self.writing.is_none() {
-                self.writing = self.shared.lock().engine.poll_transmit().map(|b| (b, 0));
+                self.writing = self.shared.lock().poll_transmit().map(|b| (b, 0));
             }
             let Some((bytes, offset)) = self.writing.as_mut() else {
                 return Ok(progress);
@@ -185,8 +185,8 @@ impl<R: Runtime> Driver<R> {
         }
         let (wants_read, size) = match self.stream {
             Some(_) => {
-                let state = self.shared.lock();
-                (state.engine.wants_read(), state.engine.read_size(READ_SIZE))
+                let engine = self.shared.lock();
+                (engine.wants_read(), engine.read_size(READ_SIZE))
             }
             None => (false, 0),
         };
@@ -231,7 +231,7 @@ impl<R: Runtime> Driver<R> {
 
     /// Sleeps until the engine's next deadline; when it comes, tells the engine.
     fn timer(&mut self, cx: &mut Context<'_>) -> bool {
-        let deadline = self.shared.lock().engine.poll_timeout();
+        let deadline = self.shared.lock().poll_timeout();
         let Some(deadline) = deadline else {
             self.sleep = None;
             return false;

@@ -67,7 +67,7 @@ pub struct EventStream<R: Runtime> {
 impl<R: Runtime> EventStream<R> {
     pub(crate) fn open(shared: Arc<Shared<R>>) -> EventStream<R> {
         let waker = Arc::new(AtomicWaker::new());
-        let id = shared.lock().engine.open_stream(waker.clone());
+        let id = shared.lock().open_stream(waker.clone());
         EventStream::with(shared, id, waker)
     }
 
@@ -75,7 +75,7 @@ impl<R: Runtime> EventStream<R> {
     pub(crate) fn open_changes(shared: Arc<Shared<R>>) -> EventStream<R> {
         let waker = Arc::new(AtomicWaker::new());
         let now = shared.now();
-        let id = shared.lock().engine.open_change_stream(now, waker.clone());
+        let id = shared.lock().open_change_stream(now, waker.clone());
         // The table's own subscriptions and listing go out now.
         shared.driver.wake();
         EventStream::with(shared, id, waker)
@@ -146,12 +146,12 @@ impl<R: Runtime> EventStream<R> {
 
     /// Events dropped so far by the overflow policy.
     pub fn dropped(&self) -> u64 {
-        self.shared.lock().engine.dropped(self.id)
+        self.shared.lock().dropped(self.id)
     }
 
     /// Items waiting.
     pub fn len(&self) -> usize {
-        self.local.len() + self.shared.lock().engine.queued(self.id)
+        self.local.len() + self.shared.lock().queued(self.id)
     }
 
     /// True if nothing is waiting.
@@ -161,11 +161,7 @@ impl<R: Runtime> EventStream<R> {
 
     /// Takes what the engine holds for this stream.
     fn refill(&mut self) {
-        let drained = self
-            .shared
-            .lock()
-            .engine
-            .drain(self.id, &mut self.local, BATCH);
+        let drained = self.shared.lock().drain(self.id, &mut self.local, BATCH);
         if drained.resume_reading {
             self.shared.driver.wake();
         }
@@ -196,7 +192,7 @@ impl<R: Runtime> Stream for EventStream<R> {
 
 impl<R: Runtime> Drop for EventStream<R> {
     fn drop(&mut self) {
-        self.shared.lock().engine.close_stream(self.id);
+        self.shared.lock().close_stream(self.id);
         // A full stream under backpressure held the reading back.
         self.shared.driver.wake();
     }

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::client::{job_output, originated, Error, Result};
+use esl_proto::client::{job_output, originated, Error, Result, SharedEngine};
 use esl_proto::{Event, RequestId, Response};
 use futures_util::future;
 
@@ -74,7 +74,7 @@ macro_rules! connection_methods {
         /// its streams. Calling it again gives the same table.
         pub fn track(&self) -> $crate::CallTable<R> {
             let now = self.shared.now();
-            self.shared.lock().engine.track(now);
+            self.shared.lock().track(now);
             self.shared.driver.wake();
             $crate::CallTable::new(self.shared.clone())
         }
@@ -90,7 +90,7 @@ macro_rules! connection_methods {
         /// Handlers run on the connection's driver: keep them short, and spawn anything that
         /// waits.
         pub fn on(&self, name: &str, handler: impl Fn(&esl_proto::Event) + Send + Sync + 'static) -> $crate::HandlerId {
-            self.shared.lock().engine.on(name, ::std::sync::Arc::new(handler))
+            self.shared.lock().on(name, ::std::sync::Arc::new(handler))
         }
 
         esl_proto::__handle_api!((async) (.await) $crate::Job<R>);
@@ -220,7 +220,7 @@ impl<R: Runtime> Job<R> {
     /// is cancelled: its result, if it comes later, is discarded.
     pub async fn event_within(self, timeout: Duration) -> Result<Event> {
         let now = self.shared.now();
-        self.shared.lock().engine.set_timeout(self.id, now, timeout);
+        self.shared.lock().set_timeout(self.id, now, timeout);
         self.shared.driver.wake();
         self.event().await
     }

@@ -7,10 +7,10 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use esl_proto::client::{Engine, Expect, Result};
-use esl_proto::{Command, Event, Ready, RequestId, Response};
+use esl_proto::client::{Engine, Result, SharedEngine};
+use esl_proto::{Event, Ready, RequestId, Response};
 use futures_util::task::AtomicWaker;
 
 use crate::runtime::Runtime;
@@ -28,18 +28,13 @@ pub(crate) type StreamWaker = Arc<AtomicWaker>;
 
 pub(crate) type ClientEngine = Engine<Waiter, HandlerFn, StreamWaker>;
 
-/// What the lock guards.
-pub(crate) struct State {
-    pub(crate) engine: ClientEngine,
-}
-
 /// Shared by every clone of a client or session, and by its driver.
 pub(crate) struct Shared<R: Runtime> {
     pub(crate) runtime: R,
     /// TCP, or an in-process transport with its own clock.
     pub(crate) medium: Medium,
     pub(crate) peer: String,
-    state: Mutex<State>,
+    engine: Mutex<ClientEngine>,
     /// Wakes the driver: something to send, room in a stream, a close.
     pub(crate) driver: AtomicWaker,
     /// How the handshake ended.
@@ -61,7 +56,7 @@ impl<R: Runtime> Shared<R> {
             runtime,
             medium,
             peer,
-            state: Mutex::new(State { engine }),
+            engine: Mutex::new(engine),
             driver: AtomicWaker::new(),
             ready: Slot::default(),
             finished: AtomicBool::new(false),
@@ -74,37 +69,26 @@ impl<R: Runtime> Shared<R> {
         self.medium.now(&self.runtime)
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ClientEngine> {
+        self.engine.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<R: Runtime> SharedEngine for Shared<R> {
+    type Waiter = Waiter;
+    type Handler = HandlerFn;
+    type StreamWaker = StreamWaker;
+
+    fn with_engine<T>(&self, f: impl FnOnce(&mut ClientEngine) -> T) -> T {
+        f(&mut self.lock())
     }
 
-    /// Hands `command` to the engine with a fresh waiter, and wakes the driver to send it.
-    pub(crate) fn start(
-        &self,
-        command: Command,
-        expect: Expect,
-        timeout: Option<Duration>,
-    ) -> Result<(RequestId, Option<String>, Waiter)> {
-        let waiter = Waiter::default();
-        let now = self.now();
-        let sent = self
-            .lock()
-            .engine
-            .send(now, command, expect, timeout, waiter.clone())?;
-        self.driver.wake();
-        Ok((sent.id, sent.uuid, waiter))
+    fn now(&self) -> Instant {
+        Shared::now(self)
     }
 
-    /// The caller gave up on `id`.
-    pub(crate) fn cancel(&self, id: RequestId) {
-        self.lock().engine.cancel(id);
-        self.driver.wake();
-    }
-
-    /// Closes on purpose (see [`Engine::close`]).
-    pub(crate) fn close(&self) {
-        let now = self.now();
-        self.lock().engine.close(now);
+    /// Wakes the driver.
+    fn wake_io(&self) {
         self.driver.wake();
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use esl_proto::client::{Address, ClientConfig, Engine, Result};
+use esl_proto::client::{Address, ClientConfig, Engine, Result, SharedEngine};
 
 use crate::conn::{Conn, Owner};
 use crate::handle::{connection_methods, Handle};

@@ -3,10 +3,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use esl_proto::client::{Engine, Expect, Result};
-use esl_proto::{Command, Event, Ready, RequestId, Response};
+use esl_proto::client::{Engine, Result, SharedEngine};
+use esl_proto::{Event, Ready, Response};
 
 use crate::reactor::Notifier;
 use crate::signal::{Signal, Slot};
@@ -24,17 +24,12 @@ pub(crate) type StreamSignal = Arc<Signal>;
 
 pub(crate) type ClientEngine = Engine<Waiter, HandlerFn, StreamSignal>;
 
-/// What the lock guards.
-pub(crate) struct State {
-    pub(crate) engine: ClientEngine,
-}
-
 /// Shared by every clone of a client or session, and by the reactor.
 pub(crate) struct Conn {
     pub(crate) peer: String,
     /// Where time comes from: the system's clock, or a transport's.
     medium: Medium,
-    state: Mutex<State>,
+    engine: Mutex<ClientEngine>,
     notifier: Notifier,
     /// Already in the reactor's queue of connections to look at.
     queued: AtomicBool,
@@ -60,7 +55,7 @@ impl Conn {
         Arc::new(Conn {
             peer,
             medium,
-            state: Mutex::new(State { engine }),
+            engine: Mutex::new(engine),
             notifier,
             queued: AtomicBool::new(false),
             ready: Slot::default(),
@@ -75,8 +70,8 @@ impl Conn {
         self.medium.now()
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ClientEngine> {
+        self.engine.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Asks the reactor to look at this connection (bytes to write, an action to take).
@@ -90,33 +85,23 @@ impl Conn {
     pub(crate) fn unqueue(&self) {
         self.queued.store(false, Ordering::Release);
     }
+}
 
-    /// Hands `command` to the engine with a fresh waiter, and has the reactor send it.
-    pub(crate) fn start(
-        &self,
-        command: Command,
-        expect: Expect,
-        timeout: Option<Duration>,
-    ) -> Result<(RequestId, Option<String>, Waiter)> {
-        let waiter = Waiter::default();
-        let sent = self
-            .lock()
-            .engine
-            .send(self.now(), command, expect, timeout, waiter.clone())?;
-        self.notify();
-        Ok((sent.id, sent.uuid, waiter))
+impl SharedEngine for Conn {
+    type Waiter = Waiter;
+    type Handler = HandlerFn;
+    type StreamWaker = StreamSignal;
+
+    fn with_engine<T>(&self, f: impl FnOnce(&mut ClientEngine) -> T) -> T {
+        f(&mut self.lock())
     }
 
-    /// The caller gave up on `id`.
-    pub(crate) fn cancel(&self, id: RequestId) {
-        self.lock().engine.cancel(id);
-        self.notify();
+    fn now(&self) -> Instant {
+        Conn::now(self)
     }
 
-    /// Closes on purpose (see [`Engine::close`]).
-    pub(crate) fn close(&self) {
-        let now = self.now();
-        self.lock().engine.close(now);
+    /// Has the reactor look at this connection.
+    fn wake_io(&self) {
         self.notify();
     }
 }

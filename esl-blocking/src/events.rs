@@ -70,7 +70,7 @@ pub struct EventStream {
 impl EventStream {
     pub(crate) fn open(conn: Arc<Conn>) -> EventStream {
         let signal = Arc::new(Signal::default());
-        let id = conn.lock().engine.open_stream(signal.clone());
+        let id = conn.lock().open_stream(signal.clone());
         EventStream::with(conn, id, signal)
     }
 
@@ -78,7 +78,7 @@ impl EventStream {
     pub(crate) fn open_changes(conn: Arc<Conn>) -> EventStream {
         let signal = Arc::new(Signal::default());
         let now = conn.now();
-        let id = conn.lock().engine.open_change_stream(now, signal.clone());
+        let id = conn.lock().open_change_stream(now, signal.clone());
         // The table's own subscriptions and listing go out now.
         conn.notify();
         EventStream::with(conn, id, signal)
@@ -128,12 +128,12 @@ impl EventStream {
 
     /// Events dropped so far by the overflow policy.
     pub fn dropped(&self) -> u64 {
-        self.conn.lock().engine.dropped(self.id)
+        self.conn.lock().dropped(self.id)
     }
 
     /// Items waiting.
     pub fn len(&self) -> usize {
-        self.local.len() + self.conn.lock().engine.queued(self.id)
+        self.local.len() + self.conn.lock().queued(self.id)
     }
 
     /// True if nothing is waiting.
@@ -142,11 +142,7 @@ impl EventStream {
     }
 
     fn refill(&mut self) {
-        let drained = self
-            .conn
-            .lock()
-            .engine
-            .drain(self.id, &mut self.local, BATCH);
+        let drained = self.conn.lock().drain(self.id, &mut self.local, BATCH);
         if drained.resume_reading {
             self.conn.notify();
         }
@@ -184,7 +180,7 @@ impl Iterator for EventStream {
 
 impl Drop for EventStream {
     fn drop(&mut self) {
-        self.conn.lock().engine.close_stream(self.id);
+        self.conn.lock().close_stream(self.id);
         // A full stream under backpressure held the reading back.
         self.conn.notify();
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::conn::{Conn, Waiter};
-use esl_proto::client::{job_output, originated, Error, Result};
+use esl_proto::client::{job_output, originated, Error, Result, SharedEngine};
 use esl_proto::{Event, RequestId, Response};
 
 /// Names a handler registered with [`Handle::on`], to remove it.
@@ -58,7 +58,7 @@ macro_rules! connection_methods {
         /// its streams. Calling it again gives the same table.
         pub fn track(&self) -> $crate::CallTable {
             let now = self.shared.now();
-            self.shared.lock().engine.track(now);
+            self.shared.lock().track(now);
             self.shared.notify();
             $crate::CallTable::new(self.shared.clone())
         }
@@ -76,7 +76,7 @@ macro_rules! connection_methods {
         /// connection whose handlers fall behind by the event capacity skips (and logs) the
         /// handlers of newer events.
         pub fn on(&self, name: &str, handler: impl Fn(&esl_proto::Event) + Send + Sync + 'static) -> $crate::HandlerId {
-            self.shared.lock().engine.on(name, ::std::sync::Arc::new(handler))
+            self.shared.lock().on(name, ::std::sync::Arc::new(handler))
         }
 
         esl_proto::__handle_api!(() () $crate::Job);
@@ -209,7 +209,6 @@ impl Job {
     pub fn event_within(self, timeout: Duration) -> Result<Event> {
         self.shared
             .lock()
-            .engine
             .set_timeout(self.id, self.shared.now(), timeout);
         self.shared.notify();
         self.event()

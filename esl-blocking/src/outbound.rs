@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::client::{CallCounters, Result, ServerConfig};
+use esl_proto::client::{CallCounters, Result, ServerConfig, SharedEngine};
 use esl_proto::Event;
 
 use crate::channel::Channel;

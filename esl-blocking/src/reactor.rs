@@ -273,7 +273,7 @@ impl Reactor {
                 self.timers.pop_first();
                 if let Some(Some(entry)) = self.entries.get_mut(index) {
                     entry.timer = None;
-                    entry.conn.lock().engine.handle_timeout(now);
+                    entry.conn.lock().handle_timeout(now);
                     work.push(index);
                 }
             }
@@ -315,7 +315,7 @@ impl Reactor {
             self.remove(index);
             return;
         }
-        let next = entry.conn.lock().engine.poll_timeout();
+        let next = entry.conn.lock().poll_timeout();
         if next != entry.timer {
             if let Some(old) = entry.timer.take() {
                 self.timers.remove(&(old, index));
@@ -341,7 +341,7 @@ impl Reactor {
                 break None;
             }
             if entry.writing.is_none() {
-                entry.writing = entry.conn.lock().engine.poll_transmit().map(|b| (b, 0));
+                entry.writing = entry.conn.lock().poll_transmit().map(|b| (b, 0));
             }
             let Some((bytes, offset)) = entry.writing.as_mut() else {
                 break None;
@@ -385,11 +385,11 @@ impl Reactor {
                 return progress;
             };
             let size = {
-                let state = entry.conn.lock();
-                if !state.engine.wants_read() {
+                let engine = entry.conn.lock();
+                if !engine.wants_read() {
                     return progress;
                 }
-                state.engine.read_size(READ_SIZE)
+                engine.read_size(READ_SIZE)
             };
             match socket.read(&mut self.buf[..size]) {
                 Ok(0) => {
@@ -408,7 +408,7 @@ impl Reactor {
                     // Nothing more to read for now: if it stays so, what the engine keeps
                     // for the next messages goes back (an idle session keeps only its
                     // channel data).
-                    entry.conn.lock().engine.read_blocked(now);
+                    entry.conn.lock().read_blocked(now);
                     return progress;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -429,12 +429,12 @@ impl Reactor {
         let Some(Some(entry)) = self.entries.get(index) else {
             return;
         };
-        let mut state = entry.conn.lock();
-        f(&mut state.engine);
-        while let Some(action) = state.engine.poll_action() {
+        let mut engine = entry.conn.lock();
+        f(&mut engine);
+        while let Some(action) = engine.poll_action() {
             self.actions.push(action);
         }
-        state.engine.take_woken(&mut self.signals);
+        engine.take_woken(&mut self.signals);
     }
 
     /// Takes the engine's actions and carries them out. True if there were any.

@@ -26,7 +26,8 @@
 //! 4. **Application.** [`Engine::send`] a command with the waiter of its caller and what it
 //!    [`Expect`]s; [`Engine::cancel`] when the caller gives up; [`Engine::close`]. Streams:
 //!    [`Engine::open_stream`], [`Engine::drain`], [`Engine::close_stream`]. Handlers:
-//!    [`Engine::on`], [`Engine::off`].
+//!    [`Engine::on`], [`Engine::off`]. An adapter whose callers share the engine under a
+//!    lock gets the request steps from [`SharedEngine`].
 //! 5. **Outputs.** Take [`Engine::poll_action`] until `None` and do each, in order: wake a
 //!    waiter with its result, call handlers, act on the transport. Then wake the consumers
 //!    of the streams [`Engine::take_woken`] names.
@@ -79,6 +80,7 @@ mod link;
 mod outcome;
 mod requests;
 mod rng;
+mod shared;
 mod streams;
 mod surface;
 
@@ -93,6 +95,7 @@ pub use idle::RELEASE_AFTER;
 pub use outcome::{Outcome, Step};
 pub use requests::Expect;
 pub use rng::uuid_v4;
+pub use shared::SharedEngine;
 pub use streams::{Backlog, Drained, Gap, Incoming, StreamId, DRAIN_BYTES};
 
 use crate::Response;

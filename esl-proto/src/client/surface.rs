@@ -6,8 +6,8 @@
 //! their documentation, for both. An adapter invokes one inside its `impl` block with
 //! `(async) (.await)` or `() ()`, and provides what the methods stand on:
 //!
-//! - for [`__handle_api!`]: a field `shared` whose `lock()` gives access to `.engine`
-//!   (an [`Engine`](super::Engine)), and `fn bgapi(&self, command: &str) -> Result<Job>`
+//! - for [`__handle_api!`]: a field `shared` whose `lock()` gives the
+//!   [`Engine`](super::Engine), and `fn bgapi(&self, command: &str) -> Result<Job>`
 //!   where `Job` has `channel_uuid()`;
 //! - for [`__channel_api!`]: fields `handle` (the connection's `Handle`), `calls`
 //!   ([`ChannelCalls`](super::ChannelCalls)), `uuid` (`String`) and `data` (`Arc<Event>`).
@@ -151,34 +151,34 @@ macro_rules! __handle_api {
 
         /// Removes a handler added with `on`.
         pub fn off(&self, id: $crate::apps::HandlerId) {
-            self.shared.lock().engine.off(id);
+            self.shared.lock().off(id);
         }
 
         /// What the application subscribed to and the switch accepted (replayed after a
         /// reconnect).
         pub fn subscriptions(&self) -> $crate::Subscriptions {
-            self.shared.lock().engine.subscriptions().clone()
+            self.shared.lock().subscriptions().clone()
         }
 
         /// The events the connection subscribed to for itself, because an open `bgapi` or
         /// `execute` needs them (withdrawn once none does).
         pub fn library_subscriptions(&self) -> Vec<&'static str> {
-            self.shared.lock().engine.library_subscriptions()
+            self.shared.lock().library_subscriptions()
         }
 
         /// The protocol counters of the current connection.
         pub fn stats(&self) -> $crate::Stats {
-            self.shared.lock().engine.stats()
+            self.shared.lock().stats()
         }
 
         /// Reconnections made so far.
         pub fn reconnects(&self) -> u64 {
-            self.shared.lock().engine.reconnects()
+            self.shared.lock().reconnects()
         }
 
         /// True while the connection is up and authenticated.
         pub fn is_connected(&self) -> bool {
-            self.shared.lock().engine.is_ready()
+            self.shared.lock().is_ready()
         }
 
         /// The address of the peer.
@@ -431,7 +431,7 @@ macro_rules! __channel_api {
 }
 
 /// The methods of a live call table (`CallTable`), on a field `shared` whose `lock()` gives
-/// access to `.engine`. See the [module documentation](self).
+/// the engine. See the [module documentation](self).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __call_table_api {
@@ -477,12 +477,12 @@ macro_rules! __call_table_api {
         /// they are listed again (or for good, with a warning, if the listing cannot be
         /// read).
         pub fn is_stale(&self) -> bool {
-            self.shared.lock().engine.is_table_stale()
+            self.shared.lock().is_table_stale()
         }
 
         fn read<T>(&self, read: impl FnOnce(&$crate::Tracker) -> T) -> T {
-            let state = self.shared.lock();
-            match state.engine.tracker() {
+            let engine = self.shared.lock();
+            match engine.tracker() {
                 Some(tracker) => read(tracker),
                 None => read(&$crate::Tracker::new()),
             }
