@@ -1,24 +1,18 @@
 //! The event stream: one consumer's view of one of the engine's bounded streams.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use esl_proto::client::{Incoming, StreamId};
-use esl_proto::Event;
+use esl_proto::client::{Incoming, StreamReader};
 use futures_util::future::{self, Either};
 use futures_util::task::AtomicWaker;
 use futures_util::Stream;
 
 use crate::runtime::Runtime;
 use crate::shared::Shared;
-
-/// Items taken from the engine per lock: a consumer that keeps up takes a whole read's worth
-/// at once instead of locking the connection once per event.
-const BATCH: usize = 256;
 
 /// A stream of what the switch sends that is not a reply: events, log lines, notices, and
 /// gap markers ([`Incoming`]). Bounded; see [`Overflow`](crate::Overflow) for what happens
@@ -56,38 +50,22 @@ const BATCH: usize = 256;
 /// connection lost with no [`Reconnect`](crate::Reconnect) policy); with a policy, the
 /// stream lives on through reconnections.
 pub struct EventStream<R: Runtime> {
-    shared: Arc<Shared<R>>,
-    id: StreamId,
-    waker: Arc<AtomicWaker>,
-    /// Items taken from the engine, not yet returned.
-    local: VecDeque<Incoming>,
-    ended: bool,
+    reader: StreamReader<Shared<R>>,
 }
 
 impl<R: Runtime> EventStream<R> {
     pub(crate) fn open(shared: Arc<Shared<R>>) -> EventStream<R> {
         let waker = Arc::new(AtomicWaker::new());
-        let id = shared.lock().open_stream(waker.clone());
-        EventStream::with(shared, id, waker)
+        EventStream {
+            reader: StreamReader::open(shared, waker),
+        }
     }
 
     /// A stream of the call table's changes.
     pub(crate) fn open_changes(shared: Arc<Shared<R>>) -> EventStream<R> {
         let waker = Arc::new(AtomicWaker::new());
-        let now = shared.now();
-        let id = shared.lock().open_change_stream(now, waker.clone());
-        // The table's own subscriptions and listing go out now.
-        shared.driver.wake();
-        EventStream::with(shared, id, waker)
-    }
-
-    fn with(shared: Arc<Shared<R>>, id: StreamId, waker: Arc<AtomicWaker>) -> EventStream<R> {
         EventStream {
-            shared,
-            id,
-            waker,
-            local: VecDeque::new(),
-            ended: false,
+            reader: StreamReader::open_changes(shared, waker),
         }
     }
 
@@ -117,7 +95,8 @@ impl<R: Runtime> EventStream<R> {
     /// # }
     /// ```
     pub async fn recv_timeout(&mut self, timeout: Duration) -> Result<Incoming, RecvTimeoutError> {
-        let sleep = self.shared.medium.sleep(&self.shared.runtime, timeout);
+        let shared = self.reader.engine();
+        let sleep = shared.medium.sleep(&shared.runtime, timeout);
         let next = future::poll_fn(|cx| self.poll_item(cx));
         match future::select(Box::pin(next), sleep).await {
             Either::Left((Some(item), _)) => Ok(item),
@@ -126,57 +105,17 @@ impl<R: Runtime> EventStream<R> {
         }
     }
 
-    /// The next item if one is queued.
-    pub fn try_recv(&mut self) -> Option<Incoming> {
-        if self.local.is_empty() {
-            self.refill();
-        }
-        self.local.pop_front()
-    }
-
-    /// The next [`Incoming::Event`], skipping log lines, notices and gap markers (see
-    /// [`EventStream::recv`] to see those, or [`EventStream::dropped`] to count losses).
-    pub async fn next_event(&mut self) -> Option<Event> {
-        loop {
-            if let Incoming::Event(event) = self.recv().await? {
-                return Some(event);
-            }
-        }
-    }
-
-    /// Events dropped so far by the overflow policy.
-    pub fn dropped(&self) -> u64 {
-        self.shared.lock().dropped(self.id)
-    }
-
-    /// Items waiting.
-    pub fn len(&self) -> usize {
-        self.local.len() + self.shared.lock().queued(self.id)
-    }
-
-    /// True if nothing is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Takes what the engine holds for this stream.
-    fn refill(&mut self) {
-        let drained = self.shared.lock().drain(self.id, &mut self.local, BATCH);
-        if drained.resume_reading {
-            self.shared.driver.wake();
-        }
-        self.ended = drained.closed;
-    }
+    esl_proto::__event_stream_api!((async) (.await));
 
     fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Incoming>> {
-        if let Some(item) = self.local.pop_front() {
+        if let Some(item) = self.reader.next_taken() {
             return Poll::Ready(Some(item));
         }
-        self.waker.register(cx.waker());
-        self.refill();
-        match self.local.pop_front() {
+        // Registered before looking, so an item that arrives after the look wakes this task.
+        self.reader.waker().register(cx.waker());
+        match self.reader.try_recv() {
             Some(item) => Poll::Ready(Some(item)),
-            None if self.ended => Poll::Ready(None),
+            None if self.reader.is_ended() => Poll::Ready(None),
             None => Poll::Pending,
         }
     }
@@ -187,14 +126,6 @@ impl<R: Runtime> Stream for EventStream<R> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Incoming>> {
         self.get_mut().poll_item(cx)
-    }
-}
-
-impl<R: Runtime> Drop for EventStream<R> {
-    fn drop(&mut self) {
-        self.shared.lock().close_stream(self.id);
-        // A full stream under backpressure held the reading back.
-        self.shared.driver.wake();
     }
 }
 

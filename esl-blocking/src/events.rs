@@ -1,20 +1,14 @@
 //! The event stream: one consumer's view of one of the engine's bounded streams, as a
 //! blocking receiver and an [`Iterator`].
 
-use std::collections::VecDeque;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 use std::time::Duration;
 
-use esl_proto::client::{Incoming, StreamId};
-use esl_proto::Event;
+use esl_proto::client::{Incoming, StreamReader};
 
 use crate::conn::Conn;
 use crate::signal::{self, Signal};
-
-/// Items taken from the engine per lock: a consumer that keeps up takes a whole read's worth
-/// at once instead of locking the connection once per event.
-const BATCH: usize = 256;
 
 /// A stream of what the switch sends that is not a reply: events, log lines, notices, and
 /// gap markers ([`Incoming`]). Bounded; see [`Overflow`](crate::Overflow) for what happens
@@ -60,37 +54,20 @@ const BATCH: usize = 256;
 /// and [`try_recv`](EventStream::try_recv) not at all. An item is only taken from the stream
 /// when it is returned.
 pub struct EventStream {
-    conn: Arc<Conn>,
-    id: StreamId,
-    signal: Arc<Signal>,
-    local: VecDeque<Incoming>,
-    ended: bool,
+    reader: StreamReader<Conn>,
 }
 
 impl EventStream {
     pub(crate) fn open(conn: Arc<Conn>) -> EventStream {
-        let signal = Arc::new(Signal::default());
-        let id = conn.lock().open_stream(signal.clone());
-        EventStream::with(conn, id, signal)
+        EventStream {
+            reader: StreamReader::open(conn, Arc::new(Signal::default())),
+        }
     }
 
     /// A stream of the call table's changes.
     pub(crate) fn open_changes(conn: Arc<Conn>) -> EventStream {
-        let signal = Arc::new(Signal::default());
-        let now = conn.now();
-        let id = conn.lock().open_change_stream(now, signal.clone());
-        // The table's own subscriptions and listing go out now.
-        conn.notify();
-        EventStream::with(conn, id, signal)
-    }
-
-    fn with(conn: Arc<Conn>, id: StreamId, signal: Arc<Signal>) -> EventStream {
         EventStream {
-            conn,
-            id,
-            signal,
-            local: VecDeque::new(),
-            ended: false,
+            reader: StreamReader::open_changes(conn, Arc::new(Signal::default())),
         }
     }
 
@@ -108,64 +85,25 @@ impl EventStream {
         self.wait(signal::deadline(timeout))
     }
 
-    /// The next item if one is queued.
-    pub fn try_recv(&mut self) -> Option<Incoming> {
-        if self.local.is_empty() {
-            self.refill();
-        }
-        self.local.pop_front()
-    }
-
-    /// The next [`Incoming::Event`], skipping log lines, notices and gap markers (see
-    /// [`EventStream::recv`] to see those, or [`EventStream::dropped`] to count losses).
-    pub fn next_event(&mut self) -> Option<Event> {
-        loop {
-            if let Incoming::Event(event) = self.recv()? {
-                return Some(event);
-            }
-        }
-    }
-
-    /// Events dropped so far by the overflow policy.
-    pub fn dropped(&self) -> u64 {
-        self.conn.lock().dropped(self.id)
-    }
-
-    /// Items waiting.
-    pub fn len(&self) -> usize {
-        self.local.len() + self.conn.lock().queued(self.id)
-    }
-
-    /// True if nothing is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn refill(&mut self) {
-        let drained = self.conn.lock().drain(self.id, &mut self.local, BATCH);
-        if drained.resume_reading {
-            self.conn.notify();
-        }
-        self.ended = drained.closed;
-    }
+    esl_proto::__event_stream_api!(()());
 
     fn wait(&mut self, deadline: Option<std::time::Instant>) -> Result<Incoming, RecvTimeoutError> {
         loop {
-            if let Some(item) = self.local.pop_front() {
+            if let Some(item) = self.reader.next_taken() {
                 return Ok(item);
             }
-            let seen = self.signal.generation();
-            self.refill();
-            if let Some(item) = self.local.pop_front() {
+            // Read before looking, so an item that arrives after the look ends the wait.
+            let seen = self.reader.waker().generation();
+            if let Some(item) = self.reader.try_recv() {
                 return Ok(item);
             }
-            if self.ended {
+            if self.reader.is_ended() {
                 return Err(RecvTimeoutError::Disconnected);
             }
             if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                 return Err(RecvTimeoutError::Timeout);
             }
-            self.signal.wait_past(seen, deadline);
+            self.reader.waker().wait_past(seen, deadline);
         }
     }
 }
@@ -175,14 +113,6 @@ impl Iterator for EventStream {
 
     fn next(&mut self) -> Option<Incoming> {
         self.recv()
-    }
-}
-
-impl Drop for EventStream {
-    fn drop(&mut self) {
-        self.conn.lock().close_stream(self.id);
-        // A full stream under backpressure held the reading back.
-        self.conn.notify();
     }
 }
 

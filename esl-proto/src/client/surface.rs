@@ -10,7 +10,9 @@
 //!   [`Engine`](super::Engine), and `fn bgapi(&self, command: &str) -> Result<Job>`
 //!   where `Job` has `channel_uuid()`;
 //! - for [`__channel_api!`]: fields `handle` (the connection's `Handle`), `calls`
-//!   ([`ChannelCalls`](super::ChannelCalls)), `uuid` (`String`) and `data` (`Arc<Event>`).
+//!   ([`ChannelCalls`](super::ChannelCalls)), `uuid` (`String`) and `data` (`Arc<Event>`);
+//! - for [`__event_stream_api!`]: a field `reader` (a [`StreamReader`](super::StreamReader))
+//!   and `fn recv(&mut self) -> Option<Incoming>`, the adapter's way of waiting.
 
 /// The methods of a connection's `Handle`. See the [module documentation](self).
 #[doc(hidden)]
@@ -426,6 +428,45 @@ macro_rules! __channel_api {
 
         $($async)* fn run<T>(&self, call: $crate::client::Result<$crate::client::Call<T>>) -> $crate::client::Result<T> {
             self.handle.call(call?)$($await)*
+        }
+    };
+}
+
+/// The methods of an `EventStream` beside its waiting `recv`. See the
+/// [module documentation](self).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __event_stream_api {
+    (($($async:tt)*) ($($await:tt)*)) => {
+        /// The next item if one is queued.
+        pub fn try_recv(&mut self) -> Option<$crate::client::Incoming> {
+            self.reader.try_recv()
+        }
+
+        /// The next [`Incoming::Event`]($crate::client::Incoming::Event), skipping log
+        /// lines, notices and gap markers (see [`EventStream::recv`](Self::recv) to see
+        /// those, or [`EventStream::dropped`](Self::dropped) to count losses).
+        pub $($async)* fn next_event(&mut self) -> Option<$crate::Event> {
+            loop {
+                if let $crate::client::Incoming::Event(event) = self.recv()$($await)*? {
+                    return Some(event);
+                }
+            }
+        }
+
+        /// Events dropped so far by the overflow policy.
+        pub fn dropped(&self) -> u64 {
+            self.reader.dropped()
+        }
+
+        /// Items waiting.
+        pub fn len(&self) -> usize {
+            self.reader.len()
+        }
+
+        /// True if nothing is waiting.
+        pub fn is_empty(&self) -> bool {
+            self.reader.is_empty()
         }
     };
 }
