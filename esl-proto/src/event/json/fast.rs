@@ -252,30 +252,29 @@ impl Scanner<'_> {
     }
 }
 
-/// [`index_fast`] for an object with no backslash in it whose values are all strings: each
-/// key and value taken where it lies, found by its closing quote (a word at a time), the
-/// punctuation between them checked in place. The event's body as a range of `input`; `None`
-/// for any other shape (arrays, `{}`), which the general scanner then reads.
+/// [`index_fast`] for an object with no backslash in it whose values are all strings: one
+/// pass over its quotes, found a word at a time, each key and value taken where it lies. The
+/// event's body as a range of `input`; `None` for any other shape (arrays, `{}`), which the
+/// general scanner then reads.
 fn index_unescaped(input: &[u8], spans: &mut Vec<Span>) -> Option<Option<(usize, usize)>> {
     // Every offset then fits a span's `u32`, checked here once rather than four times a header.
     if input.first() != Some(&b'{') || u32::try_from(input.len()).is_err() {
         return None;
     }
     let offset = |at: usize| at as u32;
-    // With no backslash, a string ends at the first quote after its opening one.
-    let closing = |from: usize| Some(from + crate::swar::find(input.get(from..)?, b'"')?);
+    let mut quotes = Quotes::new(input);
     let mut event_body = None;
     let mut key_open = 1;
     loop {
         // `"key":"value"`, then `,` and the next key's quote, or the closing `}` at the end.
-        if input.get(key_open) != Some(&b'"') {
+        if quotes.next()? != key_open {
             return None;
         }
-        let key_close = closing(key_open + 1)?;
-        if input.get(key_close + 1..key_close + 3) != Some(b":\"") {
+        let key_close = quotes.next()?;
+        if input.get(key_close + 1) != Some(&b':') || quotes.next()? != key_close + 2 {
             return None;
         }
-        let value_close = closing(key_close + 3)?;
+        let value_close = quotes.next()?;
         let (key, value) = ((key_open + 1, key_close), (key_close + 3, value_close));
         if input[key.0..key.1] == *b"_body" {
             event_body = Some(value);
@@ -292,6 +291,62 @@ fn index_unescaped(input: &[u8], spans: &mut Vec<Span>) -> Option<Option<(usize,
             Some(b'}') if value_close + 2 == input.len() => return Some(event_body),
             _ => return None,
         }
+    }
+}
+
+/// Every `"` in a buffer, in order, found eight bytes at a time.
+struct Quotes<'a> {
+    input: &'a [u8],
+    /// Offset of the word `found` came from.
+    word: usize,
+    /// The high bit of each byte of that word that is a quote not yet returned.
+    found: u64,
+}
+
+impl<'a> Quotes<'a> {
+    fn new(input: &'a [u8]) -> Quotes<'a> {
+        Quotes {
+            input,
+            word: 0,
+            found: Quotes::load(input, 0),
+        }
+    }
+
+    /// The quotes of the word at `at` (bytes past the end count as none).
+    #[inline(always)]
+    fn load(input: &[u8], at: usize) -> u64 {
+        // A whole word is one load; only the last, partial one is copied into zeros.
+        let bytes = match input
+            .get(at..at + 8)
+            .and_then(|word| <[u8; 8]>::try_from(word).ok())
+        {
+            Some(word) => word,
+            None => {
+                let mut bytes = [0u8; 8];
+                let rest = input.get(at..).unwrap_or_default();
+                bytes[..rest.len()].copy_from_slice(rest);
+                bytes
+            }
+        };
+        crate::swar::equal(u64::from_le_bytes(bytes), b'"')
+    }
+}
+
+impl Iterator for Quotes<'_> {
+    type Item = usize;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        while self.found == 0 {
+            self.word += 8;
+            if self.word >= self.input.len() {
+                return None;
+            }
+            self.found = Quotes::load(self.input, self.word);
+        }
+        let at = self.word + (self.found.trailing_zeros() / 8) as usize;
+        self.found &= self.found - 1;
+        Some(at)
     }
 }
 
