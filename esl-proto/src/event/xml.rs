@@ -97,10 +97,9 @@ fn parse_general(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
                 };
             }
             XmlEvent::Empty(start) if place == Place::Headers => {
-                count += 1;
+                count = one_more_header(count, limits)?;
                 headers.push(start.name().as_ref().as_bytes(), b"");
             }
-            XmlEvent::Empty(_) => {}
             XmlEvent::Text(t) if matches!(place, Place::Header | Place::Trailer) => {
                 // FreeSWITCH writes text raw (no XML line-end rules), so none are applied here.
                 value.push_str(&t.into_inner());
@@ -121,13 +120,7 @@ fn parse_general(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
             XmlEvent::End(_) => {
                 place = match place {
                     Place::Header => {
-                        count += 1;
-                        if count > limits.max_headers {
-                            return Err(EventError::Xml(format!(
-                                "more than {} headers",
-                                limits.max_headers
-                            )));
-                        }
+                        count = one_more_header(count, limits)?;
                         headers.push(name.as_bytes(), value.as_bytes());
                         Place::Headers
                     }
@@ -168,6 +161,18 @@ fn parse_general(body: &Bytes, limits: &Limits) -> Result<Event, EventError> {
     });
     let headers = headers.finish().with_encoding(ValueEncoding::Percent);
     Ok(Event::from_parts(headers, event_body, EventFormat::Xml))
+}
+
+/// `count` headers and one more, within the limit: empty elements (`<Name/>`) count as well.
+fn one_more_header(count: usize, limits: &Limits) -> Result<usize, EventError> {
+    let count = count + 1;
+    if count > limits.max_headers {
+        return Err(EventError::Xml(format!(
+            "more than {} headers",
+            limits.max_headers
+        )));
+    }
+    Ok(count)
 }
 
 pub(super) fn encode(event: &Event) -> Bytes {
@@ -232,6 +237,62 @@ mod tests {
         assert_eq!(event.body_text().unwrap(), "a>b");
     }
 
+    /// An empty element is a header with no value inside `<headers>`, and nothing outside.
+    #[test]
+    fn an_empty_element_outside_the_headers_is_not_a_header() {
+        let doc = "<event><headers><A>1</A><E/></headers><X/><body>b</body></event>";
+        let event = parse(&Bytes::from_static(doc.as_bytes()), &Limits::default()).unwrap();
+        let names: Vec<String> = event
+            .headers()
+            .iter()
+            .map(|(name, _)| String::from_utf8_lossy(name.as_bytes()).into_owned())
+            .collect();
+        assert_eq!(names, ["A", "E"]);
+        assert_eq!(event.body_text().unwrap(), "b");
+    }
+
+    /// The general reader, on shapes FreeSWITCH does not print (the fast path leaves them to
+    /// it): CDATA is text, an entity between elements is not read, the header limit counts
+    /// empty elements too, and a body longer than its `Content-Length` says loses only the
+    /// closing tag's indentation.
+    #[test]
+    fn the_general_reader_reads_what_the_printed_shape_does_not_have() {
+        let read = |doc: &str, limits: &Limits| {
+            parse_general(&Bytes::copy_from_slice(doc.as_bytes()), limits)
+        };
+        let limits = Limits::default();
+        let event = read(
+            "<event><headers>&bogus;<A><![CDATA[<x>]]></A></headers><B>2</B></event>",
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(event.header("A").unwrap(), "<x>");
+        assert_eq!(event.header("B").unwrap(), "2");
+        let event = read(
+            "<event><headers></headers><Content-Length>99</Content-Length><body>ab  </body></event>",
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(event.body_text().unwrap(), "ab");
+        let two = Limits::default().max_headers(2);
+        for three in [
+            "<event><headers><A>1</A><B>2</B><C>3</C></headers></event>",
+            "<event><headers><A/><B/><C/></headers></event>",
+        ] {
+            assert!(
+                matches!(read(three, &two), Err(EventError::Xml(e)) if e.contains("more than 2")),
+                "{three}"
+            );
+        }
+        assert_eq!(
+            read("<event><headers><A/><B/></headers></event>", &two)
+                .unwrap()
+                .headers()
+                .len(),
+            2
+        );
+    }
+
     #[test]
     fn malformed_xml_is_a_typed_error() {
         for bad in [
@@ -240,6 +301,7 @@ mod tests {
             b"\xff\xfe",
             b"<event><headers><A>&bogus;</A></headers></event>",
             b"<x><y><z><w>",
+            b"<other><headers><A>1</A></headers></other>",
         ] {
             assert!(
                 matches!(
