@@ -441,6 +441,26 @@ mod tests {
             assert!(!same_as_general(escaped, &Limits::default()).unwrap());
         }
 
+        /// The fast path's own edges, which the general reader would otherwise hide by reading
+        /// the same event when the fast path gives up: an event with as many headers as the
+        /// limit allows, and a body shorter than its `Content-Length` says.
+        #[test]
+        fn the_fast_path_takes_the_limit_exactly_and_a_body_past_its_length() {
+            let headers = |n: usize| {
+                let lines: String = (0..n).map(|i| format!("    <H{i}>v</H{i}>\n")).collect();
+                format!("<event>\n  <headers>\n{lines}  </headers>\n</event>\n")
+            };
+            let two = Limits::default().max_headers(2);
+            assert!(same_as_general(headers(2).as_bytes(), &two).unwrap());
+            assert!(!same_as_general(headers(3).as_bytes(), &two).unwrap());
+
+            let long = b"<event>\n  <headers>\n    <A>1</A>\n  </headers>\n  <Content-Length>99</Content-Length>\n  <body>ab\n  </body>\n</event>\n";
+            let mut spans = Vec::new();
+            let body = fast::parse(&Bytes::from_static(long), &Limits::default(), &mut spans);
+            assert_eq!(body, Some(Some(Bytes::from_static(b"ab\n"))));
+            assert!(same_as_general(long, &Limits::default()).unwrap());
+        }
+
         #[test]
         #[cfg_attr(
             not(recorded_captures),

@@ -49,7 +49,9 @@ pub(super) fn parse(body: &Bytes, limits: &Limits, spans: &mut Vec<Span>) -> Opt
         return None;
     }
     let mut pos = expect(input, 0, b"<event>\n  <headers>\n")?;
-    spans.reserve(input.len() / 48 + 1);
+    // About one header per 48 bytes; capped, as for JSON, so that one large body does not
+    // leave the reused scratch index holding room for thousands of headers.
+    spans.reserve((input.len() / 48 + 1).min(256));
     loop {
         if let Some(next) = expect(input, pos, b"  </headers>\n") {
             pos = next;
