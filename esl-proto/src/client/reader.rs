@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use super::{Incoming, SharedEngine, StreamId};
 
-/// Items taken from the engine under one lock, at most.
+/// Items taken from the engine under one lock, at most: a consumer that keeps up takes a
+/// whole read's worth at once instead of locking the connection once per event.
 const BATCH: usize = 256;
 
 /// One consumer's end of one of the engine's streams, over an adapter's [`SharedEngine`].
