@@ -114,6 +114,7 @@ fn a_reader_takes_its_stream_in_batches_and_counts_what_waits() {
     assert!(events.is_empty() && events.try_recv().is_none());
     conn.heartbeats(300);
     assert_eq!(events.len(), 300);
+    assert!(!events.is_empty());
     assert!(events.next_taken().is_none(), "nothing taken before asking");
     assert!(matches!(events.try_recv(), Some(Incoming::Event(e)) if e.is("HEARTBEAT")));
     // One lock took a batch: the rest of it is handed out without the engine.

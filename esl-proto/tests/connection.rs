@@ -276,7 +276,16 @@ fn a_custom_event_is_the_connections_own_by_its_subclass() {
     ))
     .unwrap();
     conn.keep_subscribed("conference::maintenance");
-    for _ in sent(&mut conn) {
+    let written = sent(&mut conn);
+    assert_eq!(
+        written.last(),
+        Some(&Command::event(
+            EventFormat::Plain,
+            ["CUSTOM", "conference::maintenance"]
+        )),
+        "a subclass is subscribed to as CUSTOM and its name"
+    );
+    for _ in written {
         conn.receive(&server::encode_command_reply("+OK"));
     }
     outputs(&mut conn);

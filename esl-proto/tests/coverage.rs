@@ -156,3 +156,94 @@ fn the_job_event_the_application_also_asked_for_reaches_it() {
     assert!(out.iter().any(|o| matches!(o, Output::Event(_))));
     assert_eq!(conn.stats().hidden_events, 0);
 }
+
+/// What the connection keeps subscribed for as long as it lives (a call table's events) goes
+/// out once it is ready, comes back after the application's `noevents`, and outlives every
+/// request that needed the same event.
+#[test]
+fn a_standing_subscription_is_sent_when_ready_restored_and_never_withdrawn() {
+    let mut conn = esl_proto::Connection::inbound(esl_proto::Auth::Password("ClueCon".into()));
+    conn.keep_subscribed("CHANNEL_CREATE");
+    conn.keep_subscribed("BACKGROUND_JOB");
+    assert!(sent(&mut conn).is_empty(), "nothing before the handshake");
+    conn.receive(AUTH_REQUEST);
+    conn.receive(&server::encode_command_reply("+OK accepted"));
+    outputs(&mut conn);
+    assert_eq!(
+        sent(&mut conn),
+        [
+            Command::auth("ClueCon"),
+            subscribe("BACKGROUND_JOB"),
+            subscribe("CHANNEL_CREATE")
+        ]
+    );
+    accept_all(&mut conn, 2);
+    conn.send(Command::NoEvents).unwrap();
+    assert_eq!(
+        sent(&mut conn),
+        [
+            Command::NoEvents,
+            subscribe("BACKGROUND_JOB"),
+            subscribe("CHANNEL_CREATE")
+        ]
+    );
+    accept_all(&mut conn, 3);
+    // A job needs BACKGROUND_JOB too; once it is done, the standing subscription stays.
+    let job = conn.send(Command::bgapi_with_uuid("status", "j")).unwrap();
+    assert_eq!(sent(&mut conn), [Command::bgapi_with_uuid("status", "j")]);
+    conn.receive(&server::encode_bgapi_reply("j"));
+    deliver(&mut conn, &job_event("j", "done"));
+    assert_eq!(result_text(&outputs(&mut conn), job), "done");
+    assert!(sent(&mut conn).is_empty(), "nothing withdrawn");
+}
+
+/// The filter the connection adds beside its own subscription (the application has filters
+/// that would keep the event out) is deleted with it, unless the application has since
+/// asked for the same filter.
+#[test]
+fn the_filter_added_for_a_job_is_deleted_after_it_unless_the_application_has_it() {
+    let mut conn = ready();
+    conn.send(Command::event(EventFormat::Plain, ["CHANNEL_CREATE"]))
+        .unwrap();
+    conn.send(Command::filter("Event-Name", "CHANNEL_CREATE"))
+        .unwrap();
+    sent(&mut conn);
+    accept_all(&mut conn, 2);
+    let first = conn.send(Command::bgapi_with_uuid("a", "j1")).unwrap();
+    assert_eq!(
+        sent(&mut conn),
+        [
+            subscribe("BACKGROUND_JOB"),
+            Command::filter("Event-Name", "BACKGROUND_JOB"),
+            Command::bgapi_with_uuid("a", "j1")
+        ]
+    );
+    accept_all(&mut conn, 2);
+    conn.receive(&server::encode_bgapi_reply("j1"));
+    deliver(&mut conn, &job_event("j1", "done"));
+    assert_eq!(result_text(&outputs(&mut conn), first), "done");
+    assert_eq!(
+        sent(&mut conn),
+        [
+            Command::nixevent(["BACKGROUND_JOB"]),
+            Command::filter_delete("Event-Name", Some("BACKGROUND_JOB".into()))
+        ]
+    );
+    accept_all(&mut conn, 2);
+
+    let second = conn.send(Command::bgapi_with_uuid("b", "j2")).unwrap();
+    assert_eq!(sent(&mut conn).len(), 3);
+    accept_all(&mut conn, 2);
+    conn.send(Command::filter("Event-Name", "BACKGROUND_JOB"))
+        .unwrap();
+    assert_eq!(sent(&mut conn).len(), 1);
+    accept_all(&mut conn, 1);
+    conn.receive(&server::encode_bgapi_reply("j2"));
+    deliver(&mut conn, &job_event("j2", "done"));
+    assert_eq!(result_text(&outputs(&mut conn), second), "done");
+    assert_eq!(
+        sent(&mut conn),
+        [Command::nixevent(["BACKGROUND_JOB"])],
+        "the application's own filter stays"
+    );
+}
