@@ -73,9 +73,7 @@ macro_rules! connection_methods {
         /// channels already up; events the application did not subscribe to still do not reach
         /// its streams. Calling it again gives the same table.
         pub fn track(&self) -> $crate::CallTable<R> {
-            let now = self.shared.now();
-            self.shared.lock().track(now);
-            self.shared.driver.wake();
+            self.shared.track();
             $crate::CallTable::new(self.shared.clone())
         }
 

@@ -201,6 +201,20 @@ fn a_reader_ends_once_the_engine_finished_and_everything_was_handed_out() {
 }
 
 #[test]
+fn tracking_asks_for_the_listing_at_once() {
+    let conn = Conn::ready(ClientConfig::password("ClueCon"));
+    let before = conn.wakes();
+    conn.track();
+    assert_eq!(conn.wakes(), before + 1);
+    assert!(conn.with_engine(|engine| engine.tracker().is_some()));
+    let written = conn.with_engine(sent);
+    assert!(
+        written.contains(&Command::api("show channels as json")),
+        "{written:?}"
+    );
+}
+
+#[test]
 fn a_change_reader_asks_for_the_listing_at_once() {
     let conn = Conn::ready(ClientConfig::password("ClueCon"));
     let before = conn.wakes();

@@ -92,6 +92,14 @@ pub trait SharedEngine {
         self.wake_io();
     }
 
+    /// Keeps the connection's call table from now on (see [`Engine::track`]): its
+    /// subscriptions and its listing go out at once.
+    fn track(&self) {
+        let now = self.now();
+        self.with_engine(|engine| engine.track(now));
+        self.wake_io();
+    }
+
     /// Closes on purpose (see [`Engine::close`]).
     fn close(&self) {
         let now = self.now();
