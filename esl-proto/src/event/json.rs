@@ -385,7 +385,7 @@ mod tests {
 
     #[test]
     fn fast_path_edge_cases() {
-        let cases: [(&[u8], bool); 14] = [
+        let cases: [(&[u8], bool); 16] = [
             (br#"{}"#, true),
             (br#"{"a":[]}"#, true),
             (br#"{"a":"b","a":"c"}"#, true),
@@ -400,6 +400,9 @@ mod tests {
             (b"{\"a\":\"\x01\"}", false),
             (b"{\"a\":\"\xff\"}", false),
             (br#"{"a":"b"#, false),
+            // Not an object: the quote pass must not take what follows its first byte.
+            (br#"x"a":"b"}"#, false),
+            (br#"["a":"b"}"#, false),
         ];
         for (body, accepted) in cases {
             assert_eq!(
